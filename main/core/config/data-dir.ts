@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The per-user application data directory for MCP Valet on this OS. The desktop app and
+ * the CLI use the same one, so they share keys, audit log and token cache.
+ */
+export function defaultDataDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string {
+  if (platform === 'win32')
+    return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'MCP Valet');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'MCP Valet');
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'mcp-valet');
+}
+
+/**
+ * Creates the data directory (owner-only) and proves it is writable by writing and
+ * removing a probe file. Returns the error code (EACCES, EROFS, …) when it is not.
+ */
+export async function checkWritableDir(dir: string): Promise<string | undefined> {
+  const probe = join(dir, `.write-probe-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(probe, '', { mode: 0o600 });
+    await rm(probe, { force: true });
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+  }
+}

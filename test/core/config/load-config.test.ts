@@ -1,0 +1,151 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../main/core/config/load-config.ts';
+
+const GUID = '11111111-2222-4333-8444-555555555555';
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'valet-config-'));
+});
+
+async function failure(env: Record<string, string>): Promise<ConfigError> {
+  const err = await loadConfig({ VALET_DATA_DIR: dataDir, ...env }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ConfigError);
+  const message = (err as ConfigError).message;
+  // One line, naming the cause and the fix.
+  expect(message).not.toContain('\n');
+  return err as ConfigError;
+}
+
+describe('loadConfig', () => {
+  it('uses Entra defaults when only the client ID is set', async () => {
+    const config = await loadConfig({ VALET_DATA_DIR: dataDir, VALET_CLIENT_ID: GUID });
+    expect(config.clientId).toBe(GUID);
+    expect(config.tenantId).toBe('organizations');
+    expect(config.authority.url).toBe('https://login.microsoftonline.com/organizations');
+    expect(config.authority.knownAuthorities).toEqual([]);
+    expect(config.graphUrl).toBe('https://graph.microsoft.com/v1.0');
+    expect(config.broker).toBe('auto');
+    expect(config.allowPlaintextCache).toBe(false);
+    expect(config.sources.clientId).toBe('env');
+    expect(config.sources.port).toBe('default');
+  });
+
+  it('trusts a non-Microsoft https authority as a known authority, so no instance discovery goes out', async () => {
+    const config = await loadConfig({
+      VALET_DATA_DIR: dataDir,
+      VALET_AUTHORITY: 'https://localhost:8443/contoso/',
+    });
+    expect(config.authority).toMatchObject({
+      url: 'https://localhost:8443/contoso',
+      host: 'localhost:8443',
+      tenant: 'contoso',
+      knownAuthorities: ['localhost:8443'],
+    });
+    expect(config.tenantId).toBe('contoso');
+  });
+
+  it('keeps sovereign Microsoft clouds on MSAL metadata', async () => {
+    const config = await loadConfig({
+      VALET_DATA_DIR: dataDir,
+      VALET_AUTHORITY: 'https://login.microsoftonline.us/contoso.us',
+    });
+    expect(config.authority.knownAuthorities).toEqual([]);
+  });
+
+  it('lets the environment override the config file', async () => {
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ clientId: GUID, tenantId: 'contoso.com', port: 5000, broker: 'off' }),
+    );
+    const config = await loadConfig({ VALET_DATA_DIR: dataDir, VALET_PORT: '0' });
+    expect(config).toMatchObject({
+      clientId: GUID,
+      tenantId: 'contoso.com',
+      port: 0,
+      broker: 'off',
+    });
+    expect(config.sources).toMatchObject({ clientId: 'file', port: 'env', broker: 'file' });
+  });
+
+  it('rejects a client ID that is not a GUID, naming the setting and the fix', async () => {
+    const err = await failure({ VALET_CLIENT_ID: 'my-app' });
+    expect(err.setting).toBe('clientId');
+    expect(err.message).toMatch(
+      /^VALET_CLIENT_ID is not a GUID \(got 'my-app'\): use the Application \(client\) ID GUID/,
+    );
+  });
+
+  it('rejects an http authority', async () => {
+    const err = await failure({ VALET_AUTHORITY: 'http://localhost:8080/contoso' });
+    expect(err.message).toMatch(/^VALET_AUTHORITY is not https .*: use an https URL/);
+  });
+
+  it('rejects an unknown broker mode', async () => {
+    const err = await failure({ VALET_BROKER: 'maybe' });
+    expect(err.message).toMatch(
+      /^VALET_BROKER is not a known broker mode \(got 'maybe'\): use one of auto, on, off$/,
+    );
+  });
+
+  it('rejects a bad port and a bad plaintext switch', async () => {
+    expect((await failure({ VALET_PORT: '70000' })).message).toMatch(/^VALET_PORT is above 65535/);
+    expect((await failure({ VALET_PORT: 'eighty' })).message).toMatch(
+      /^VALET_PORT is not a number/,
+    );
+    expect((await failure({ VALET_ALLOW_PLAINTEXT_CACHE: 'yes' })).message).toMatch(
+      /^VALET_ALLOW_PLAINTEXT_CACHE is not 1 or 0/,
+    );
+  });
+
+  it('rejects a tenant that is neither a GUID nor a domain', async () => {
+    expect((await failure({ VALET_TENANT_ID: 'not a tenant' })).message).toMatch(
+      /^VALET_TENANT_ID is not a tenant GUID/,
+    );
+  });
+
+  it('allows plain http for the Graph URL on loopback only', async () => {
+    const ok = await loadConfig({
+      VALET_DATA_DIR: dataDir,
+      VALET_GRAPH_URL: 'http://127.0.0.1:9999/v1.0/',
+    });
+    expect(ok.graphUrl).toBe('http://127.0.0.1:9999/v1.0');
+    expect((await failure({ VALET_GRAPH_URL: 'http://graph.example.com/v1.0' })).message).toMatch(
+      /^VALET_GRAPH_URL is not https/,
+    );
+  });
+
+  it('rejects a data dir that is not writable', async () => {
+    const locked = join(dataDir, 'locked');
+    await import('node:fs/promises').then((fs) => fs.mkdir(locked));
+    await chmod(locked, 0o500);
+    // root ignores directory permissions; a path under a regular file fails for everyone.
+    const blocker = join(dataDir, 'a-file');
+    await writeFile(blocker, '');
+    const err = await loadConfig({ VALET_DATA_DIR: join(blocker, 'sub') }).catch(
+      (e: unknown) => e as ConfigError,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(
+      /^VALET_DATA_DIR .*a-file\/sub is not writable \((ENOTDIR|EEXIST)\): choose a directory you own/,
+    );
+  });
+
+  it('names the config file and the bad key for a broken config file', async () => {
+    await writeFile(join(dataDir, 'config.json'), '{ "clientId": ');
+    expect((await failure({})).message).toMatch(
+      /config\.json is not valid JSON .*: fix or delete the file/,
+    );
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ clientID: GUID }));
+    expect((await failure({})).message).toMatch(
+      /config\.json has unknown setting clientID: known settings are clientId, /,
+    );
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ broker: 'sometimes' }));
+    expect((await failure({})).message).toMatch(
+      /^broker in .*config\.json is not a known broker mode \(got 'sometimes'\)/,
+    );
+  });
+});
