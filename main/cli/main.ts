@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { registerAuthCommands } from './commands/auth-commands.ts';
+import { createCliContext, type CliContext } from './context.ts';
+import { EXIT, Output, type CliIo } from './output.ts';
+
+/** Runs one command's body with the core built and errors reported by the CLI contract. */
+export type CommandRunner = (
+  opts: { json?: boolean },
+  body: (ctx: CliContext, out: Output) => Promise<void>,
+) => Promise<void>;
+
+/** Runs the `mcp-valet` CLI and resolves to its exit code (0 ok, 1 failure, 2 usage). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const run: CommandRunner = async (opts, body) => {
+    const out = new Output(io, Boolean(opts.json));
+    try {
+      await body(await createCliContext(io.env, out), out);
+    } catch (err) {
+      exitCode = out.fail(err);
+    }
+  };
+
+  const program = new Command('mcp-valet')
+    .description(
+      'Sign in to Microsoft Entra ID once; let local MCP clients use Microsoft Graph through revocable valet keys.',
+    )
+    .showHelpAfterError('(run `mcp-valet --help` for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  registerAuthCommands(program, run);
+
+  if (argv.length === 0) {
+    io.stderr.write(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    return new Output(io, false).fail(err);
+  }
+  return exitCode;
+}
