@@ -1,0 +1,4 @@
+import { contextBridge } from 'electron';
+
+// The renderer gets verbs only, never ipcRenderer itself.
+contextBridge.exposeInMainWorld('valet', Object.freeze({ shell: 'electron' }));

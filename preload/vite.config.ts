@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+/**
+ * Builds the preload script. Sandboxed preloads cannot load other files, so Vite bundles it
+ * into one CommonJS file; `electron` stays external because Electron provides it.
+ */
+export default defineConfig({
+  build: {
+    outDir: fileURLToPath(new URL('../dist/preload', import.meta.url)),
+    emptyOutDir: true,
+    target: 'node22',
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: fileURLToPath(new URL('./index.ts', import.meta.url)),
+      formats: ['cjs'],
+      fileName: () => 'index.cjs',
+    },
+    rollupOptions: { external: ['electron'] },
+  },
+});
