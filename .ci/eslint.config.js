@@ -11,7 +11,9 @@ const electronOnlyInShell = {
         'Only main/electron/** and preload/** may import electron; pass what you need in from the shell.',
     },
   ],
-  patterns: [{ group: ['electron/*'], message: 'Only main/electron/** and preload/** may import electron.' }],
+  patterns: [
+    { group: ['electron/*'], message: 'Only main/electron/** and preload/** may import electron.' },
+  ],
 };
 
 export default tseslint.config(
@@ -22,7 +24,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       'no-restricted-imports': ['error', electronOnlyInShell],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
