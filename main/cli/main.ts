@@ -27,6 +27,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     )
     .showHelpAfterError('(run `mcp-valet --help` for usage)')
     .exitOverride()
+    // Options after a subcommand belong to it: `accounts use X --json` is the subcommand's --json.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

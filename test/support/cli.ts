@@ -62,7 +62,13 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       if (!line.trim()) continue;
-      const event = JSON.parse(line) as CliEvent;
+      let event: CliEvent;
+      try {
+        event = JSON.parse(line) as CliEvent;
+      } catch {
+        // Not an event (e.g. --help text); the test sees it in `stdout`.
+        continue;
+      }
       events.push(event);
       for (const w of waiters.filter((w) => w.name === event.event)) {
         waiters.splice(waiters.indexOf(w), 1);

@@ -30,6 +30,7 @@ export function registerAuthCommands(program: Command, run: CommandRunner): void
     .command('accounts')
     .description('list the cached accounts')
     .option('--json', 'a JSON accounts event on stdout')
+    .enablePositionalOptions()
     .action((opts: { json?: boolean }) => run(opts, listAccounts));
   accounts
     .command('use <account>')

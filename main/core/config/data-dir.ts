@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The per-user application data directory for MCP Valet on this OS. The desktop app and
@@ -25,11 +25,32 @@ export function defaultDataDir(
 export async function checkWritableDir(dir: string): Promise<string | undefined> {
   const probe = join(dir, `.write-probe-${process.pid}-${randomBytes(3).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir);
     await writeFile(probe, '', { mode: 0o600 });
     await rm(probe, { force: true });
     return undefined;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
   }
+}
+
+/**
+ * Creates a directory and its missing parents one level at a time. Node's recursive mkdir
+ * loops forever on some paths (e.g. under /proc), and a bad VALET_DATA_DIR must fail, not hang.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const exists = await stat(d).then(
+      () => true,
+      () => false,
+    );
+    if (exists) break;
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing)
+    await mkdir(d, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
 }

@@ -1,0 +1,111 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthService } from '../../../main/core/auth/auth-service.ts';
+import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../idp/index.ts';
+import { BrowserUser, createTestAuth } from '../../support/auth.ts';
+import { launchBrowser } from '../../support/browser.ts';
+import { startTestIdp } from '../../support/idp.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+let idp: RunningIdp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await idp?.close();
+});
+
+const refreshes = () => idp.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
+
+async function signedIn(): Promise<{
+  auth: AuthService;
+  events: Awaited<ReturnType<typeof createTestAuth>>['events'];
+}> {
+  const { auth, events } = await createTestAuth(idp, {
+    openBrowser: new BrowserUser(browser).opener(adele),
+  });
+  await auth.signIn();
+  return { auth, events };
+}
+
+describe('silent tokens', () => {
+  it('come from the cache without a token request', async () => {
+    idp.setAccessTokenTtl(3600);
+    const { auth } = await signedIn();
+    const before = idp.tokenRequests.length;
+    const first = await auth.getToken({ scopes: ['User.Read'] });
+    const second = await auth.getToken({ scopes: ['user.read'] });
+    expect(first.fromCache).toBe(true);
+    expect(second.accessToken).toBe(first.accessToken);
+    expect(idp.tokenRequests.length).toBe(before);
+    expect(await auth.tokenFreshness()).toEqual([
+      expect.objectContaining({ scopes: ['User.Read'], expired: false }),
+    ]);
+  });
+
+  it('refresh an expired token with exactly one token request for 20 concurrent callers', async () => {
+    // MSAL treats a token within 5 minutes of expiry as expired.
+    idp.setAccessTokenTtl(120);
+    const { auth, events } = await signedIn();
+    idp.setAccessTokenTtl(3600);
+    const before = refreshes();
+    const tokens = await Promise.all(
+      Array.from({ length: 20 }, () => auth.getToken({ scopes: ['User.Read'] })),
+    );
+    expect(refreshes() - before).toBe(1);
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+    expect(tokens[0]!.fromCache).toBe(false);
+    expect(events.filter((e) => e.name === 'token-refreshed')).toHaveLength(1);
+    // The refreshed token is now cached: no further request.
+    await auth.getToken({ scopes: ['User.Read'] });
+    expect(refreshes() - before).toBe(1);
+  });
+
+  it('report interaction required, with the command to run, once the refresh token is revoked', async () => {
+    idp.setAccessTokenTtl(120);
+    const { auth, events } = await signedIn();
+    await idp.revokeUser(adele.username);
+    const err = await auth.getToken({ scopes: ['User.Read'] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'interaction_required',
+      message: expect.stringContaining('run `mcp-valet login`'),
+    });
+    expect(events.find((e) => e.name === 'interaction-required')?.payload).toMatchObject({
+      scopes: ['User.Read'],
+      account: { username: adele.username },
+    });
+    idp.setAccessTokenTtl(3600);
+  });
+
+  it('ask for consent to a scope never granted, then work once it is (incremental consent)', async () => {
+    idp.setAccessTokenTtl(3600);
+    const people = new BrowserUser(browser);
+    const { auth, events } = await createTestAuth(idp, { openBrowser: people.opener(adele) });
+    await auth.signIn();
+    const err = await auth.getToken({ scopes: ['Mail.Read'] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'consent_required',
+      message:
+        'Mail.Read has not been consented: run `mcp-valet login --scopes Mail.Read` or approve it in the app',
+    });
+    expect(events.some((e) => e.name === 'interaction-required')).toBe(true);
+    const again = await auth.signIn({ scopes: ['Mail.Read'], loginHint: adele.username });
+    expect(again.scopes.map((s) => s.toLowerCase())).toContain('mail.read');
+    await expect(auth.getToken({ scopes: ['Mail.Read'] })).resolves.toMatchObject({
+      account: { username: adele.username },
+    });
+    // The first grant still works.
+    await expect(auth.getToken({ scopes: ['User.Read'] })).resolves.toBeDefined();
+  });
+
+  it('say who to sign in when nobody is', async () => {
+    const { auth } = await createTestAuth(idp);
+    await expect(auth.getToken({ scopes: ['User.Read'] })).rejects.toMatchObject({
+      code: 'no_account',
+      message: expect.stringContaining('mcp-valet login'),
+    });
+  });
+});
