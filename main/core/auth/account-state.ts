@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
@@ -12,30 +13,39 @@ const stateSchema = z.object({
 export type AccountState = z.infer<typeof stateSchema>;
 
 /**
- * The account pointer file (`accounts.json` in the data dir). It is read fresh on every use
- * because the CLI and a running server may both change it.
+ * The account pointer file (`accounts.json` in the data dir). The CLI and a running server
+ * may both change it, so every read checks the file's stamp and re-reads when it moved.
  */
 export class AccountStateStore {
   readonly path: string;
+  #cached: { stamp: string; state: AccountState } | undefined;
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'accounts.json');
   }
 
   async read(): Promise<AccountState> {
-    const text = await readFileIfExists(this.path);
-    if (!text) return { brokerAccounts: [] };
-    try {
-      return stateSchema.parse(JSON.parse(text));
-    } catch {
-      // Only a pointer: a damaged file costs the choice of active account, nothing more.
-      return { brokerAccounts: [] };
-    }
+    const info = await stat(this.path).catch(() => undefined);
+    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'none';
+    if (this.#cached?.stamp === stamp) return this.#cached.state;
+    const state = parseState(info ? await readFileIfExists(this.path) : undefined);
+    this.#cached = { stamp, state };
+    return state;
   }
 
   async update(change: (state: AccountState) => AccountState): Promise<AccountState> {
     const next = change(await this.read());
     await writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     return next;
+  }
+}
+
+function parseState(text: string | undefined): AccountState {
+  if (!text) return { brokerAccounts: [] };
+  try {
+    return stateSchema.parse(JSON.parse(text));
+  } catch {
+    // Only a pointer: a damaged file costs the choice of active account, nothing more.
+    return { brokerAccounts: [] };
   }
 }

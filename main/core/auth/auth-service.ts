@@ -29,6 +29,7 @@ import {
 import { tokenFreshness } from './cache-inspect.ts';
 import { runInteractiveSignIn, type SignInOptions, type SignInResult } from './sign-in.ts';
 import { SingleFlight } from './single-flight.ts';
+import { TokenMemo } from './token-memo.ts';
 
 /** What the auth service is built from. The composition root passes the real things. */
 export interface AuthServiceOptions {
@@ -57,6 +58,7 @@ export class AuthService extends EventEmitter<AuthEventMap> {
   readonly #logger: Logger;
   readonly #accounts: AccountStateStore;
   readonly #tokens = new SingleFlight<AccessToken>();
+  readonly #memo: TokenMemo;
   #pca: PublicClientApplication | undefined;
   #broker: Promise<BrokerLoad> | undefined;
   #brokerPca: PublicClientApplication | undefined;
@@ -69,6 +71,9 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     this.cache = options.cache;
     this.#logger = options.logger ?? silentLogger;
     this.#accounts = new AccountStateStore(options.config.dataDir);
+    this.#memo = new TokenMemo(
+      options.cache.state.persisted ? options.cache.state.path : undefined,
+    );
   }
 
   /** The broker's state; loads the broker runtime if this platform and mode allow it. */
@@ -150,6 +155,7 @@ export class AuthService extends EventEmitter<AuthEventMap> {
 
   /** Signs out one account (default: the active one) or all: removed from the cache and the broker. */
   async signOut(options: { account?: string; all?: boolean } = {}): Promise<AccountSummary[]> {
+    this.#memo.clear();
     const all = await this.#accountsWithInfo();
     const targets = options.all
       ? all
@@ -192,19 +198,31 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     scopes: string[];
     forceRefresh?: boolean;
   }): Promise<AccessToken> {
-    const target = request.account
-      ? await this.#find(request.account)
-      : (await this.#accountsWithInfo()).find((a) => a.summary.active);
+    const scopes = normalizeScopes(request.scopes);
+    const scopeKey = scopes.join(' ').toLowerCase();
+    const state = await this.#accounts.read();
+    const memoKey = `${request.account ?? `active:${state.active ?? ''}`}\n${scopeKey}`;
+    if (!request.forceRefresh) {
+      const hit = await this.#memo.get(memoKey);
+      if (hit)
+        return {
+          ...hit,
+          account: { ...hit.account, active: hit.account.homeAccountId === state.active },
+        };
+    }
+    const stamp = await this.#memo.stamp();
+    const target = await this.#resolve(request.account);
     if (!target)
       throw new ValetError(
         'no_account',
         'Nobody is signed in: run `mcp-valet login` or sign in from the app',
       );
-    const scopes = normalizeScopes(request.scopes);
-    const key = `${target.summary.homeAccountId}\n${scopes.join(' ').toLowerCase()}\n${request.forceRefresh ? 'force' : ''}`;
-    return this.#tokens.run(key, () =>
+    const key = `${target.summary.homeAccountId}\n${scopeKey}\n${request.forceRefresh ? 'force' : ''}`;
+    const token = await this.#tokens.run(key, () =>
       this.#acquireSilent(target, scopes, request.forceRefresh ?? false),
     );
+    this.#memo.set(memoKey, token, stamp);
+    return token;
   }
 
   /** Cached access-token freshness for an account (default: active), never the tokens. */
@@ -297,6 +315,20 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     }
   }
 
+  /**
+   * The account for a call: by homeAccountId straight from MSAL's cache (the hot path of
+   * every tool call), else by username or the active one through the full list.
+   */
+  async #resolve(ref: AccountRef): Promise<AccountWithInfo | undefined> {
+    const state = await this.#accounts.read();
+    const id = ref ?? state.active;
+    if (id && !state.brokerAccounts.includes(id)) {
+      const info = await this.#client().getTokenCache().getAccountByHomeId(id);
+      if (info) return { info, summary: summarize(info, false, state.active) };
+    }
+    return ref ? this.#find(ref) : (await this.#accountsWithInfo()).find((a) => a.summary.active);
+  }
+
   async #find(ref: string): Promise<AccountWithInfo> {
     const all = await this.#accountsWithInfo();
     const needle = ref.toLowerCase();
@@ -344,9 +376,10 @@ export class AuthService extends EventEmitter<AuthEventMap> {
       );
     }
     const logger = this.#logger;
+    const cachePlugin = this.cache.createPlugin();
     return {
       auth: { clientId, authority: authority.url, knownAuthorities: authority.knownAuthorities },
-      cache: this.cache.plugin ? { cachePlugin: this.cache.plugin } : {},
+      cache: cachePlugin ? { cachePlugin } : {},
       system: {
         loggerOptions: {
           piiLoggingEnabled: false,

@@ -45,15 +45,24 @@ export function guardPersistence(
     onRecovered({ at: new Date().toISOString(), reason, setAsideTo });
     return null;
   };
+  // MSAL overwrites its in-memory cache with the snapshot it last deserialized before every
+  // silent call. The plugin skips reloading after this process's own write when the file's
+  // mtime lands in the same millisecond as its last sync, which would leave MSAL with a stale
+  // snapshot and lose the tokens just written. So the next access after a save reloads.
+  let wroteSinceLoad = false;
   return {
-    save: (contents) => inner.save(contents),
+    save: async (contents) => {
+      await inner.save(contents);
+      wroteSinceLoad = true;
+    },
     delete: () => inner.delete(),
-    reloadNecessary: (lastSync) => inner.reloadNecessary(lastSync),
+    reloadNecessary: async (lastSync) => wroteSinceLoad || inner.reloadNecessary(lastSync),
     getFilePath: () => inner.getFilePath(),
     getLogger: () => inner.getLogger(),
     verifyPersistence: () => inner.verifyPersistence(),
     createForPersistenceValidation: () => inner.createForPersistenceValidation(),
     async load() {
+      wroteSinceLoad = false;
       let contents: string | null;
       try {
         contents = await inner.load();

@@ -21,9 +21,14 @@ export interface CacheState {
   path?: string;
 }
 
-/** The token cache for MSAL: a plugin when it is persisted, and its state. */
+/** The token cache for MSAL, and its state. */
 export interface TokenCache {
-  plugin: ICachePlugin | undefined;
+  /**
+   * A cache plugin for one MSAL client, or undefined when the cache lives in memory. Each
+   * client needs its own: a plugin remembers what it last loaded, so a shared one would
+   * leave a second client's cache empty and could overwrite the first one's tokens.
+   */
+  createPlugin(): ICachePlugin | undefined;
   state: CacheState;
 }
 
@@ -87,7 +92,8 @@ export async function openTokenCache(options: TokenCacheOptions): Promise<TokenC
         persisted: true,
         reason: SECURE_REASON[secureKind],
       });
-      return { plugin: plugin(ext, guardPersistence(persistence, setAside, onRecovered)), state };
+      const guarded = guardPersistence(persistence, setAside, onRecovered);
+      return { createPlugin: () => plugin(ext, guarded), state };
     } catch (err) {
       secureFailure = `${STORE_NAME[secureKind]} is not usable (${innermost(describeError(err))})`;
       // The failed attempt leaves an empty marker and a probe file behind; they hold nothing.
@@ -97,19 +103,17 @@ export async function openTokenCache(options: TokenCacheOptions): Promise<TokenC
   }
   if (options.allowPlaintext) {
     const persistence = await ext.FilePersistence.create(cachePath);
+    const guarded = guardPersistence(persistence, renameAside(cachePath), onRecovered);
     Object.assign(state, {
       kind: 'plaintext',
       persisted: true,
       reason: `${secureFailure}; VALET_ALLOW_PLAINTEXT_CACHE=1 allows an unencrypted cache file readable only by you (mode 0600)`,
     });
-    return {
-      plugin: plugin(ext, guardPersistence(persistence, renameAside(cachePath), onRecovered)),
-      state,
-    };
+    return { createPlugin: () => plugin(ext, guarded), state };
   }
   state.reason = `not persisted: ${secureFailure}, so tokens are kept in memory for this process only. Unlock or install a keyring (gnome-keyring), or set VALET_ALLOW_PLAINTEXT_CACHE=1 to allow a 0600 file`;
   delete state.path;
-  return { plugin: undefined, state };
+  return { createPlugin: () => undefined, state };
 }
 
 const STORE_NAME: Record<CacheKind, string> = {

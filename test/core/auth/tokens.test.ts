@@ -108,4 +108,25 @@ describe('silent tokens', () => {
       message: expect.stringContaining('mcp-valet login'),
     });
   });
+
+  it('stop at once when another process signs the account out', async () => {
+    idp.setAccessTokenTtl(3600);
+    const server = await createTestAuth(idp, {
+      openBrowser: new BrowserUser(browser).opener(adele),
+      valetEnv: { VALET_ALLOW_PLAINTEXT_CACHE: '1' },
+    });
+    await server.auth.signIn();
+    // Right after an interactive sign-in, in the same process, with a persisted cache.
+    await server.auth.getToken({ scopes: ['User.Read'] });
+    await expect(server.auth.getToken({ scopes: ['User.Read'] })).resolves.toBeDefined();
+    // A second client on the same data dir, like `mcp-valet logout` run beside the server.
+    const cli = await createTestAuth(idp, {
+      dataDir: server.dataDir,
+      valetEnv: { VALET_ALLOW_PLAINTEXT_CACHE: '1' },
+    });
+    await cli.auth.signOut();
+    await expect(server.auth.getToken({ scopes: ['User.Read'] })).rejects.toMatchObject({
+      code: 'no_account',
+    });
+  });
 });

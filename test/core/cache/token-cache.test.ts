@@ -28,14 +28,14 @@ function msal(cache: TokenCache) {
       authority: 'https://idp.invalid/tenant',
       knownAuthorities: ['idp.invalid'],
     },
-    cache: cache.plugin ? { cachePlugin: cache.plugin } : {},
+    cache: cache.createPlugin() ? { cachePlugin: cache.createPlugin()! } : {},
   });
 }
 
 describe('openTokenCache on Linux without a keyring', () => {
   it.runIf(process.platform === 'linux')('keeps tokens in memory and says why', async () => {
     const cache = await openTokenCache({ dataDir, allowPlaintext: false });
-    expect(cache.plugin).toBeUndefined();
+    expect(cache.createPlugin()).toBeUndefined();
     expect(cache.state).toMatchObject({ kind: 'memory', persisted: false });
     expect(cache.state.reason).toMatch(
       /^not persisted: the Secret Service keyring \(libsecret\) is not usable \(.+\)/,

@@ -1,0 +1,49 @@
+import { stat } from 'node:fs/promises';
+import type { AccessToken } from './auth-types.ts';
+
+/** MSAL renews a token this long before it expires; the memo never serves one closer to expiry. */
+const RENEWAL_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Remembers the tokens handed out, so a tool call's token costs a file stat rather than an
+ * MSAL cache pass. An entry is served only while the shared token cache file is unchanged
+ * (another process signing out or refreshing changes it) and the token has more than five
+ * minutes left; otherwise the caller goes to MSAL, as without the memo.
+ */
+export class TokenMemo {
+  readonly #cacheFile: string | undefined;
+  readonly #entries = new Map<string, { token: AccessToken; stamp: string }>();
+
+  /** `cacheFile` is the persisted cache's file (or marker); undefined for a memory-only cache. */
+  constructor(cacheFile: string | undefined) {
+    this.#cacheFile = cacheFile;
+  }
+
+  /** The cache file's current stamp; take it before acquiring a token that will be remembered. */
+  async stamp(): Promise<string> {
+    if (!this.#cacheFile) return 'memory';
+    const info = await stat(this.#cacheFile).catch(() => undefined);
+    return info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing';
+  }
+
+  async get(key: string): Promise<AccessToken | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (
+      entry.token.expiresOn.getTime() - Date.now() <= RENEWAL_MARGIN_MS ||
+      entry.stamp !== (await this.stamp())
+    ) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.token;
+  }
+
+  set(key: string, token: AccessToken, stamp: string): void {
+    this.#entries.set(key, { token, stamp });
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
