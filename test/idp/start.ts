@@ -64,8 +64,8 @@ async function main(): Promise<void> {
 Users:
 ${users.join('\n')}
 
-Run the app against it with:
-  NODE_EXTRA_CA_CERTS=${options.caOut} VALET_AUTHORITY=${idp.authority} VALET_CLIENT_ID=${DEMO_CLIENT_ID} VALET_TENANT_ID=${idp.tenantId}
+In another terminal, point mcp-valet at it with:
+  export NODE_EXTRA_CA_CERTS=${options.caOut} VALET_AUTHORITY=${idp.authority} VALET_CLIENT_ID=${DEMO_CLIENT_ID} VALET_TENANT_ID=${idp.tenantId}
 
 Press Ctrl+C to stop.`);
 
