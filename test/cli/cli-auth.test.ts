@@ -1,36 +1,21 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../idp/index.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
-import {
-  completeDeviceCode,
-  launchBrowser,
-  newUserContext,
-  signInAtIdp,
-} from '../support/browser.ts';
+import { completeDeviceCode, newUserContext, signInAtIdp } from '../support/browser.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
-import { startTestIdp } from '../support/idp.ts';
+import { useIdpAndBrowser } from '../support/fixtures.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
-let idp: RunningIdp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await idp?.close();
-});
+const fx = useIdpAndBrowser();
 
 async function freshEnv(extra: Record<string, string> = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-cli-'));
   return {
     dataDir,
-    env: cliEnv(idpEnv(idp, dataDir, { VALET_ALLOW_PLAINTEXT_CACHE: '1', ...extra })),
+    env: cliEnv(idpEnv(fx.idp, dataDir, { VALET_ALLOW_PLAINTEXT_CACHE: '1', ...extra })),
   };
 }
 
@@ -41,7 +26,7 @@ async function deviceCodeLogin(env: NodeJS.ProcessEnv, user: IdpUser) {
     verification_uri: expect.stringMatching(/^https:\/\/localhost:\d+\//),
     user_code: expect.any(String),
   });
-  const page = await (await newUserContext(browser)).newPage();
+  const page = await (await newUserContext(fx.browser)).newPage();
   await completeDeviceCode(page, String(code.verification_uri), String(code.user_code), user);
   const result = await login.exited;
   await page.context().close();
@@ -70,8 +55,8 @@ describe('mcp-valet CLI against the test IdP', () => {
       signedIn: true,
       account: {
         username: adele.username,
-        tenantId: idp.tenantId,
-        homeAccountId: `${adele.id}.${idp.tenantId}`,
+        tenantId: fx.idp.tenantId,
+        homeAccountId: `${adele.id}.${fx.idp.tenantId}`,
       },
       broker: { mode: 'off', available: false, reason: 'turned off (VALET_BROKER=off)' },
       cache: {
@@ -125,9 +110,9 @@ describe('mcp-valet CLI against the test IdP', () => {
     const login = spawnCli(['login', '--no-open', '--json'], env);
     const open = await login.nextEvent('open_browser');
     const url = new URL(String(open.url));
-    expect(url.origin).toBe(idp.origin);
+    expect(url.origin).toBe(fx.idp.origin);
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-    const page = await (await newUserContext(browser)).newPage();
+    const page = await (await newUserContext(fx.browser)).newPage();
     await page.goto(url.href);
     await signInAtIdp(page, alex);
     const result = await login.exited;

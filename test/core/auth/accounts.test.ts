@@ -1,27 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../idp/index.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import { startTestIdp } from '../../support/idp.ts';
+import { useIdpAndBrowser } from '../../support/fixtures.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
-let idp: RunningIdp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await idp?.close();
-});
+const fx = useIdpAndBrowser();
 
 describe('several accounts', () => {
   it('lists two users, switches between them, and removing one leaves the other', async () => {
-    const people = new BrowserUser(browser);
+    const people = new BrowserUser(fx.browser);
     let current = adele;
-    const { auth, events } = await createTestAuth(idp, {
+    const { auth, events } = await createTestAuth(fx.idp, {
       openBrowser: (url) => people.opener(current)(url),
     });
     await auth.signIn();
@@ -60,16 +49,16 @@ describe('several accounts', () => {
   });
 
   it('refuses to switch to an account that is not cached, naming the fix', async () => {
-    const { auth } = await createTestAuth(idp);
+    const { auth } = await createTestAuth(fx.idp);
     await expect(auth.useAccount('nobody@contoso.test')).rejects.toMatchObject({
       code: 'no_account',
       message: expect.stringContaining('mcp-valet accounts'),
     });
   });
 
-  it('prints the URL instead of opening a browser, and cancels cleanly', async () => {
-    const people = new BrowserUser(browser);
-    const { auth } = await createTestAuth(idp, {
+  it('prints the URL instead of opening a fx.browser, and cancels cleanly', async () => {
+    const people = new BrowserUser(fx.browser);
+    const { auth } = await createTestAuth(fx.idp, {
       openBrowser: () => Promise.reject(new Error('must not open')),
     });
     const urls: string[] = [];

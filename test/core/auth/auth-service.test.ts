@@ -1,35 +1,27 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../idp/index.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
-import { completeDeviceCode, launchBrowser } from '../../support/browser.ts';
-import { startTestIdp } from '../../support/idp.ts';
+import { completeDeviceCode } from '../../support/browser.ts';
+import { useIdpAndBrowser } from '../../support/fixtures.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
-let idp: RunningIdp;
-let browser: Browser;
+const fx = useIdpAndBrowser();
 
-beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await idp?.close();
-});
-
-const homeId = (user: IdpUser) => `${user.id}.${idp.tenantId}`;
+const homeId = (user: IdpUser) => `${user.id}.${fx.idp.tenantId}`;
 
 describe('interactive sign-in', () => {
-  it('signs in through the system browser with login, consent and the loopback return', async () => {
-    const people = new BrowserUser(browser);
-    const { auth, events } = await createTestAuth(idp, { openBrowser: people.opener(adele, true) });
+  it('signs in through the system fx.browser with login, consent and the loopback return', async () => {
+    const people = new BrowserUser(fx.browser);
+    const { auth, events } = await createTestAuth(fx.idp, {
+      openBrowser: people.opener(adele, true),
+    });
     const result = await auth.signIn();
     expect(result.method).toBe('browser');
     expect(result.account).toMatchObject({
       username: adele.username,
       name: adele.name,
-      tenantId: idp.tenantId,
+      tenantId: fx.idp.tenantId,
       homeAccountId: homeId(adele),
       roles: ['Valet.Mail.Send'],
       active: true,
@@ -43,16 +35,16 @@ describe('interactive sign-in', () => {
     const token = await auth.getToken({ scopes: ['User.Read'] });
     const { payload } = await jwtVerify(
       token.accessToken,
-      createRemoteJWKSet(new URL(idp.jwksUri)),
-      { audience: 'https://graph.microsoft.com', issuer: idp.issuer },
+      createRemoteJWKSet(new URL(fx.idp.jwksUri)),
+      { audience: 'https://graph.microsoft.com', issuer: fx.idp.issuer },
     );
-    expect(payload).toMatchObject({ oid: adele.id, tid: idp.tenantId });
+    expect(payload).toMatchObject({ oid: adele.id, tid: fx.idp.tenantId });
     expect(String(payload.scp).split(' ')).toContain('User.Read');
   });
 
   it('signs in with a device code completed in the browser', async () => {
-    const people = new BrowserUser(browser);
-    const { auth } = await createTestAuth(idp);
+    const people = new BrowserUser(fx.browser);
+    const { auth } = await createTestAuth(fx.idp);
     const prompts: string[] = [];
     let browserDone: Promise<unknown> = Promise.resolve();
     const result = await auth.signIn({
@@ -75,13 +67,13 @@ describe('interactive sign-in', () => {
       method: 'device-code',
       account: { username: alex.username, homeAccountId: homeId(alex) },
     });
-    expect(idp.tokenRequests.some((r) => r.grantType === 'device_code')).toBe(true);
+    expect(fx.idp.tokenRequests.some((r) => r.grantType === 'device_code')).toBe(true);
   });
 
-  it('uses device code when no browser can be shown', async () => {
-    const people = new BrowserUser(browser);
-    // Headless Linux: no DISPLAY or WAYLAND_DISPLAY, so the order skips the browser.
-    const { auth } = await createTestAuth(idp, { env: {}, openBrowser: people.opener(adele) });
+  it('uses device code when no fx.browser can be shown', async () => {
+    const people = new BrowserUser(fx.browser);
+    // Headless Linux: no DISPLAY or WAYLAND_DISPLAY, so the order skips the fx.browser.
+    const { auth } = await createTestAuth(fx.idp, { env: {}, openBrowser: people.opener(adele) });
     let browserDone: Promise<unknown> = Promise.resolve();
     const result = await auth.signIn({
       onDeviceCode: (p) => {

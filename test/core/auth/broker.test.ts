@@ -1,33 +1,22 @@
 import { AuthError } from '@azure/msal-node';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { brokerAllowed } from '../../../main/core/auth/broker.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { BrokerDouble } from '../../support/broker-double.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import { startTestIdp } from '../../support/idp.ts';
+import { useIdpAndBrowser } from '../../support/fixtures.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await idp?.close();
-});
+const fx = useIdpAndBrowser();
 
 describe('OS broker', () => {
   it('signs in through an available broker, which receives the window handle, and serves silent calls and sign-out', async () => {
-    const people = new BrowserUser(browser);
-    const broker = new BrokerDouble(idp, people.opener(adele));
-    const { auth } = await createTestAuth(idp, {
+    const people = new BrowserUser(fx.browser);
+    const broker = new BrokerDouble(fx.idp, people.opener(adele));
+    const { auth } = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'on' },
       brokerLoader: async () => broker,
-      openBrowser: () => Promise.reject(new Error('the system browser must not be used')),
+      openBrowser: () => Promise.reject(new Error('the system fx.browser must not be used')),
     });
     const handle = Buffer.from([0x2a, 0x00, 0x11, 0x07]);
     const result = await auth.signIn({ windowHandle: handle });
@@ -52,11 +41,11 @@ describe('OS broker', () => {
     expect(await auth.listAccounts()).toEqual([]);
   });
 
-  it('falls back to the system browser when the broker fails, and records why', async () => {
-    const people = new BrowserUser(browser);
-    const broker = new BrokerDouble(idp, people.opener(adele));
+  it('falls back to the system fx.browser when the broker fails, and records why', async () => {
+    const people = new BrowserUser(fx.browser);
+    const broker = new BrokerDouble(fx.idp, people.opener(adele));
     broker.failInteractive = new AuthError('platform_broker_error', '', 'WAM reported 0x80070520');
-    const { auth, events } = await createTestAuth(idp, {
+    const { auth, events } = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'on' },
       brokerLoader: async () => broker,
       openBrowser: people.opener(adele),
@@ -75,10 +64,10 @@ describe('OS broker', () => {
   });
 
   it('does not fall back when the person cancels the broker prompt', async () => {
-    const people = new BrowserUser(browser);
-    const broker = new BrokerDouble(idp, people.opener(adele));
+    const people = new BrowserUser(fx.browser);
+    const broker = new BrokerDouble(fx.idp, people.opener(adele));
     broker.failInteractive = new AuthError('user_canceled', '', 'User cancelled the flow');
-    const { auth } = await createTestAuth(idp, {
+    const { auth } = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'on' },
       brokerLoader: async () => broker,
       openBrowser: people.opener(adele),
@@ -88,10 +77,10 @@ describe('OS broker', () => {
   });
 
   it('never calls a broker that reports itself unavailable', async () => {
-    const people = new BrowserUser(browser);
-    const broker = new BrokerDouble(idp, people.opener(adele));
+    const people = new BrowserUser(fx.browser);
+    const broker = new BrokerDouble(fx.idp, people.opener(adele));
     broker.isBrokerAvailable = false;
-    const { auth } = await createTestAuth(idp, {
+    const { auth } = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'on' },
       brokerLoader: async () => broker,
       openBrowser: people.opener(adele),
@@ -111,9 +100,9 @@ describe('OS broker', () => {
     let loads = 0;
     const loader = async () => {
       loads++;
-      return new BrokerDouble(idp, async () => {});
+      return new BrokerDouble(fx.idp, async () => {});
     };
-    const linux = await createTestAuth(idp, {
+    const linux = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'auto' },
       brokerLoader: loader,
       platform: 'linux',
@@ -122,7 +111,7 @@ describe('OS broker', () => {
       available: false,
       reason: expect.stringContaining('VALET_BROKER=on'),
     });
-    const off = await createTestAuth(idp, {
+    const off = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'off' },
       brokerLoader: loader,
       platform: 'win32',
@@ -132,7 +121,7 @@ describe('OS broker', () => {
       reason: 'turned off (VALET_BROKER=off)',
     });
     expect(loads).toBe(0);
-    const windows = await createTestAuth(idp, {
+    const windows = await createTestAuth(fx.idp, {
       valetEnv: { VALET_BROKER: 'auto' },
       brokerLoader: loader,
       platform: 'win32',

@@ -1,31 +1,20 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuthService } from '../../../main/core/auth/auth-service.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
-import { launchBrowser } from '../../support/browser.ts';
-import { startTestIdp } from '../../support/idp.ts';
+import { useIdpAndBrowser } from '../../support/fixtures.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let browser: Browser;
+const fx = useIdpAndBrowser();
 
-beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await idp?.close();
-});
-
-const refreshes = () => idp.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
+const refreshes = () => fx.idp.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
 
 async function signedIn(): Promise<{
   auth: AuthService;
   events: Awaited<ReturnType<typeof createTestAuth>>['events'];
 }> {
-  const { auth, events } = await createTestAuth(idp, {
-    openBrowser: new BrowserUser(browser).opener(adele),
+  const { auth, events } = await createTestAuth(fx.idp, {
+    openBrowser: new BrowserUser(fx.browser).opener(adele),
   });
   await auth.signIn();
   return { auth, events };
@@ -33,14 +22,14 @@ async function signedIn(): Promise<{
 
 describe('silent tokens', () => {
   it('come from the cache without a token request', async () => {
-    idp.setAccessTokenTtl(3600);
+    fx.idp.setAccessTokenTtl(3600);
     const { auth } = await signedIn();
-    const before = idp.tokenRequests.length;
+    const before = fx.idp.tokenRequests.length;
     const first = await auth.getToken({ scopes: ['User.Read'] });
     const second = await auth.getToken({ scopes: ['user.read'] });
     expect(first.fromCache).toBe(true);
     expect(second.accessToken).toBe(first.accessToken);
-    expect(idp.tokenRequests.length).toBe(before);
+    expect(fx.idp.tokenRequests.length).toBe(before);
     expect(await auth.tokenFreshness()).toEqual([
       expect.objectContaining({ scopes: ['User.Read'], expired: false }),
     ]);
@@ -48,9 +37,9 @@ describe('silent tokens', () => {
 
   it('refresh an expired token with exactly one token request for 20 concurrent callers', async () => {
     // MSAL treats a token within 5 minutes of expiry as expired.
-    idp.setAccessTokenTtl(120);
+    fx.idp.setAccessTokenTtl(120);
     const { auth, events } = await signedIn();
-    idp.setAccessTokenTtl(3600);
+    fx.idp.setAccessTokenTtl(3600);
     const before = refreshes();
     const tokens = await Promise.all(
       Array.from({ length: 20 }, () => auth.getToken({ scopes: ['User.Read'] })),
@@ -65,9 +54,9 @@ describe('silent tokens', () => {
   });
 
   it('report interaction required, with the command to run, once the refresh token is revoked', async () => {
-    idp.setAccessTokenTtl(120);
+    fx.idp.setAccessTokenTtl(120);
     const { auth, events } = await signedIn();
-    await idp.revokeUser(adele.username);
+    await fx.idp.revokeUser(adele.username);
     const err = await auth.getToken({ scopes: ['User.Read'] }).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'interaction_required',
@@ -77,13 +66,13 @@ describe('silent tokens', () => {
       scopes: ['User.Read'],
       account: { username: adele.username },
     });
-    idp.setAccessTokenTtl(3600);
+    fx.idp.setAccessTokenTtl(3600);
   });
 
   it('ask for consent to a scope never granted, then work once it is (incremental consent)', async () => {
-    idp.setAccessTokenTtl(3600);
-    const people = new BrowserUser(browser);
-    const { auth, events } = await createTestAuth(idp, { openBrowser: people.opener(adele) });
+    fx.idp.setAccessTokenTtl(3600);
+    const people = new BrowserUser(fx.browser);
+    const { auth, events } = await createTestAuth(fx.idp, { openBrowser: people.opener(adele) });
     await auth.signIn();
     const err = await auth.getToken({ scopes: ['Mail.Read'] }).catch((e: unknown) => e);
     expect(err).toMatchObject({
@@ -102,7 +91,7 @@ describe('silent tokens', () => {
   });
 
   it('say who to sign in when nobody is', async () => {
-    const { auth } = await createTestAuth(idp);
+    const { auth } = await createTestAuth(fx.idp);
     await expect(auth.getToken({ scopes: ['User.Read'] })).rejects.toMatchObject({
       code: 'no_account',
       message: expect.stringContaining('mcp-valet login'),
@@ -110,9 +99,9 @@ describe('silent tokens', () => {
   });
 
   it('stop at once when another process signs the account out', async () => {
-    idp.setAccessTokenTtl(3600);
-    const server = await createTestAuth(idp, {
-      openBrowser: new BrowserUser(browser).opener(adele),
+    fx.idp.setAccessTokenTtl(3600);
+    const server = await createTestAuth(fx.idp, {
+      openBrowser: new BrowserUser(fx.browser).opener(adele),
       valetEnv: { VALET_ALLOW_PLAINTEXT_CACHE: '1' },
     });
     await server.auth.signIn();
@@ -120,7 +109,7 @@ describe('silent tokens', () => {
     await server.auth.getToken({ scopes: ['User.Read'] });
     await expect(server.auth.getToken({ scopes: ['User.Read'] })).resolves.toBeDefined();
     // A second client on the same data dir, like `mcp-valet logout` run beside the server.
-    const cli = await createTestAuth(idp, {
+    const cli = await createTestAuth(fx.idp, {
       dataDir: server.dataDir,
       valetEnv: { VALET_ALLOW_PLAINTEXT_CACHE: '1' },
     });
