@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCertificateAuthority } from '../idp/index.ts';
+import { createCertificateAuthority } from '../../main/demo/idp/index.ts';
 import { startKeyring } from '../support/keyring.ts';
 import { ms, printTable } from './stats.ts';
 

@@ -9,7 +9,7 @@ import { PublicClientApplication } from '@azure/msal-node';
 import { AuthService } from '../../main/core/auth/auth-service.ts';
 import { openTokenCache } from '../../main/core/cache/token-cache.ts';
 import { loadConfig } from '../../main/core/config/load-config.ts';
-import { DEMO_USERS, startIdp, type IdpUser } from '../idp/index.ts';
+import { DEMO_USERS, startIdp, type IdpUser } from '../../main/demo/idp/index.ts';
 import { completeDeviceCode, launchBrowser, newUserContext } from '../support/browser.ts';
 import { percentile } from './stats.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser } from '../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { completeDeviceCode, newUserContext, signInAtIdp } from '../support/browser.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';

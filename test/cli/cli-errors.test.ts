@@ -2,7 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, startIdp, type RunningIdp } from '../idp/index.ts';
+import {
+  createCertificateAuthority,
+  startIdp,
+  type RunningIdp,
+} from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { cliEnv, runCli, type CliResult } from '../support/cli.ts';
 import { startTestIdp } from '../support/idp.ts';

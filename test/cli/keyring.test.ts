@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../idp/index.ts';
+import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { completeDeviceCode, launchBrowser, newUserContext } from '../support/browser.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';

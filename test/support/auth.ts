@@ -6,7 +6,7 @@ import { AuthService, type AuthServiceOptions } from '../../main/core/auth/auth-
 import type { AuthEventMap } from '../../main/core/auth/auth-types.ts';
 import { openTokenCache } from '../../main/core/cache/token-cache.ts';
 import { loadConfig } from '../../main/core/config/load-config.ts';
-import type { IdpUser, RunningIdp } from '../idp/index.ts';
+import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
 import { newUserContext, signInAtIdp, type ConsentAnswer } from './browser.ts';
 
 /** The environment that points the core at a test IdP. */

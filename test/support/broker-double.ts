@@ -5,7 +5,7 @@ import {
   type AuthenticationResult,
   type INativeBrokerPlugin,
 } from '@azure/msal-node';
-import type { RunningIdp } from '../idp/index.ts';
+import type { RunningIdp } from '../../main/demo/idp/index.ts';
 import { msalAuthFor } from './idp.ts';
 
 /** What the app asked of the broker. */

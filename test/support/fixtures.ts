@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import type { RunningIdp } from '../idp/index.ts';
+import type { RunningIdp } from '../../main/demo/idp/index.ts';
 import { launchBrowser } from './browser.ts';
 import { startTestIdp } from './idp.ts';
 

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createCertificateAuthority } from '../idp/index.ts';
-import type { CertificateAuthority } from '../idp/index.ts';
+import { createCertificateAuthority } from '../../main/demo/idp/index.ts';
+import type { CertificateAuthority } from '../../main/demo/idp/index.ts';
 
 // How tests get the run's CA:
 // - Its certificate file is in NODE_EXTRA_CA_CERTS, set here before Vitest forks the test

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { startIdp } from '../idp/index.ts';
-import type { IdpOptions, RunningIdp } from '../idp/index.ts';
+import { startIdp } from '../../main/demo/idp/index.ts';
+import type { IdpOptions, RunningIdp } from '../../main/demo/idp/index.ts';
 
 /** Starts a test IdP signed by this run's CA; device code polling is sped up to 1 s. */
 export function startTestIdp(overrides: Partial<Omit<IdpOptions, 'ca'>> = {}): Promise<RunningIdp> {

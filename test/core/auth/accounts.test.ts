@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { completeDeviceCode } from '../../support/browser.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';

@@ -1,7 +1,7 @@
 import { AuthError } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { brokerAllowed } from '../../../main/core/auth/broker.ts';
-import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { BrokerDouble } from '../../support/broker-double.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthService } from '../../../main/core/auth/auth-service.ts';
-import { DEMO_USERS, type IdpUser } from '../../idp/index.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';
 

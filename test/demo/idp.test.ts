@@ -17,8 +17,8 @@ import {
 } from '../support/browser.ts';
 import type { ConsentAnswer, IdpVisit } from '../support/browser.ts';
 import { msalAuthFor, startTestIdp } from '../support/idp.ts';
-import { DEMO_USERS, GRAPH_RESOURCE } from './index.ts';
-import type { IdpUser, RunningIdp } from './index.ts';
+import { DEMO_USERS, GRAPH_RESOURCE } from '../../main/demo/idp/index.ts';
+import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
 

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_CLIENT_ID, createCertificateAuthority, startIdp } from './index.ts';
+import { DEMO_CLIENT_ID, createCertificateAuthority, startIdp } from './idp/index.ts';
 
 const USAGE = `Usage: node test/idp/start.ts [--port N] [--ca-out FILE]
 

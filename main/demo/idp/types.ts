@@ -63,5 +63,7 @@ export interface RunningIdp {
   setAccessTokenTtl(seconds: number): void;
   /** Revokes every grant, session and token of the user, so the next refresh gets invalid_grant. */
   revokeUser(username: string): Promise<void>;
+  /** Approves a pending device code as the user, granting the scopes it requested (no browser). */
+  approveDeviceCode(userCode: string, username: string): Promise<void>;
   close(): Promise<void>;
 }

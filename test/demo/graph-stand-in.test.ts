@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphStandIn } from './index.ts';
-import type { GraphUser, RunningGraph } from './index.ts';
+import { startGraphStandIn } from '../../main/demo/graph/index.ts';
+import type { GraphUser, RunningGraph } from '../../main/demo/graph/index.ts';
 
 const ISSUER = 'https://localhost:44300/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0';
 const NOW = new Date('2025-03-12T12:00:00Z');

@@ -1,4 +1,4 @@
-import { KeyObject, createPrivateKey, randomBytes } from 'node:crypto';
+import { KeyObject, createPrivateKey, randomBytes, type webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { CertificateAuthority } from './types.ts';
@@ -25,6 +25,9 @@ function serialNumber(): string {
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return bytes.toString('hex');
 }
+
+type CryptoKey = webcrypto.CryptoKey;
+type Algorithm = webcrypto.Algorithm;
 
 function toPkcs8Pem(key: CryptoKey): string {
   return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -96,7 +99,8 @@ export async function issueServerCertificate(
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(notAfter),
     publicKey: keys.publicKey,
-    signingKey: caKey,
+    // @peculiar/x509 types its keys with the DOM's CryptoKey; Node's is the same object.
+    signingKey: caKey as unknown as x509.X509CertificateCreateWithKeyParams['signingKey'],
     signingAlgorithm: algorithm,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),

@@ -1,3 +1,4 @@
+import { approveDeviceCode } from './device-approval.ts';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { issueServerCertificate } from './ca.ts';
@@ -96,6 +97,8 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
     setAccessTokenTtl(seconds) {
       accessTokenTtl = checkTtl(seconds);
     },
+    approveDeviceCode: (userCode, username) =>
+      approveDeviceCode(provider, users, userCode, username),
     async revokeUser(username) {
       const user = users.byUsername(username);
       if (!user) throw new Error(`No user named ${username}.`);
