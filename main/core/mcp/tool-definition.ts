@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import type { AccountSummary } from '../auth/auth-types.ts';
+import type { GraphRequest, GraphResponse } from '../graph/graph-client.ts';
+
+/** The nine tools, by their contract names (DESIGN.md §3). */
+export const TOOL_NAMES = [
+  'get_user_details',
+  'list_messages',
+  'get_message',
+  'list_events',
+  'search_files',
+  'search_people',
+  'send_mail',
+  'create_event',
+  'auth_status',
+] as const;
+/** One of TOOL_NAMES. */
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+/** Tools that only read; a key gets these unless told otherwise. */
+export const READ_TOOLS: readonly ToolName[] = TOOL_NAMES.filter(
+  (t) => t !== 'send_mail' && t !== 'create_event',
+);
+
+/** The signed-in user's Graph profile, as `/me` returns it. */
+export interface GraphUser {
+  id: string;
+  displayName?: string | null;
+  givenName?: string | null;
+  surname?: string | null;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+  jobTitle?: string | null;
+  officeLocation?: string | null;
+  businessPhones?: string[];
+  mobilePhone?: string | null;
+  preferredLanguage?: string | null;
+}
+
+/** What a tool can do while it runs: Graph as the key's account, with the tool's own scopes. */
+export interface ToolContext {
+  /** The account the calling key acts as. */
+  account: AccountSummary;
+  /** Calls Graph with a token for this tool's scopes; the token never reaches the tool. */
+  graph<T>(request: Omit<GraphRequest, 'token' | 'scopes' | 'signal'>): Promise<GraphResponse<T>>;
+  /** The account's `/me` profile, cached per account. */
+  me(): Promise<GraphUser>;
+  /** The Graph scopes this account has consented to so far (from the token cache). */
+  grantedScopes(): Promise<string[]>;
+  /** Aborted when the client cancels the call. */
+  signal: AbortSignal;
+  now(): Date;
+}
+
+/** A tool: contract name, description for the model, schemas, hints, Graph scopes and behaviour. */
+export interface ToolDefinition<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodObject = z.ZodObject,
+> {
+  name: ToolName;
+  title: string;
+  description: string;
+  /** `write` tools change data (send, create) and need approval (policy issue). */
+  kind: 'read' | 'write';
+  /** Delegated Graph permissions the tool's token must carry. */
+  scopes: string[];
+  annotations: {
+    readOnlyHint: boolean;
+    destructiveHint: boolean;
+    openWorldHint: boolean;
+    idempotentHint?: boolean;
+  };
+  input: I;
+  output: O;
+  run(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
+}
+
+/** Declares a tool with its input and output types checked against its schemas. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return tool;
+}
