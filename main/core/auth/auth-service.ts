@@ -225,6 +225,16 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     return token;
   }
 
+  /** The account a call acts as: by homeAccountId or username, else the active one; undefined when none. */
+  async resolveAccount(ref?: AccountRef): Promise<AccountSummary | undefined> {
+    try {
+      return (await this.#resolve(ref))?.summary;
+    } catch (err) {
+      if (err instanceof ValetError && err.code === 'no_account') return undefined;
+      throw err;
+    }
+  }
+
   /** Cached access-token freshness for an account (default: active), never the tokens. */
   async tokenFreshness(ref?: AccountRef): Promise<TokenFreshness[]> {
     const target = ref

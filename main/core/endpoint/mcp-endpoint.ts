@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { KeyRejection, KeyStore, ValetKey } from '../keys/key-store.ts';
+import type { CallerResolver } from '../mcp/server-factory.ts';
+import { silentLogger, type Logger } from '../util/logger.ts';
+import { describeError, ValetError } from '../util/valet-error.ts';
+import {
+  allowedHosts,
+  bearerOf,
+  readJsonBody,
+  sendJsonRpcError,
+  type Rejection,
+} from './request-guards.ts';
+
+/** One MCP session: its transport and server, bound to the key that opened it. */
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  keyId: string;
+  lastSeen: number;
+}
+
+/** What the endpoint tells its owner (audit log, UI). */
+export interface EndpointEvents {
+  onRejected?(event: {
+    reason: Rejection | KeyRejection;
+    status: number;
+    keyId?: string;
+    detail?: string;
+  }): void;
+  onSessionOpened?(event: {
+    sessionId: string;
+    key: ValetKey;
+    client: { name: string; version: string } | undefined;
+  }): void;
+  onSessionClosed?(event: { sessionId: string; keyId: string }): void;
+}
+
+/** Settings for the local endpoint. */
+export interface EndpointOptions extends EndpointEvents {
+  port: number;
+  keys: KeyStore;
+  /** Builds the MCP server for a new session; the resolver gives its tools the caller. */
+  createServer: (resolveCaller: CallerResolver) => McpServer;
+  /** Origins allowed to call (browsers send Origin); empty by default, which refuses all. */
+  allowedOrigins?: string[];
+  maxBodyBytes?: number;
+  /** Sessions idle this long are closed. */
+  idleTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const KEY_MESSAGES: Record<KeyRejection, string> = {
+  missing:
+    'A valet key is required: send `Authorization: Bearer <valet key>` (create one with `mcp-valet keys create`)',
+  malformed:
+    'That is not a valet key: keys start with mvk_ (create one with `mcp-valet keys create`)',
+  unknown:
+    'Unknown valet key: check the key in your client configuration, or create one with `mcp-valet keys create`',
+  revoked:
+    'This valet key was revoked: create a new one with `mcp-valet keys create` and update your client',
+};
+
+/**
+ * The local MCP endpoint: Streamable HTTP at http://127.0.0.1:<port>/mcp, loopback only.
+ * Every request passes the Host allow-list, the Origin check and a valet key check before
+ * MCP sees it; sessions are bound to the key that opened them and the key is re-checked on
+ * every request, so a revoked key stops working at once.
+ */
+export class McpEndpoint {
+  readonly #options: EndpointOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #logger: Logger;
+  #server: Server | undefined;
+  #hosts = new Set<string>();
+  #sweeper: NodeJS.Timeout | undefined;
+  #url = '';
+
+  constructor(options: EndpointOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** http://127.0.0.1:<port>/mcp once started. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Open sessions, for status and leak checks. */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        this.#logger.error(`endpoint request failed: ${describeError(err)}`);
+        sendJsonRpcError(res, 500, 'Internal error in MCP Valet', -32603);
+      });
+    });
+    server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new ValetError(
+                'port_in_use',
+                `Port ${this.#options.port} on 127.0.0.1 is in use, perhaps by another MCP Valet: stop it, or set VALET_PORT to another port (0 picks a free one)`,
+              )
+            : err,
+        ),
+      );
+      server.listen(this.#options.port, '127.0.0.1', () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    this.#server = server;
+    this.#hosts = allowedHosts(port);
+    this.#url = `http://127.0.0.1:${port}/mcp`;
+    const idle = this.#options.idleTimeoutMs ?? 30 * 60_000;
+    this.#sweeper = setInterval(() => void this.#sweep(idle), Math.min(idle, 60_000)).unref();
+    return this.#url;
+  }
+
+  /** Closes every session and stops listening. */
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.all([...this.#sessions.keys()].map((id) => this.#closeSession(id)));
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** Closes every session a key opened (after it is revoked). */
+  async closeSessionsOf(keyId: string): Promise<void> {
+    await Promise.all(
+      [...this.#sessions]
+        .filter(([, s]) => s.keyId === keyId)
+        .map(([id]) => this.#closeSession(id)),
+    );
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reject = (
+      reason: Rejection | KeyRejection,
+      status: number,
+      message: string,
+      headers: Record<string, string> = {},
+      keyId?: string,
+    ) => {
+      this.#options.onRejected?.({ reason, status, ...(keyId ? { keyId } : {}) });
+      sendJsonRpcError(res, status, message, -32000, headers);
+    };
+    if (!this.#hosts.has(req.headers.host ?? '')) {
+      reject('host', 403, 'Forbidden: this endpoint only answers to 127.0.0.1, localhost or [::1]');
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !(this.#options.allowedOrigins ?? []).includes(origin)) {
+      reject('origin', 403, 'Forbidden: requests from web pages are not allowed');
+      return;
+    }
+    if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== '/mcp') {
+      reject('path', 404, 'Not found: the MCP endpoint is /mcp');
+      return;
+    }
+    const verdict = await this.#options.keys.verify(bearerOf(req));
+    if ('rejected' in verdict) {
+      const challenge =
+        verdict.rejected === 'missing'
+          ? 'Bearer realm="mcp-valet"'
+          : `Bearer realm="mcp-valet", error="invalid_token", error_description="${verdict.rejected} valet key"`;
+      reject(
+        verdict.rejected,
+        401,
+        KEY_MESSAGES[verdict.rejected],
+        { 'www-authenticate': challenge },
+        verdict.keyId,
+      );
+      if (verdict.keyId) await this.closeSessionsOf(verdict.keyId);
+      return;
+    }
+    const key = verdict.key;
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
+      reject(
+        'method',
+        405,
+        'Method not allowed: use POST, GET or DELETE',
+        { allow: 'POST, GET, DELETE' },
+        key.id,
+      );
+      return;
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        reject('media-type', 415, 'Unsupported media type: send application/json', {}, key.id);
+        return;
+      }
+      const read = await readJsonBody(req, this.#options.maxBodyBytes ?? 1024 * 1024);
+      if (!read.ok) {
+        if (read.reason === 'too-large')
+          reject(
+            'body-size',
+            413,
+            `Request body too large: the limit is ${this.#options.maxBodyBytes ?? 1024 * 1024} bytes`,
+            { connection: 'close' },
+            key.id,
+          );
+        else {
+          this.#options.onRejected?.({ reason: 'parse', status: 400, keyId: key.id });
+          sendJsonRpcError(res, 400, 'Parse error: the body is not valid JSON', -32700);
+        }
+        return;
+      }
+      body = read.value;
+    }
+    const sessionId = req.headers['mcp-session-id'];
+    let session: Session | undefined;
+    if (typeof sessionId === 'string') {
+      session = this.#sessions.get(sessionId);
+      if (!session) {
+        reject(
+          'session',
+          404,
+          'Session not found: it ended or never existed; initialize a new one',
+          {},
+          key.id,
+        );
+        return;
+      }
+      if (session.keyId !== key.id) {
+        reject(
+          'session',
+          403,
+          'Forbidden: this session was opened with another valet key',
+          {},
+          key.id,
+        );
+        return;
+      }
+      session.lastSeen = Date.now();
+    } else if (req.method === 'POST' && isInitializeRequest(body)) {
+      session = await this.#openSession(key);
+    } else {
+      reject(
+        'session',
+        400,
+        'Bad request: send initialize first, or the Mcp-Session-Id of an open session',
+        {},
+        key.id,
+      );
+      return;
+    }
+    // The key, not the session, authorizes this request; tools read it from here.
+    (req as IncomingMessage & { auth?: unknown }).auth = {
+      token: key.id,
+      clientId: key.id,
+      scopes: key.tools,
+      extra: { key },
+    };
+    await session.transport.handleRequest(req, res, body);
+    this.#options.keys.touch(key.id, (err) =>
+      this.#logger.warn(`could not record key use: ${describeError(err)}`),
+    );
+  }
+
+  async #openSession(key: ValetKey): Promise<Session> {
+    // The transport announces the session id before the session object below exists.
+    const holder: { session?: Session } = {};
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        const session = holder.session;
+        if (!session) return;
+        this.#sessions.set(id, session);
+        this.#options.onSessionOpened?.({
+          sessionId: id,
+          key,
+          client: session.server.server.getClientVersion(),
+        });
+      },
+    });
+    const server = this.#options.createServer((authInfo, sessionId) => {
+      const current = authInfo?.extra?.key as ValetKey | undefined;
+      if (!current) return undefined;
+      const client = server.server.getClientVersion();
+      return {
+        key: current,
+        ...(client ? { client: { name: client.name, version: client.version } } : {}),
+        ...(sessionId ? { sessionId } : {}),
+      };
+    });
+    const session: Session = { transport, server, keyId: key.id, lastSeen: Date.now() };
+    holder.session = session;
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id && this.#sessions.delete(id))
+        this.#options.onSessionClosed?.({ sessionId: id, keyId: key.id });
+    };
+    await server.connect(transport);
+    return session;
+  }
+
+  async #closeSession(id: string): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (!session) return;
+    this.#sessions.delete(id);
+    this.#options.onSessionClosed?.({ sessionId: id, keyId: session.keyId });
+    await session.server.close().catch(() => undefined);
+  }
+
+  /** Closes idle sessions, and those of keys revoked since (their streams may sit silent). */
+  async #sweep(idleMs: number): Promise<void> {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, s] of this.#sessions) {
+      const key = await this.#options.keys.get(s.keyId).catch(() => undefined);
+      if (s.lastSeen < cutoff || !key || key.revokedAt) await this.#closeSession(id);
+    }
+  }
+}

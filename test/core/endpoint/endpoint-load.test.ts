@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
+import { startTestIdp } from '../../support/idp.ts';
+import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+const SESSIONS = 50;
+const CALLS = 20;
+let idp: RunningIdp;
+let valet: RunningValet;
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  valet = await startValet(idp, adele);
+});
+afterAll(async () => {
+  await valet?.close();
+  await idp?.close();
+});
+
+describe('load', () => {
+  it(`${SESSIONS} sessions at once × ${CALLS} calls each: all correct, none leaked`, async () => {
+    const keys = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => valet.createKey({ name: `load-${i}` })),
+    );
+    const errors: string[] = [];
+    let correct = 0;
+    await Promise.all(
+      Array.from({ length: SESSIONS }, async (_, s) => {
+        const { client, transport } = await connectClient(
+          valet.endpoint.url,
+          keys[s % keys.length]!.secret,
+          `load-${s}`,
+        );
+        for (let c = 0; c < CALLS; c++) {
+          const tool = c % 2 === 0 ? 'get_user_details' : 'auth_status';
+          const result = await client.callTool({ name: tool, arguments: {} });
+          const data = result.structuredContent as Record<string, unknown> | undefined;
+          if (result.isError) errors.push(JSON.stringify(result.content));
+          else if (
+            (tool === 'get_user_details' ? data?.userPrincipalName : data?.username) ===
+            adele.username
+          )
+            correct++;
+        }
+        await transport.terminateSession();
+        await client.close();
+      }),
+    );
+    expect(errors).toEqual([]);
+    expect(correct).toBe(SESSIONS * CALLS);
+    expect(valet.endpoint.sessionCount).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,177 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { startTestIdp } from '../../support/idp.ts';
+import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import type { RunningIdp } from '../../../main/demo/idp/index.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+let idp: RunningIdp;
+let valet: RunningValet;
+let secret: string;
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  valet = await startValet(idp, adele);
+  ({ secret } = await valet.createKey({ name: 'matrix' }));
+});
+afterAll(async () => {
+  await valet?.close();
+  await idp?.close();
+});
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
+
+/** A raw HTTP request, so the test controls every header (fetch would not let it set Host). */
+function send(options: {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}): Promise<RawResponse> {
+  const url = new URL(valet.endpoint.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: url.port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/mcp',
+        headers: {
+          host: url.host,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+          ...options.headers,
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body ?? JSON.stringify(INITIALIZE));
+  });
+}
+
+const auth = (key = secret) => ({ authorization: `Bearer ${key}` });
+
+describe('endpoint security', () => {
+  it('answers only to loopback Host names (DNS rebinding)', async () => {
+    const port = new URL(valet.endpoint.url).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      expect((await send({ headers: { ...auth(), host } })).status).toBe(200);
+    }
+    for (const host of [
+      'evil.example:80',
+      `attacker.test:${port}`,
+      `127.0.0.1:${Number(port) + 1}`,
+      'localhost',
+    ]) {
+      const res = await send({ headers: { ...auth(), host } });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).error.message).toContain('only answers to 127.0.0.1');
+    }
+  });
+
+  it('refuses requests from web pages (any Origin)', async () => {
+    const res = await send({ headers: { ...auth(), origin: 'https://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    expect((await send({ headers: { ...auth(), origin: 'null' } })).status).toBe(403);
+  });
+
+  it('requires a valid valet key, with WWW-Authenticate', async () => {
+    const none = await send({});
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="mcp-valet"');
+    expect(JSON.parse(none.body).error.message).toContain('A valet key is required');
+    const wrong = await send({ headers: auth(`mvk_${'0'.repeat(12)}_${'x'.repeat(43)}`) });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
+    const garbage = await send({ headers: auth('not-a-key') });
+    expect(garbage.status).toBe(401);
+    // An Entra token is not a valet key either: tokens never pass through.
+    expect((await send({ headers: auth('eyJhbGciOiJSUzI1NiJ9.e30.sig') })).status).toBe(401);
+  });
+
+  it('stops a revoked key at once, in the middle of a session', async () => {
+    const { key, secret: doomed } = await valet.createKey({ name: 'doomed' });
+    const { client } = await connectClient(valet.endpoint.url, doomed);
+    await expect(client.callTool({ name: 'auth_status', arguments: {} })).resolves.toMatchObject({
+      structuredContent: { username: adele.username },
+    });
+    const before = valet.endpoint.sessionCount;
+    await valet.core.keys.revoke(key.id);
+    await expect(client.callTool({ name: 'auth_status', arguments: {} })).rejects.toThrow(
+      /401|revoked/,
+    );
+    expect(valet.endpoint.sessionCount).toBe(before - 1);
+    const res = await send({ headers: auth(doomed) });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body).error.message).toContain('revoked');
+  });
+
+  it("refuses a tool outside the key's list as a tool error", async () => {
+    const { secret: narrow } = await valet.createKey({
+      name: 'narrow',
+      tools: ['get_user_details'],
+    });
+    const { client } = await connectClient(valet.endpoint.url, narrow);
+    const result = await client.callTool({ name: 'list_messages', arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain(
+      "The valet key 'narrow' may not call list_messages",
+    );
+    expect(valet.graph.requests.filter((r) => r.path.endsWith('/me/messages'))).toHaveLength(0);
+    await expect(
+      client.callTool({ name: 'get_user_details', arguments: {} }),
+    ).resolves.toMatchObject({ structuredContent: { mail: adele.username } });
+  });
+
+  it("does not let one key use another key's session", async () => {
+    const { secret: other } = await valet.createKey({ name: 'other' });
+    const opened = await send({ headers: auth() });
+    const sessionId = String(opened.headers['mcp-session-id']);
+    const res = await send({
+      headers: { ...auth(other), 'mcp-session-id': sessionId },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('limits the body size, rejects malformed JSON and JSON-RPC, and stays up', async () => {
+    const big = await send({ headers: auth(), body: Buffer.alloc(2 * 1024 * 1024, 0x20) });
+    expect(big.status).toBe(413);
+    const bad = await send({ headers: auth(), body: '{"jsonrpc": "2.0", "id": 1, "method": ' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error.code).toBe(-32700);
+    const notRpc = await send({ headers: auth(), body: JSON.stringify({ hello: 'world' }) });
+    expect(notRpc.status).toBe(400);
+    const text = await send({ headers: { ...auth(), 'content-type': 'text/plain' }, body: 'hi' });
+    expect(text.status).toBe(415);
+    expect((await send({ path: '/other', headers: auth() })).status).toBe(404);
+    expect((await send({ method: 'PUT', headers: auth() })).status).toBe(405);
+    // Still serving.
+    const { client } = await connectClient(valet.endpoint.url, secret);
+    await expect(
+      client.callTool({ name: 'get_user_details', arguments: {} }),
+    ).resolves.toMatchObject({ structuredContent: expect.any(Object) });
+  });
+});

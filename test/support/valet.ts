@@ -1,0 +1,113 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ValetCore, type ValetCoreOptions } from '../../main/core/app/valet-core.ts';
+import { loadConfig } from '../../main/core/config/load-config.ts';
+import type { McpEndpoint } from '../../main/core/endpoint/mcp-endpoint.ts';
+import type { ValetKey } from '../../main/core/keys/key-store.ts';
+import { TOOL_NAMES, type ToolName } from '../../main/core/mcp/tool-definition.ts';
+import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
+import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
+import { idpEnv } from './auth.ts';
+
+/** Every Graph scope the nine tools need. */
+export const ALL_TOOL_SCOPES = [
+  'User.Read',
+  'Mail.Read',
+  'Mail.Send',
+  'Calendars.Read',
+  'Calendars.ReadWrite',
+  'Files.Read',
+  'People.Read',
+];
+
+/** A running MCP Valet core with its endpoint, signed in at the test IdP, talking to a Graph stand-in. */
+export interface RunningValet {
+  core: ValetCore;
+  endpoint: McpEndpoint;
+  graph: RunningGraph;
+  dataDir: string;
+  createKey(options?: {
+    name?: string;
+    tools?: ToolName[];
+    readOnly?: boolean;
+  }): Promise<{ key: ValetKey; secret: string }>;
+  close(): Promise<void>;
+}
+
+/** Signs `user` in through the real device code grant, approved at the test IdP. */
+export async function signInWithDeviceCode(
+  core: ValetCore,
+  idp: RunningIdp,
+  user: IdpUser,
+  scopes: string[],
+): Promise<void> {
+  let approval: Promise<void> = Promise.resolve();
+  await core.auth.signIn({
+    method: 'device-code',
+    scopes,
+    onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, user.username)),
+  });
+  await approval;
+}
+
+/**
+ * Starts the real core (config, token cache, MSAL, keys, Graph client, tools, endpoint on a
+ * free port) against a test IdP and a Graph stand-in, with `user` signed in.
+ */
+export async function startValet(
+  idp: RunningIdp,
+  user: IdpUser,
+  options: {
+    scopes?: string[];
+    valetEnv?: Record<string, string>;
+    core?: Partial<ValetCoreOptions>;
+  } = {},
+): Promise<RunningValet> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'valet-endpoint-'));
+  const graph = await startGraphStandIn({
+    issuer: idp.issuer,
+    keys: { jwksUri: idp.jwksUri },
+    users: [...idp.users],
+  });
+  const config = await loadConfig(
+    idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0', ...options.valetEnv }),
+  );
+  const core = await ValetCore.create({ config, ...options.core });
+  await signInWithDeviceCode(core, idp, user, options.scopes ?? ALL_TOOL_SCOPES);
+  const endpoint = await core.startEndpoint();
+  let n = 0;
+  return {
+    core,
+    endpoint,
+    graph,
+    dataDir,
+    createKey: (o = {}) =>
+      core.keys.create({
+        name: o.name ?? `client-${++n}`,
+        tools: o.tools ?? [...TOOL_NAMES],
+        readOnly: o.readOnly ?? false,
+        account: null,
+      }),
+    close: async () => {
+      await core.close();
+      await graph.close();
+    },
+  };
+}
+
+/** An MCP SDK client connected to the endpoint with a valet key. */
+export async function connectClient(
+  url: string,
+  secret: string,
+  name = 'test-client',
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${secret}` } },
+  });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport };
+}
