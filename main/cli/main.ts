@@ -1,5 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.ts';
+import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerKeyCommands } from './commands/key-commands.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerStdioCommand } from './commands/stdio-command.ts';
 import { createCliContext, type CliContext } from './context.ts';
 import { EXIT, Output, type CliIo } from './output.ts';
 
@@ -34,6 +38,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       writeErr: (s) => io.stderr.write(s),
     });
   registerAuthCommands(program, run);
+  registerServeCommand(program, run);
+  registerKeyCommands(program, run);
+  registerStdioCommand(program, io, (code) => (exitCode = code));
+  registerDemoCommand(program, io, (code) => (exitCode = code));
 
   if (argv.length === 0) {
     io.stderr.write(program.helpInformation());

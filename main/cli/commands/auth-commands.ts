@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AccountSummary, TokenFreshness } from '../../core/auth/auth-types.ts';
+import { readEndpointInfo } from '../../core/endpoint/endpoint-info.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
 import type { CommandRunner } from '../main.ts';
@@ -118,6 +119,7 @@ async function status(ctx: CliContext, out: Output) {
   const account = accounts.find((a) => a.active);
   const tokens = account ? await auth.tokenFreshness(account.homeAccountId) : [];
   const cache = auth.cache.state;
+  const endpoint = await readEndpointInfo(config.dataDir);
   out.event({
     event: 'status',
     configured,
@@ -137,6 +139,9 @@ async function status(ctx: CliContext, out: Output) {
     tenantId: config.tenantId,
     authority: config.authority.url,
     dataDir: config.dataDir,
+    endpoint: endpoint
+      ? { url: endpoint.url, pid: endpoint.pid, startedAt: endpoint.startedAt }
+      : null,
   });
   if (!configured) {
     out.say(
@@ -158,6 +163,9 @@ async function status(ctx: CliContext, out: Output) {
     out.say(`               last fell back to the browser: ${broker.lastFallback.reason}`);
   out.say(`Token cache    ${cache.kind}: ${cache.reason}`);
   out.say(`Authority      ${config.authority.url}`);
+  out.say(
+    `Endpoint       ${endpoint ? `${endpoint.url} (pid ${endpoint.pid})` : 'not running (start the app or `mcp-valet serve`)'}`,
+  );
 }
 
 async function listAccounts(ctx: CliContext, out: Output) {

@@ -1,0 +1,40 @@
+import { realpathSync } from 'node:fs';
+
+/** Ready-to-paste MCP client configurations for a valet key. */
+export interface ClientConfigs {
+  vscode: unknown;
+  cursor: unknown;
+  claudeDesktop: unknown;
+}
+
+/** How to start this CLI again (Claude Desktop runs `mcp-valet stdio`): this Node and this entry script. */
+export function selfCommand(): { command: string; args: string[] } {
+  const entry = process.argv[1];
+  return { command: process.execPath, args: entry ? [realpathSync(entry)] : [] };
+}
+
+/**
+ * The configuration each client needs: VS Code and Cursor speak Streamable HTTP with an
+ * Authorization header; Claude Desktop starts the stdio shim, which forwards to the endpoint.
+ */
+export function clientConfigs(url: string, secret: string, self = selfCommand()): ClientConfigs {
+  return {
+    vscode: {
+      servers: {
+        'mcp-valet': { type: 'http', url, headers: { Authorization: `Bearer ${secret}` } },
+      },
+    },
+    cursor: {
+      mcpServers: { 'mcp-valet': { url, headers: { Authorization: `Bearer ${secret}` } } },
+    },
+    claudeDesktop: {
+      mcpServers: {
+        'mcp-valet': {
+          command: self.command,
+          args: [...self.args, 'stdio'],
+          env: { VALET_KEY: secret, VALET_URL: url },
+        },
+      },
+    },
+  };
+}

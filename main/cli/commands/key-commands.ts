@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import type { ValetKey } from '../../core/keys/key-store.ts';
+import { READ_TOOLS, TOOL_NAMES, type ToolName } from '../../core/mcp/tool-definition.ts';
+import { ValetError } from '../../core/util/valet-error.ts';
+import type { CliContext } from '../context.ts';
+import type { CommandRunner } from '../main.ts';
+import type { Output } from '../output.ts';
+import { clientConfigs } from '../client-configs.ts';
+
+/** Registers `keys create`, `keys list` and `keys revoke`. */
+export function registerKeyCommands(program: Command, run: CommandRunner): void {
+  const keys = program
+    .command('keys')
+    .description('valet keys: what each MCP client may do, revocable')
+    .enablePositionalOptions();
+  keys
+    .command('create')
+    .description('create a valet key; the secret is printed once')
+    .requiredOption('--name <name>', 'a name for the client, e.g. vscode or cursor')
+    .option(
+      '--tools <list>',
+      `comma-separated tools (default: the read tools: ${READ_TOOLS.join(', ')})`,
+    )
+    .option('--read-only', 'never allow tools that change data (send_mail, create_event)')
+    .option(
+      '--account <account>',
+      'the account the key acts as (username or homeAccountId); default: the active one',
+    )
+    .option('--json', 'a JSON event on stdout')
+    .action(
+      (opts: {
+        name: string;
+        tools?: string;
+        readOnly?: boolean;
+        account?: string;
+        json?: boolean;
+      }) => run(opts, (ctx, out) => createKey(ctx, out, opts)),
+    );
+  keys
+    .command('list')
+    .description('list valet keys (never their secrets)')
+    .option('--json', 'a JSON event on stdout')
+    .action((opts: { json?: boolean }) =>
+      run(opts, async (ctx, out) => {
+        const all = await ctx.core.keys.list();
+        out.event({ event: 'keys', keys: all });
+        if (all.length === 0)
+          out.say('No valet keys yet. Create one with `mcp-valet keys create --name <client>`.');
+        for (const k of all) out.say(describeKey(k));
+      }),
+    );
+  keys
+    .command('revoke <id>')
+    .description('revoke a valet key by id (or name); it stops working at once')
+    .option('--json', 'a JSON event on stdout')
+    .action((ref: string, opts: { json?: boolean }) =>
+      run(opts, async (ctx, out) => {
+        const key = await ctx.core.keys.revoke(ref);
+        out.event({ event: 'key_revoked', key });
+        out.say(
+          `Revoked valet key '${key.name}' (${key.id}). Clients using it are refused from now on.`,
+        );
+      }),
+    );
+}
+
+/** Parses `--tools`; unknown names are refused with the list of known ones. */
+export function parseTools(list: string | undefined): ToolName[] {
+  if (list === undefined) return [...READ_TOOLS];
+  const names = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknown = names.filter((t) => !(TOOL_NAMES as readonly string[]).includes(t));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new ValetError(
+      'unknown_tool',
+      `${unknown.length ? `Unknown tool ${unknown.join(', ')}` : 'No tools given'}: the tools are ${TOOL_NAMES.join(', ')}`,
+    );
+  }
+  return names as ToolName[];
+}
+
+async function createKey(
+  ctx: CliContext,
+  out: Output,
+  opts: { name: string; tools?: string; readOnly?: boolean; account?: string },
+) {
+  const tools = parseTools(opts.tools);
+  const account = opts.account
+    ? await ctx.auth.resolveAccount(opts.account)
+    : await ctx.auth.resolveAccount().catch(() => undefined);
+  if (opts.account && !account) {
+    throw new ValetError(
+      'no_account',
+      `No cached account matches ${opts.account}: run \`mcp-valet accounts\` to list them, or \`mcp-valet login\` to add one`,
+    );
+  }
+  const { key, secret } = await ctx.core.keys.create({
+    name: opts.name,
+    tools,
+    readOnly: Boolean(opts.readOnly),
+    account: account ? { homeAccountId: account.homeAccountId, username: account.username } : null,
+  });
+  const url = `http://127.0.0.1:${ctx.config.port === 0 ? '<port>' : ctx.config.port}/mcp`;
+  out.event({ event: 'key_created', key, secret, url, configs: clientConfigs(url, secret) });
+  out.say(
+    `Created valet key '${key.name}' (${key.id}) acting as ${key.account?.username ?? 'the active account'}.`,
+  );
+  out.say(`Tools: ${key.tools.join(', ')}${key.readOnly ? ' (read-only)' : ''}`);
+  if (key.readOnly && key.tools.some((t) => t === 'send_mail' || t === 'create_event')) {
+    out.say('Note: the key is read-only, so send_mail and create_event will be refused.');
+  }
+  out.say('');
+  out.say('The secret is shown only now. Put it in your client configuration:');
+  out.say(`  ${secret}`);
+  out.say('');
+  out.say(
+    `VS Code (.vscode/mcp.json), Cursor (~/.cursor/mcp.json) and Claude Desktop configurations: see \`mcp-valet keys create --json\` or the README, "Connect a client".`,
+  );
+}
+
+function describeKey(k: ValetKey): string {
+  const state = k.revokedAt ? `revoked ${k.revokedAt}` : `last used ${k.lastUsedAt ?? 'never'}`;
+  return `${k.id}  ${k.name.padEnd(16)} ${(k.account?.username ?? 'active account').padEnd(24)} ${k.tools.join(',')}${k.readOnly ? ' (read-only)' : ''}  [${state}]`;
+}
