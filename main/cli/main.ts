@@ -4,7 +4,7 @@ import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerKeyCommands } from './commands/key-commands.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStdioCommand } from './commands/stdio-command.ts';
-import { createCliContext, type CliContext } from './context.ts';
+import type { CliContext } from './context.ts';
 import { EXIT, Output, type CliIo } from './output.ts';
 
 /** Runs one command's body with the core built and errors reported by the CLI contract. */
@@ -19,6 +19,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const run: CommandRunner = async (opts, body) => {
     const out = new Output(io, Boolean(opts.json));
     try {
+      // Loaded here, not at the top: `--help` and `stdio` must not pay for MSAL and the SDK server.
+      const { createCliContext } = await import('./context.ts');
       await body(await createCliContext(io.env, out), out);
     } catch (err) {
       exitCode = out.fail(err);

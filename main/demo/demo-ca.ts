@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { createCertificateAuthority, type CertificateAuthority } from './idp/index.ts';
+import { createCertificateAuthority } from './idp/ca.ts';
+import type { CertificateAuthority } from './idp/types.ts';
 import { readFileIfExists, writeFileAtomic } from '../core/util/atomic-file.ts';
 
 /** Where the demo keeps its CA, and the bundle NODE_EXTRA_CA_CERTS must point at. */

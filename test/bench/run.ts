@@ -64,6 +64,62 @@ try {
 } finally {
   await keyring.stop();
 }
+
+type Mem = { rssMb: number; heapMb: number };
+type Lat = { p50: number; p99: number };
+const endpoint = (await child('endpoint-bench.ts', { ...process.env, ...caEnv })) as {
+  readyMs: number;
+  calls: number;
+  idle: { valet: Mem; bare: Mem };
+  steady: { valet: Mem; bare: Mem };
+  after: { valet: Mem; bare: Mem };
+  c1: { valet: Lat; bare: Lat };
+  c32: { valet: Lat; bare: Lat };
+};
+results.endpoint = endpoint;
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+const row = (name: string, r: { valet: Lat; bare: Lat }) => [
+  name,
+  ms(r.valet.p50),
+  ms(r.bare.p50),
+  ratio(r.valet.p50, r.bare.p50),
+  ms(r.valet.p99),
+  ms(r.bare.p99),
+  ratio(r.valet.p99, r.bare.p99),
+];
+printTable(
+  'get_user_details through the authenticated endpoint (/me cache warm) vs a bare SDK server (target: p50 ratio <= 1.15)',
+  ['concurrency', 'valet p50', 'bare p50', 'ratio p50', 'valet p99', 'bare p99', 'ratio p99'],
+  [row('1', endpoint.c1), row('32', endpoint.c32)],
+);
+const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`;
+const mb = (m: Mem) => `${m.rssMb.toFixed(1)} MB RSS, ${m.heapMb.toFixed(1)} MB heap`;
+printTable(
+  'mcp-valet serve, with a bare SDK server alongside',
+  ['measure', 'valet', 'bare', 'target'],
+  [
+    ['start to ready', `${ms(endpoint.readyMs)} ms`, '', '< 500 ms'],
+    ['idle (ready, no call yet)', mb(endpoint.idle.valet), mb(endpoint.idle.bare), 'RSS < 120 MB'],
+    [
+      'after a 2,000-call warm-up, full GC',
+      mb(endpoint.steady.valet),
+      mb(endpoint.steady.bare),
+      '',
+    ],
+    [
+      `after ${endpoint.calls} more calls, full GC`,
+      mb(endpoint.after.valet),
+      mb(endpoint.after.bare),
+      '',
+    ],
+    [
+      'growth over those calls',
+      `${pct(endpoint.after.valet.rssMb, endpoint.steady.valet.rssMb)} RSS, ${pct(endpoint.after.valet.heapMb, endpoint.steady.valet.heapMb)} heap`,
+      `${pct(endpoint.after.bare.rssMb, endpoint.steady.bare.rssMb)} RSS`,
+      '< +10%',
+    ],
+  ],
+);
 await mkdir(join(root, 'test-results'), { recursive: true });
 await writeFile(join(root, 'test-results', 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten: test-results/bench.json`);

@@ -40,20 +40,24 @@ export async function serveUntilStopped(
   port?: number,
   onReady?: (url: string) => Promise<void> | void,
 ): Promise<void> {
+  // The live log: JSON events for programs under --json, a line per call for people otherwise.
   core.on('tool-call', (c) => {
-    out.event({
-      event: 'tool_call',
-      tool: c.tool,
-      key: c.keyName,
-      account: c.account ?? null,
-      outcome: c.outcome,
-      duration_ms: c.durationMs,
-      graph_request_ids: c.graphRequestIds,
-      ...(c.errorCode ? { error: c.errorCode } : {}),
-    });
-    out.say(
-      `${new Date().toISOString()}  ${c.keyName.padEnd(14)} ${c.tool.padEnd(17)} ${c.outcome.padEnd(6)} ${String(c.durationMs).padStart(7)} ms${c.errorCode ? `  ${c.errorCode}` : ''}`,
-    );
+    if (out.json) {
+      out.event({
+        event: 'tool_call',
+        tool: c.tool,
+        key: c.keyName,
+        account: c.account ?? null,
+        outcome: c.outcome,
+        duration_ms: c.durationMs,
+        graph_request_ids: c.graphRequestIds,
+        ...(c.errorCode ? { error: c.errorCode } : {}),
+      });
+    } else {
+      out.say(
+        `${new Date().toISOString()}  ${c.keyName.padEnd(14)} ${c.tool.padEnd(17)} ${c.outcome.padEnd(6)} ${String(c.durationMs).padStart(7)} ms${c.errorCode ? `  ${c.errorCode}` : ''}`,
+      );
+    }
   });
   const endpoint = await core.startEndpoint(port === undefined ? {} : { port });
   const stopped = new Promise<string>((resolve) => {

@@ -3,7 +3,6 @@ import { loadConfig } from '../../core/config/load-config.ts';
 import { readEndpointInfo } from '../../core/endpoint/endpoint-info.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import { EXIT, Output, type CliIo } from '../output.ts';
-import { runStdioBridge } from '../stdio-bridge.ts';
 
 /** Registers `stdio`: the bridge for stdio-only MCP clients. */
 export function registerStdioCommand(
@@ -26,6 +25,7 @@ export function registerStdioCommand(
             'no_key',
             "VALET_KEY is not set: put a valet key from `mcp-valet keys create` in the client configuration's env",
           );
+        const { runStdioBridge } = await import('../stdio-bridge.ts');
         await runStdioBridge({
           url: await endpointUrl(io.env),
           key,

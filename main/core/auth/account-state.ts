@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { fileStamp } from '../util/file-stamp.ts';
 
 const stateSchema = z.object({
   active: z.string().optional(),
@@ -25,12 +25,16 @@ export class AccountStateStore {
   }
 
   async read(): Promise<AccountState> {
-    const info = await stat(this.path).catch(() => undefined);
-    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'none';
+    const stamp = fileStamp(this.path);
     if (this.#cached?.stamp === stamp) return this.#cached.state;
-    const state = parseState(info ? await readFileIfExists(this.path) : undefined);
+    const state = parseState(stamp === 'none' ? undefined : await readFileIfExists(this.path));
     this.#cached = { stamp, state };
     return state;
+  }
+
+  /** The file's current stamp (see fileStamp). */
+  stamp(): string {
+    return fileStamp(this.path);
   }
 
   async update(change: (state: AccountState) => AccountState): Promise<AccountState> {

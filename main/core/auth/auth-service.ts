@@ -59,6 +59,7 @@ export class AuthService extends EventEmitter<AuthEventMap> {
   readonly #accounts: AccountStateStore;
   readonly #tokens = new SingleFlight<AccessToken>();
   readonly #memo: TokenMemo;
+  readonly #resolved = new Map<string, { stamp: string; summary: AccountSummary | undefined }>();
   #pca: PublicClientApplication | undefined;
   #broker: Promise<BrokerLoad> | undefined;
   #brokerPca: PublicClientApplication | undefined;
@@ -156,6 +157,7 @@ export class AuthService extends EventEmitter<AuthEventMap> {
   /** Signs out one account (default: the active one) or all: removed from the cache and the broker. */
   async signOut(options: { account?: string; all?: boolean } = {}): Promise<AccountSummary[]> {
     this.#memo.clear();
+    this.#resolved.clear();
     const all = await this.#accountsWithInfo();
     const targets = options.all
       ? all
@@ -203,14 +205,14 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     const state = await this.#accounts.read();
     const memoKey = `${request.account ?? `active:${state.active ?? ''}`}\n${scopeKey}`;
     if (!request.forceRefresh) {
-      const hit = await this.#memo.get(memoKey);
+      const hit = this.#memo.get(memoKey);
       if (hit)
         return {
           ...hit,
           account: { ...hit.account, active: hit.account.homeAccountId === state.active },
         };
     }
-    const stamp = await this.#memo.stamp();
+    const stamp = this.#memo.stamp();
     const target = await this.#resolve(request.account);
     if (!target)
       throw new ValetError(
@@ -227,12 +229,20 @@ export class AuthService extends EventEmitter<AuthEventMap> {
 
   /** The account a call acts as: by homeAccountId or username, else the active one; undefined when none. */
   async resolveAccount(ref?: AccountRef): Promise<AccountSummary | undefined> {
+    // Every tool call asks this; MSAL answers by decoding every cached ID token, so the
+    // answer is kept while neither the account pointer nor the token cache file changed.
+    const stamp = `${this.#accounts.stamp()}|${this.#memo.stamp()}`;
+    const key = ref ?? '';
+    const known = this.#resolved.get(key);
+    if (known?.stamp === stamp) return known.summary;
+    let summary: AccountSummary | undefined;
     try {
-      return (await this.#resolve(ref))?.summary;
+      summary = (await this.#resolve(ref))?.summary;
     } catch (err) {
-      if (err instanceof ValetError && err.code === 'no_account') return undefined;
-      throw err;
+      if (!(err instanceof ValetError && err.code === 'no_account')) throw err;
     }
+    this.#resolved.set(key, { stamp, summary });
+    return summary;
   }
 
   /** Cached access-token freshness for an account (default: active), never the tokens. */

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { fileStamp } from '../util/file-stamp.ts';
 import type { AccessToken } from './auth-types.ts';
 
 /** MSAL renews a token this long before it expires; the memo never serves one closer to expiry. */
@@ -20,18 +20,16 @@ export class TokenMemo {
   }
 
   /** The cache file's current stamp; take it before acquiring a token that will be remembered. */
-  async stamp(): Promise<string> {
-    if (!this.#cacheFile) return 'memory';
-    const info = await stat(this.#cacheFile).catch(() => undefined);
-    return info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing';
+  stamp(): string {
+    return this.#cacheFile ? fileStamp(this.#cacheFile) : 'memory';
   }
 
-  async get(key: string): Promise<AccessToken | undefined> {
+  get(key: string): AccessToken | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (
       entry.token.expiresOn.getTime() - Date.now() <= RENEWAL_MARGIN_MS ||
-      entry.stamp !== (await this.stamp())
+      entry.stamp !== this.stamp()
     ) {
       this.#entries.delete(key);
       return undefined;

@@ -1,9 +1,10 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import { TOOL_NAMES, type ToolName } from '../mcp/tool-definition.ts';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { fileStamp } from '../util/file-stamp.ts';
 import { ValetError } from '../util/valet-error.ts';
 import { generateKey, hashSecret, keyIdOf, secretMatches } from './key-format.ts';
 
@@ -140,10 +141,12 @@ export class KeyStore {
   }
 
   async #read(): Promise<Map<string, z.infer<typeof keySchema>>> {
-    const info = await stat(this.path).catch(() => undefined);
-    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'none';
+    const stamp = fileStamp(this.path);
     if (this.#cached?.stamp === stamp) return this.#cached.keys;
-    const keys = parseKeys(info ? await readFileIfExists(this.path) : undefined, this.path);
+    const keys = parseKeys(
+      stamp === 'none' ? undefined : await readFileIfExists(this.path),
+      this.path,
+    );
     this.#cached = { stamp, keys };
     return keys;
   }

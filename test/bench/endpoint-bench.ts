@@ -1,0 +1,215 @@
+// Benchmark child: MCP Valet's authenticated endpoint (`mcp-valet serve`, built) against a bare
+// SDK server with the same trivial tool, in one run. Started by run.ts with NODE_EXTRA_CA_CERTS
+// trusting the IdP's CA. Prints one JSON line of results.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ValetCore } from '../../main/core/app/valet-core.ts';
+import { loadConfig } from '../../main/core/config/load-config.ts';
+import { startGraphStandIn } from '../../main/demo/graph/index.ts';
+import { DEMO_USERS, startIdp, type IdpUser } from '../../main/demo/idp/index.ts';
+import { connectInspector, type Inspector } from './inspector-client.ts';
+import { percentile } from './stats.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const [adele] = DEMO_USERS as [IdpUser];
+const ca = {
+  certPem: await readFile(process.env.BENCH_CA_CERT!, 'utf8'),
+  keyPem: await readFile(process.env.BENCH_CA_KEY!, 'utf8'),
+};
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  readyMs: number;
+  inspector: Inspector;
+  secret?: string;
+}
+
+/**
+ * Starts a server process with the inspector on a loopback port (so the benchmark can collect
+ * its garbage before measuring memory) and waits for its `ready` line.
+ */
+async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+  const started = performance.now();
+  const proc = spawn(
+    process.execPath,
+    [
+      '--inspect=127.0.0.1:0',
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...args,
+    ],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const inspectorUrl = new Promise<string>((resolve) => {
+    let err = '';
+    const onData = (c: string) => {
+      err += c;
+      const m = /Debugger listening on (ws:\/\/\S+)/.exec(err);
+      if (!m?.[1]) return;
+      proc.stderr!.off('data', onData);
+      proc.stderr!.resume();
+      resolve(m[1]);
+    };
+    proc.stderr!.setEncoding('utf8').on('data', onData);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (c: string) => {
+      out += c;
+      const line = out.split('\n').find((l) => l.includes('"ready"'));
+      if (!line) return;
+      // Stop buffering: the live tool_call events that follow are not the benchmark's to parse.
+      proc.stdout!.off('data', onData);
+      proc.stdout!.resume();
+      resolve(String(JSON.parse(line).url));
+    };
+    proc.stdout!.setEncoding('utf8').on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  const readyMs = performance.now() - started;
+  return { proc, url, readyMs, inspector: await connectInspector(await inspectorUrl) };
+}
+
+async function memory(
+  server: Server,
+  collect: boolean,
+): Promise<{ rssMb: number; heapMb: number }> {
+  if (collect) await server.inspector.collectGarbage();
+  const status = await readFile(`/proc/${server.proc.pid}/status`, 'utf8');
+  return {
+    rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024,
+    heapMb: await server.inspector.heapUsedMb(),
+  };
+}
+
+async function openSessions(
+  server: Server,
+  count: number,
+): Promise<Array<{ client: Client; transport: StreamableHTTPClientTransport }>> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const transport = new StreamableHTTPClientTransport(
+        new URL(server.url),
+        server.secret
+          ? { requestInit: { headers: { Authorization: `Bearer ${server.secret}` } } }
+          : {},
+      );
+      const client = new Client({ name: 'bench', version: '1' });
+      await client.connect(transport);
+      return { client, transport };
+    }),
+  );
+}
+
+/** `calls` calls spread over `concurrency` sessions opened for the run; per-call latencies in ms. */
+async function drive(
+  server: Server,
+  concurrency: number,
+  calls: number,
+  latencies: number[] = [],
+): Promise<number[]> {
+  const sessions = await openSessions(server, concurrency);
+  await Promise.all(
+    sessions.map(async ({ client }, i) => {
+      for (let c = i; c < calls; c += concurrency) {
+        const t = performance.now();
+        const r = await client.callTool({ name: 'get_user_details', arguments: {} });
+        latencies.push(performance.now() - t);
+        if (r.isError) throw new Error(JSON.stringify(r.content));
+      }
+    }),
+  );
+  await Promise.all(
+    sessions.map(
+      async ({ client, transport }) => (await transport.terminateSession(), await client.close()),
+    ),
+  );
+  return latencies;
+}
+
+/** Both servers, in alternating rounds, so machine noise falls on both alike. */
+async function compare(
+  valet: Server,
+  bare: Server,
+  concurrency: number,
+  calls: number,
+  rounds = 5,
+) {
+  const v: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    await drive(valet, concurrency, calls / rounds, v);
+    await drive(bare, concurrency, calls / rounds, b);
+  }
+  const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+  return { valet: stats(v), bare: stats(b), calls: v.length };
+}
+
+const idp = await startIdp({ ca, deviceCodeIntervalSeconds: 1 });
+const graph = await startGraphStandIn({
+  issuer: idp.issuer,
+  keys: { jwksUri: idp.jwksUri },
+  users: [...idp.users],
+});
+const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-endpoint-'));
+const env = {
+  ...process.env,
+  VALET_DATA_DIR: dataDir,
+  VALET_CLIENT_ID: idp.clientIds[0]!,
+  VALET_AUTHORITY: idp.authority,
+  VALET_GRAPH_URL: graph.url,
+  VALET_BROKER: 'off',
+  VALET_ALLOW_PLAINTEXT_CACHE: '1',
+  VALET_PORT: '0',
+};
+const core = await ValetCore.create({ config: await loadConfig(env) });
+let approval: Promise<void> = Promise.resolve();
+await core.auth.signIn({
+  method: 'device-code',
+  scopes: ['User.Read'],
+  onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, adele.username)),
+});
+await approval;
+const { secret } = await core.keys.create({
+  name: 'bench',
+  tools: ['get_user_details'],
+  readOnly: true,
+  account: null,
+});
+
+const valet = {
+  ...(await startServer([join(root, 'dist/main/cli/bin.js'), 'serve', '--json'], env)),
+  secret,
+};
+const bare = await startServer([join(root, 'test/bench/bare-server.ts')], process.env);
+try {
+  const idle = { valet: await memory(valet, false), bare: await memory(bare, false) };
+  // Warm both to their working size (JIT, V8's heap under 32 sessions, the /me cache, the
+  // token memo); growth over the 10,000 calls below is measured from here, after a full GC.
+  await drive(valet, 32, 2000);
+  await drive(bare, 32, 2000);
+  const steady = { valet: await memory(valet, true), bare: await memory(bare, true) };
+  const c1 = await compare(valet, bare, 1, 2000);
+  const c32 = await compare(valet, bare, 32, 6400);
+  await drive(valet, 8, 10_000 - c1.calls - c32.calls);
+  await drive(bare, 8, 10_000 - c1.calls - c32.calls);
+  const after = { valet: await memory(valet, true), bare: await memory(bare, true) };
+  process.stdout.write(
+    `${JSON.stringify({ readyMs: valet.readyMs, calls: 10_000, idle, steady, after, c1, c32, graphMeRequests: graph.requests.filter((r) => r.path === '/v1.0/me').length })}\n`,
+  );
+} finally {
+  for (const s of [valet, bare]) {
+    s.inspector.close();
+    s.proc.kill('SIGTERM');
+  }
+  await graph.close();
+  await idp.close();
+}
