@@ -117,6 +117,8 @@ export const configFileSchema = z.strictObject({
   port: z.union([z.number(), z.string()]).optional(),
   broker: z.string().optional(),
   allowPlaintextCache: z.union([z.boolean(), z.string()]).optional(),
+  /** Tool switches, app-role requirements, approvals and rate limits (see policy-schema.ts). */
+  policy: z.unknown().optional(),
 });
 
 /** The parsed config file. */

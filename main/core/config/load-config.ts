@@ -14,6 +14,7 @@ import {
   type SettingName,
 } from './config-schema.ts';
 import { checkWritableDir, defaultDataDir } from './data-dir.ts';
+import { describePolicyError, policySchema, type Policy } from '../policy/policy-schema.ts';
 
 /** The name of the config file inside the data dir. */
 export const CONFIG_FILE_NAME = 'config.json';
@@ -33,6 +34,8 @@ export interface ValetConfig {
   port: number;
   broker: BrokerMode;
   allowPlaintextCache: boolean;
+  /** The policy at start; PolicyStore follows later edits. */
+  policy: Policy;
   sources: Record<SettingName, SettingSource>;
 }
 
@@ -95,6 +98,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const tenantRaw = get('tenantId', undefined);
   const authorityRaw = get('authority', undefined);
   const authority = resolveAuthority(authorityRaw ?? defaultAuthority(tenantRaw ?? DEFAULT_TENANT));
+  const policy = policySchema.safeParse(file.policy ?? {});
+  if (!policy.success) {
+    throw new ConfigError(
+      'policy',
+      `${describePolicyError(policy.error)} in ${configFile}: fix the policy section (see the README, "Policy")`,
+    );
+  }
   return {
     dataDir,
     configFile,
@@ -105,6 +115,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     port: get('port', DEFAULT_PORT),
     broker: get('broker', 'auto'),
     allowPlaintextCache: get('allowPlaintextCache', false),
+    policy: policy.data,
     sources,
   };
 }
