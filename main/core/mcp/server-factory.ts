@@ -48,7 +48,19 @@ export function createMcpServer(
             ],
           };
         }
-        return runner.call(tool, args, caller, extra.signal);
+        const token = extra._meta?.progressToken;
+        let progress = 0;
+        const extras =
+          token === undefined
+            ? {}
+            : {
+                progress: (message: string) =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken: token, progress: ++progress, message },
+                  }),
+              };
+        return runner.call(tool, args, caller, extra.signal, extras);
       },
     );
   }

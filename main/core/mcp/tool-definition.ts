@@ -73,6 +73,16 @@ export interface ToolDefinition<
   input: I;
   output: O;
   run(input: z.infer<I>, ctx: ToolContext): Promise<z.infer<O>>;
+  /**
+   * What the call will do, faithfully, for the person approving it (recipients, subject, the
+   * first lines of the body, the event time). Shown to the user only: never logged or audited.
+   */
+  describe?(input: z.infer<I>): {
+    action: string;
+    summary: Array<{ label: string; value: string }>;
+  };
+  /** The arguments as the audit log keeps them: never bodies, file contents or secrets. */
+  auditArgs?(input: z.infer<I>): Record<string, unknown>;
 }
 
 /** Declares a tool with its input and output types checked against its schemas. */

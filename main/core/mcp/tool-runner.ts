@@ -1,10 +1,17 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ApprovalOutcome, ApprovalService } from '../approvals/approval-service.ts';
+import type { AuditEvent } from '../audit/audit-types.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { AccountSummary } from '../auth/auth-types.ts';
 import type { GraphClient } from '../graph/graph-client.ts';
 import type { MeCache } from '../graph/me-cache.ts';
 import type { ValetKey } from '../keys/key-store.ts';
+import { decide } from '../policy/policy-engine.ts';
+import type { Policy } from '../policy/policy-schema.ts';
+import type { Logger } from '../util/logger.ts';
+import { silentLogger } from '../util/logger.ts';
 import { describeError, isValetError, ValetError } from '../util/valet-error.ts';
+import { approvalSummary, auditArgs } from './call-summary.ts';
 import type { GraphUser, ToolContext, ToolDefinition } from './tool-definition.ts';
 import { describeIssues, invalidArguments } from './tools/tool-input.ts';
 
@@ -15,12 +22,13 @@ export interface Caller {
   sessionId?: string;
 }
 
-/** What happened in one tool call, for the audit log and the activity view. No arguments, no results. */
+/** What happened in one tool call, for the live log and the activity view. No arguments, no results. */
 export interface ToolCallRecord {
   tool: string;
   keyId: string;
   keyName: string;
   account: string | undefined;
+  client: string | undefined;
   outcome: 'ok' | 'denied' | 'failed';
   errorCode?: string;
   durationMs: number;
@@ -28,20 +36,41 @@ export interface ToolCallRecord {
   graphRequestIds: string[];
 }
 
+/** Optional extras of a call from the MCP layer. */
+export interface CallExtras {
+  /** Sends a progress notification while the call waits for approval (when the client asked for progress). */
+  progress?: (message: string) => Promise<void>;
+}
+
 /** The runner's collaborators. */
 export interface ToolRunnerDeps {
   auth: AuthService;
   graph: GraphClient;
   meCache: MeCache<GraphUser>;
+  policy: () => Promise<Policy>;
+  approvals: ApprovalService;
+  /** Resolves once the record is written; the result waits for it. */
+  audit: (event: AuditEvent) => Promise<void>;
   /** Told about every finished call. */
   onCall?: (record: ToolCallRecord) => void;
+  logger?: Logger;
   now?: () => Date;
 }
 
+const APPROVAL_MESSAGES: Partial<
+  Record<ApprovalOutcome, (tool: string, seconds: number) => string>
+> = {
+  denied: (tool) => `The user denied ${tool} in MCP Valet: it was not run`,
+  'timed-out': (tool, seconds) =>
+    `No one approved ${tool} in MCP Valet within ${seconds} seconds, so it was not run: ask the user to approve it in the app (or \`mcp-valet approvals approve\`) and try again`,
+  cancelled: (tool) => `The call to ${tool} was cancelled while it waited for approval`,
+};
+
 /**
- * Runs one tool call for a caller: checks the key may call the tool, resolves the key's
- * account, hands the tool a Graph that acquires a token for exactly the tool's scopes, and
- * turns any failure into an `isError` result a person can act on (never a stack trace).
+ * Runs one tool call for a caller: the policy decides (key's tools, read-only, global
+ * switches, Entra app roles), risky calls wait for the user's approval, the tool runs with
+ * a token for exactly its scopes as the key's account, and the outcome is in the audit log
+ * before the result goes back. Failures become `isError` results a person can act on.
  */
 export class ToolRunner {
   readonly #deps: ToolRunnerDeps;
@@ -55,60 +84,147 @@ export class ToolRunner {
     args: unknown,
     caller: Caller,
     signal: AbortSignal,
+    extras: CallExtras = {},
   ): Promise<CallToolResult> {
     const started = performance.now();
     const requestIds: string[] = [];
+    const { key } = caller;
+    const client = caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
     let account: AccountSummary | undefined;
-    const finish = (outcome: ToolCallRecord['outcome'], errorCode?: string) =>
-      this.#deps.onCall?.({
+    let details: Record<string, unknown> = { tool: tool.name };
+    const finish = async (outcome: ToolCallRecord['outcome'], errorCode?: string) => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const record: ToolCallRecord = {
         tool: tool.name,
-        keyId: caller.key.id,
-        keyName: caller.key.name,
+        keyId: key.id,
+        keyName: key.name,
         account: account?.username,
+        client,
         outcome,
         ...(errorCode ? { errorCode } : {}),
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        durationMs,
         graphRequestIds: requestIds,
+      };
+      await this.#audit({
+        type: 'tool_call',
+        actor: {
+          keyId: key.id,
+          keyName: key.name,
+          ...(account ? { account: account.username } : {}),
+          ...(client ? { client } : {}),
+        },
+        outcome: outcome === 'ok' ? 'allowed' : outcome,
+        details: {
+          ...details,
+          durationMs,
+          graphRequestIds: requestIds,
+          ...(errorCode ? { error: errorCode } : {}),
+        },
       });
+      this.#deps.onCall?.(record);
+    };
     try {
-      if (!caller.key.tools.includes(tool.name)) {
-        throw new ValetError(
-          'tool_not_allowed',
-          `The valet key '${caller.key.name}' may not call ${tool.name}; it may call ${caller.key.tools.join(', ') || 'no tools'}. Create a key that includes it: \`mcp-valet keys create --name <name> --tools ${tool.name}\``,
-        );
+      account = await this.#deps.auth.resolveAccount(key.account?.homeAccountId);
+      const policy = await this.#deps.policy();
+      const decision = decide({
+        toolName: tool.name,
+        tool,
+        key,
+        roles: account?.roles ?? [],
+        account: account?.username ?? 'the signed-in account',
+        policy,
+      });
+      if (!decision.allowed) {
+        details = { ...details, rule: decision.rule };
+        throw new ValetError('policy_denied', decision.message);
       }
-      if (caller.key.readOnly && tool.kind === 'write') {
-        throw new ValetError(
-          'tool_not_allowed',
-          `The valet key '${caller.key.name}' is read-only, so it may not call ${tool.name}, which changes data`,
-        );
-      }
-      // The MCP server validates too, but not every caller comes through it, and tools rely on
-      // parsed input (bounds checked, defaults filled in).
-      const input = tool.input.safeParse(args ?? {});
-      if (!input.success) throw invalidArguments(tool.name, describeIssues(input.error));
-      account = await this.#deps.auth.resolveAccount(caller.key.account?.homeAccountId);
+      const parsed = tool.input.safeParse(args ?? {});
+      if (!parsed.success) throw invalidArguments(tool.name, describeIssues(parsed.error));
+      const input = parsed.data as Record<string, unknown>;
+      details = { ...details, args: auditArgs(tool, input) };
       if (!account) {
         throw new ValetError(
           'no_account',
-          caller.key.account
-            ? `The account ${caller.key.account.username} of valet key '${caller.key.name}' is not signed in: run \`mcp-valet login\` and sign in as ${caller.key.account.username}`
+          key.account
+            ? `The account ${key.account.username} of valet key '${key.name}' is not signed in: run \`mcp-valet login\` and sign in as ${key.account.username}`
             : 'Nobody is signed in to MCP Valet: run `mcp-valet login` or sign in from the app',
         );
       }
-      const output = await tool.run(input.data, this.#context(tool, account, signal, requestIds));
-      finish('ok');
+      if (decision.approval) {
+        const outcome = await this.#approve(tool, input, caller, account, policy, signal, extras);
+        details = { ...details, approval: outcome };
+        const refusal = APPROVAL_MESSAGES[outcome];
+        if (refusal)
+          throw new ValetError(
+            `approval_${outcome}`,
+            refusal(tool.name, policy.approvalTimeoutSeconds),
+          );
+      }
+      const output = await tool.run(
+        input as never,
+        this.#context(tool, account, signal, requestIds),
+      );
+      await finish('ok');
       return {
         content: [{ type: 'text', text: JSON.stringify(output) }],
         structuredContent: output as Record<string, unknown>,
       };
     } catch (err) {
       const code = isValetError(err) ? err.code : 'unexpected';
-      finish(code === 'tool_not_allowed' ? 'denied' : 'failed', code);
+      const denied = code === 'policy_denied' || code.startsWith('approval_');
+      await finish(denied ? 'denied' : 'failed', code);
       const text = isValetError(err)
         ? err.message
         : `${tool.name} failed unexpectedly: ${describeError(err)}`;
       return { isError: true, content: [{ type: 'text', text }] };
+    }
+  }
+
+  async #approve(
+    tool: ToolDefinition,
+    input: Record<string, unknown>,
+    caller: Caller,
+    account: AccountSummary,
+    policy: Policy,
+    signal: AbortSignal,
+    extras: CallExtras,
+  ): Promise<ApprovalOutcome> {
+    const { action, summary } = approvalSummary(tool, input);
+    // Some clients give up on a quiet request; progress notifications tell them it is alive.
+    const heartbeat = extras.progress
+      ? setInterval(
+          () =>
+            void extras
+              .progress?.(`Waiting for approval of ${tool.name} in MCP Valet`)
+              .catch(() => undefined),
+          10_000,
+        )
+      : undefined;
+    try {
+      return await this.#deps.approvals.request(
+        {
+          tool: tool.name,
+          action,
+          key: { id: caller.key.id, name: caller.key.name },
+          client: caller.client ?? null,
+          account: account.username,
+          summary,
+        },
+        policy.approvalTimeoutSeconds * 1000,
+        signal,
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async #audit(event: AuditEvent): Promise<void> {
+    try {
+      await this.#deps.audit(event);
+    } catch (err) {
+      (this.#deps.logger ?? silentLogger).error(
+        `could not write the audit record of a ${event.type}: ${describeError(err)}`,
+      );
     }
   }
 

@@ -38,7 +38,8 @@ export const createEvent = defineTool({
     openWorldHint: true,
     idempotentHint: false,
   },
-  input: z.strictObject({
+  // Unknown arguments are dropped, not refused: a client adding "approved": true gains nothing.
+  input: z.object({
     subject: z.string().trim().min(1).max(255).describe('Title of the event'),
     start: timeInput('Start'),
     end: timeInput('End'),
@@ -65,6 +66,31 @@ export const createEvent = defineTool({
     isOnlineMeeting: z.boolean().default(false).describe('Add a Teams meeting link'),
   }),
   output: eventOutput.extend({ timeZone: z.string().describe('Time zone of start and end') }),
+  describe: (input) => ({
+    action: 'Create a calendar event',
+    summary: [
+      { label: 'Subject', value: input.subject },
+      { label: 'When', value: `${input.start} → ${input.end} (${input.timeZone})` },
+      ...(input.location ? [{ label: 'Where', value: input.location }] : []),
+      ...(input.attendees?.length ? [{ label: 'Invites', value: input.attendees.join(', ') }] : []),
+      ...(input.isOnlineMeeting ? [{ label: 'Online meeting', value: 'yes' }] : []),
+      ...(input.body
+        ? [
+            {
+              label: 'Description',
+              value: input.body.split(/\r?\n/).slice(0, 4).join('\n').slice(0, 300),
+            },
+          ]
+        : []),
+    ],
+  }),
+  auditArgs: (input) => ({
+    start: input.start,
+    end: input.end,
+    timeZone: input.timeZone,
+    attendees: input.attendees ?? [],
+    subjectChars: input.subject.length,
+  }),
   async run(input, ctx) {
     const start: GraphDateTime = {
       dateTime: inZone(input.start, input.timeZone),

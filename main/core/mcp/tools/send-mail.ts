@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
+import { htmlToText } from './html-text.ts';
 import { toRecipients } from './mail-address.ts';
 import { emailInput, invalidArguments } from './tool-input.ts';
 
@@ -25,7 +26,8 @@ export const sendMail = defineTool({
     openWorldHint: true,
     idempotentHint: false,
   },
-  input: z.strictObject({
+  // Unknown arguments are dropped, not refused: a client adding "approved": true gains nothing.
+  input: z.object({
     to: recipientList('To recipients').min(1),
     cc: recipientList('Cc recipients').optional(),
     bcc: recipientList('Bcc recipients, hidden from the others').optional(),
@@ -44,6 +46,24 @@ export const sendMail = defineTool({
     bcc: z.array(z.string()),
     subject: z.string(),
     savedToSentItems: z.boolean(),
+  }),
+  describe: (input) => ({
+    action: 'Send an email',
+    summary: [
+      { label: 'To', value: input.to.join(', ') },
+      ...(input.cc?.length ? [{ label: 'Cc', value: input.cc.join(', ') }] : []),
+      ...(input.bcc?.length ? [{ label: 'Bcc', value: input.bcc.join(', ') }] : []),
+      { label: 'Subject', value: input.subject },
+      { label: 'Body', value: firstLines(input.body, input.bodyType) },
+      ...(input.importance !== 'normal' ? [{ label: 'Importance', value: input.importance }] : []),
+    ],
+  }),
+  auditArgs: (input) => ({
+    to: input.to,
+    cc: input.cc ?? [],
+    bcc: input.bcc?.length ?? 0,
+    subjectChars: input.subject.length,
+    bodyChars: input.body.length,
   }),
   async run(input, ctx) {
     const cc = input.cc ?? [];
@@ -81,3 +101,15 @@ export const sendMail = defineTool({
     };
   },
 });
+
+/** The first lines of a body for the approval prompt: enough to recognise it, not the whole text. */
+function firstLines(body: string, type: 'text' | 'html'): string {
+  const text = type === 'html' ? htmlToText(body) : body;
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l, i, all) => l || (i > 0 && all[i - 1]));
+  const shown = lines.slice(0, 6).join('\n').slice(0, 500);
+  const rest = lines.length - 6;
+  return rest > 0 ? `${shown}\n… (${rest} more line${rest === 1 ? '' : 's'})` : shown;
+}

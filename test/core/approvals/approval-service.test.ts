@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ApprovalService,
+  type PendingApproval,
+} from '../../../main/core/approvals/approval-service.ts';
+
+const request = {
+  tool: 'send_mail',
+  action: 'Send an email',
+  key: { id: 'k1', name: 'claude' },
+  client: { name: 'Claude', version: '1.0' },
+  account: 'adele@contoso.test',
+  summary: [{ label: 'To', value: 'alex@contoso.test' }],
+};
+
+function service() {
+  let now = 1_000_000;
+  const approvals = new ApprovalService(() => now);
+  const requested: PendingApproval[] = [];
+  approvals.on('approval-requested', (a) => requested.push(a));
+  return { approvals, requested, advance: (ms: number) => (now += ms) };
+}
+
+describe('ApprovalService', () => {
+  it('approve-for-N-minutes lets the same tool of the same key through until the window expires', async () => {
+    const { approvals, requested, advance } = service();
+    const first = approvals.request(request, 60_000);
+    approvals.decide(requested[0]!.id, { kind: 'window', minutes: 5 });
+    await expect(first).resolves.toBe('approved');
+    advance(4 * 60_000);
+    await expect(approvals.request(request, 60_000)).resolves.toBe('approved-by-window');
+    // Another tool, or another key, still asks.
+    void approvals.request({ ...request, tool: 'create_event' }, 60_000);
+    void approvals.request({ ...request, key: { id: 'k2', name: 'cursor' } }, 60_000);
+    expect(requested).toHaveLength(3);
+    advance(60_001);
+    const afterWindow = approvals.request(request, 60_000);
+    expect(requested).toHaveLength(4);
+    approvals.decide(requested[3]!.id, { kind: 'deny' });
+    await expect(afterWindow).resolves.toBe('denied');
+  });
+
+  it('counts no decision in time as a deny, and then refuses a late decision', async () => {
+    const { approvals, requested } = service();
+    const decided: string[] = [];
+    approvals.on('approval-decided', (d) => decided.push(d.outcome));
+    await expect(approvals.request(request, 50)).resolves.toBe('timed-out');
+    expect(approvals.list()).toEqual([]);
+    expect(() => approvals.decide(requested[0]!.id, { kind: 'once' })).toThrow(
+      /No pending approval .*: it was decided already or timed out/,
+    );
+    expect(decided).toEqual(['timed-out']);
+  });
+
+  it('ends a wait when the client cancels the call', async () => {
+    const { approvals } = service();
+    const controller = new AbortController();
+    const waiting = approvals.request(request, 60_000, controller.signal);
+    controller.abort();
+    await expect(waiting).resolves.toBe('cancelled');
+    expect(approvals.list()).toEqual([]);
+  });
+
+  it("forgets a revoked key's windows", async () => {
+    const { approvals, requested } = service();
+    const first = approvals.request(request, 60_000);
+    approvals.decide(requested[0]!.id, { kind: 'window', minutes: 60 });
+    await first;
+    approvals.forgetKey('k1');
+    void approvals.request(request, 60_000);
+    expect(approvals.list()).toHaveLength(1);
+  });
+
+  it('refuses a window outside 1–1440 minutes', () => {
+    const { approvals, requested } = service();
+    void approvals.request(request, 60_000);
+    expect(() => approvals.decide(requested[0]!.id, { kind: 'window', minutes: 0 })).toThrow(
+      /1 to 1440/,
+    );
+    expect(approvals.list()).toHaveLength(1);
+  });
+});
