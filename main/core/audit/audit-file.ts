@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AuditEvent, AuditRecord } from './audit-types.ts';
+
+/** The file records are appended to; full ones are renamed to audit-000001.jsonl, -000002, … */
+export const ACTIVE_FILE = 'audit.jsonl';
+const ROTATED = /^audit-(\d{6})\.jsonl$/;
+
+/** The log's files, oldest first, the active one last (if it exists). */
+export async function auditFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const rotated = names.filter((n) => ROTATED.test(n)).sort();
+  return [...rotated, ...(names.includes(ACTIVE_FILE) ? [ACTIVE_FILE] : [])].map((n) =>
+    join(dir, n),
+  );
+}
+
+/** The name the active file gets when it is rotated. */
+export function rotatedName(dir: string, existing: string[]): string {
+  const last = existing
+    .map((f) => ROTATED.exec(f.split(/[\\/]/).pop() ?? '')?.[1])
+    .filter(Boolean)
+    .sort()
+    .pop();
+  return join(dir, `audit-${String(Number(last ?? 0) + 1).padStart(6, '0')}.jsonl`);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Serializes a record as one line. Its `hash` covers everything before it on the line,
+ * exactly as written, so verifying needs no canonical form: any edited byte shows.
+ */
+export function formatRecord(
+  event: AuditEvent,
+  seq: number,
+  prev: string,
+  time = new Date(),
+): { line: string; hash: string } {
+  const body = JSON.stringify({
+    seq,
+    time: time.toISOString(),
+    type: event.type,
+    ...(event.actor ? { actor: event.actor } : {}),
+    outcome: event.outcome,
+    ...(event.details ? { details: event.details } : {}),
+    prev,
+  });
+  const hash = sha256(body);
+  return { line: `${body.slice(0, -1)},"hash":"${hash}"}`, hash };
+}
+
+/** Splits a line into its record and whether its hash matches its content. */
+export function parseLine(line: string): { record: AuditRecord; intact: boolean } | undefined {
+  const m = /,"hash":"([0-9a-f]{64})"\}$/.exec(line);
+  if (!m) return undefined;
+  try {
+    const record = JSON.parse(line) as AuditRecord;
+    const body = `${line.slice(0, m.index)}}`;
+    return { record, intact: sha256(body) === m[1] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last complete line of a file (read from its end), or undefined when it has none. */
+export async function lastLine(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 256 * 1024);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim());
+    return lines.at(-1);
+  } finally {
+    await handle.close();
+  }
+}
