@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -64,9 +64,13 @@ export async function startValet(
     scopes?: string[];
     valetEnv?: Record<string, string>;
     core?: Partial<ValetCoreOptions>;
+    /** Written to config.json before the core starts (policy, for example). */
+    configFile?: Record<string, unknown>;
   } = {},
 ): Promise<RunningValet> {
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-endpoint-'));
+  if (options.configFile)
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify(options.configFile));
   const graph = await startGraphStandIn({
     issuer: idp.issuer,
     keys: { jwksUri: idp.jwksUri },
@@ -85,7 +89,7 @@ export async function startValet(
     graph,
     dataDir,
     createKey: (o = {}) =>
-      core.keys.create({
+      core.createKey({
         name: o.name ?? `client-${++n}`,
         tools: o.tools ?? [...TOOL_NAMES],
         readOnly: o.readOnly ?? false,

@@ -1,21 +1,36 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { ApprovalService } from '../approvals/approval-service.ts';
+import { AuditBusyError, AuditLog } from '../audit/audit-log.ts';
+import type { AuditEvent } from '../audit/audit-types.ts';
 import { AuthService, type AuthServiceOptions } from '../auth/auth-service.ts';
-import { openTokenCache } from '../cache/token-cache.ts';
 import type { CacheRecovery } from '../cache/guarded-persistence.ts';
+import { openTokenCache } from '../cache/token-cache.ts';
 import type { ValetConfig } from '../config/load-config.ts';
+import {
+  readEndpointInfo,
+  removeEndpointInfo,
+  writeEndpointInfo,
+  type EndpointInfo,
+} from '../endpoint/endpoint-info.ts';
 import { McpEndpoint, type EndpointEvents } from '../endpoint/mcp-endpoint.ts';
-import { removeEndpointInfo, writeEndpointInfo } from '../endpoint/endpoint-info.ts';
 import { GraphClient } from '../graph/graph-client.ts';
 import { MeCache } from '../graph/me-cache.ts';
 import type { RetryPolicy } from '../graph/retry-policy.ts';
-import { KeyStore } from '../keys/key-store.ts';
+import { KeyStore, type NewKey, type ValetKey } from '../keys/key-store.ts';
 import { createMcpServer } from '../mcp/server-factory.ts';
-import type { GraphUser, ToolDefinition } from '../mcp/tool-definition.ts';
+import type { GraphUser, ToolDefinition, ToolName } from '../mcp/tool-definition.ts';
 import { ToolRunner, type ToolCallRecord } from '../mcp/tool-runner.ts';
 import { ALL_TOOLS } from '../mcp/tools/index.ts';
+import { effectiveToolPolicies, type EffectiveToolPolicy } from '../policy/policy-engine.ts';
+import type { Policy } from '../policy/policy-schema.ts';
+import { PolicyStore } from '../policy/policy-store.ts';
+import { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
+import { describeError, ValetError } from '../util/valet-error.ts';
+import { auditCoreEvents } from './audit-wiring.ts';
 
-/** Events of the core beyond sign-in (those are on `auth`): what the audit log and the UI follow. */
+/** Events of the core beyond sign-in (those are on `auth`): what the live log and the UI follow. */
 export interface CoreEventMap {
   'tool-call': [ToolCallRecord];
   'endpoint-rejected': [Parameters<NonNullable<EndpointEvents['onRejected']>>[0]];
@@ -32,12 +47,14 @@ export interface ValetCoreOptions extends Pick<
   logger?: Logger;
   graph?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
   meTtlMs?: number;
+  audit?: { maxFileBytes?: number; fsyncIntervalMs?: number };
   onCacheRecovered?: (recovery: CacheRecovery) => void;
 }
 
 /**
- * The core of MCP Valet, with no Electron in it: sign-in, keys, Graph, tools and the local
- * endpoint, wired together. The CLI and the Electron shell each build one of these.
+ * The core of MCP Valet, with no Electron in it: sign-in, keys, policy, approvals, audit,
+ * rate limits, Graph, tools and the local endpoint, wired together. The CLI and the
+ * Electron shell each build one of these.
  */
 export class ValetCore extends EventEmitter<CoreEventMap> {
   readonly config: ValetConfig;
@@ -46,36 +63,51 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
   readonly keys: KeyStore;
   readonly graph: GraphClient;
   readonly tools: readonly ToolDefinition[];
+  readonly policy: PolicyStore;
+  readonly approvals = new ApprovalService();
+  readonly audit: AuditLog;
+  readonly limiter: RateLimiter;
   readonly runner: ToolRunner;
+  readonly #pending = new Set<Promise<void>>();
+  #limits: Policy['rateLimits'];
   #endpoint: McpEndpoint | undefined;
 
   private constructor(options: ValetCoreOptions, auth: AuthService) {
     super();
-    this.config = options.config;
+    const { config } = options;
+    this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.auth = auth;
-    this.keys = new KeyStore(options.config.dataDir);
-    this.graph = new GraphClient({ baseUrl: options.config.graphUrl, ...options.graph });
+    this.keys = new KeyStore(config.dataDir);
+    this.graph = new GraphClient({ baseUrl: config.graphUrl, ...options.graph });
     this.tools = ALL_TOOLS;
+    this.policy = new PolicyStore(config.configFile, config.policy, this.logger);
+    this.audit = new AuditLog(config.dataDir, { ...options.audit, logger: this.logger });
+    this.#limits = config.policy.rateLimits;
+    this.limiter = new RateLimiter(() => this.#limits);
     const meCache = new MeCache<GraphUser>(options.meTtlMs);
     auth.on('signed-out', ({ account }) => meCache.clear(account.homeAccountId));
     this.runner = new ToolRunner({
       auth,
       graph: this.graph,
       meCache,
+      policy: () => this.currentPolicy(),
+      approvals: this.approvals,
+      audit: (event) => this.record(event),
       onCall: (record) => this.emit('tool-call', record),
+      logger: this.logger,
     });
+    auditCoreEvents(this, (event) => this.#recordLater(event));
   }
 
   /** Opens the token cache and builds the core. */
   static async create(options: ValetCoreOptions): Promise<ValetCore> {
-    const { config } = options;
+    const { config, openBrowser, brokerLoader, platform, env, logger } = options;
     const cache = await openTokenCache({
       dataDir: config.dataDir,
       allowPlaintext: config.allowPlaintextCache,
       ...(options.onCacheRecovered ? { onRecovered: options.onCacheRecovered } : {}),
     });
-    const { openBrowser, brokerLoader, platform, env, logger } = options;
     const auth = new AuthService({
       config,
       cache,
@@ -93,25 +125,127 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     return this.#endpoint;
   }
 
-  /** Starts the local MCP endpoint and records where it is for `status` and `stdio`. */
+  /** The policy in force now (config.json is re-read when it changes). */
+  async currentPolicy(): Promise<Policy> {
+    const policy = await this.policy.current();
+    this.#limits = policy.rateLimits;
+    return policy;
+  }
+
+  /** Every tool's effective policy: on or off, approval, required app role. */
+  async effectivePolicy(): Promise<{ tools: EffectiveToolPolicy[]; policy: Policy }> {
+    const policy = await this.currentPolicy();
+    return { tools: effectiveToolPolicies(this.tools, policy), policy };
+  }
+
+  /** Creates a valet key, audited. */
+  async createKey(input: NewKey): Promise<{ key: ValetKey; secret: string }> {
+    const created = await this.keys.create(input);
+    await this.record({
+      type: 'key_created',
+      actor: {
+        keyId: created.key.id,
+        keyName: created.key.name,
+        ...(created.key.account ? { account: created.key.account.username } : {}),
+      },
+      outcome: 'ok',
+      details: { tools: created.key.tools, readOnly: created.key.readOnly },
+    });
+    return created;
+  }
+
+  /** Revokes a valet key, audited; its sessions and approval windows end now. */
+  async revokeKey(ref: string): Promise<ValetKey> {
+    const key = await this.keys.revoke(ref);
+    this.approvals.forgetKey(key.id);
+    await this.#endpoint?.closeSessionsOf(key.id);
+    await this.record({
+      type: 'key_revoked',
+      actor: { keyId: key.id, keyName: key.name },
+      outcome: 'ok',
+    });
+    return key;
+  }
+
+  /** Turns a tool on or off for every key, audited. */
+  async setToolEnabled(tool: ToolName, enabled: boolean): Promise<void> {
+    this.#limits = (await this.policy.setToolEnabled(tool, enabled)).rateLimits;
+    await this.record({ type: 'policy_changed', outcome: 'ok', details: { tool, enabled } });
+  }
+
+  /**
+   * Writes an audit record. While this process serves, it holds the log; otherwise it takes
+   * the log for the write, or hands the record to the running server that holds it.
+   */
+  async record(event: AuditEvent): Promise<void> {
+    if (!this.#endpoint) {
+      // A server elsewhere holds the log for its whole run: hand it the record directly.
+      const running = await readEndpointInfo(this.config.dataDir);
+      if (running?.controlToken && running.pid !== process.pid)
+        return this.#forward(event, running);
+    }
+    try {
+      await this.audit.append(event);
+    } catch (err) {
+      if (!(err instanceof AuditBusyError)) throw err;
+      await this.#forward(event, await readEndpointInfo(this.config.dataDir));
+    }
+  }
+
+  /** Starts the local MCP endpoint and records where it is for `status`, `stdio` and the CLI. */
   async startEndpoint(options: { port?: number } = {}): Promise<McpEndpoint> {
     if (this.#endpoint) return this.#endpoint;
+    await this.audit.holdExclusive();
+    await this.currentPolicy();
+    const controlToken = randomBytes(32).toString('base64url');
     const endpoint = new McpEndpoint({
       port: options.port ?? this.config.port,
       keys: this.keys,
       logger: this.logger,
+      limiter: this.limiter,
+      control: {
+        token: controlToken,
+        handlers: { approvals: this.approvals, audit: (event) => this.audit.append(event) },
+      },
       createServer: (resolveCaller) => createMcpServer(this.tools, this.runner, resolveCaller),
-      onRejected: (e) => this.emit('endpoint-rejected', e),
-      onSessionOpened: (e) => this.emit('session-opened', e),
+      onRejected: (e) => {
+        this.emit('endpoint-rejected', e);
+        this.#recordLater({
+          type: 'endpoint_rejected',
+          ...(e.keyId ? { actor: { keyId: e.keyId } } : {}),
+          outcome: 'rejected',
+          details: { reason: e.reason, status: e.status },
+        });
+      },
+      onSessionOpened: (e) => {
+        this.emit('session-opened', e);
+        this.#recordLater({
+          type: 'client_connected',
+          actor: {
+            keyId: e.key.id,
+            keyName: e.key.name,
+            ...(e.client ? { client: `${e.client.name} ${e.client.version}` } : {}),
+          },
+          outcome: 'ok',
+          details: { sessionId: e.sessionId },
+        });
+      },
       onSessionClosed: (e) => this.emit('session-closed', e),
+      onRateLimited: (e) =>
+        this.#recordLater({
+          type: 'rate_limited',
+          actor: { keyId: e.key.id, keyName: e.key.name },
+          outcome: 'rejected',
+          details: { reason: e.reason, retryAfterSeconds: e.retryAfterSeconds },
+        }),
     });
     await endpoint.start();
     this.#endpoint = endpoint;
-    await writeEndpointInfo(this.config.dataDir, endpoint.url);
+    await writeEndpointInfo(this.config.dataDir, endpoint.url, controlToken);
     return endpoint;
   }
 
-  /** Closes sessions, stops the endpoint and forgets its record. */
+  /** Finishes audit writes, closes sessions, stops the endpoint and lets go of the log. */
   async close(): Promise<void> {
     const endpoint = this.#endpoint;
     this.#endpoint = undefined;
@@ -119,5 +253,40 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       await endpoint.close();
       await removeEndpointInfo(this.config.dataDir);
     }
+    await Promise.all(this.#pending);
+    await this.audit.close();
+  }
+
+  /** Writes a record without making the caller wait; close() waits for it. */
+  #recordLater(event: AuditEvent): void {
+    const write = this.record(event)
+      .catch((err: unknown) =>
+        this.logger.error(
+          `could not write the audit record of a ${event.type}: ${describeError(err)}`,
+        ),
+      )
+      .finally(() => this.#pending.delete(write));
+    this.#pending.add(write);
+  }
+
+  async #forward(event: AuditEvent, running: EndpointInfo | undefined): Promise<void> {
+    if (!running?.controlToken)
+      throw new ValetError(
+        'audit_busy',
+        'The audit log is locked by another MCP Valet process that cannot be reached: try again in a moment',
+      );
+    const response = await fetch(new URL('/control/audit', running.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${running.controlToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(event),
+    });
+    if (!response.ok)
+      throw new ValetError(
+        'audit_busy',
+        `The running MCP Valet did not take the audit record (HTTP ${response.status})`,
+      );
   }
 }

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
 
-const infoSchema = z.object({ url: z.string(), pid: z.number(), startedAt: z.string() });
+const infoSchema = z.object({
+  url: z.string(),
+  pid: z.number(),
+  startedAt: z.string(),
+  controlToken: z.string().optional(),
+});
 
 /** Where a running endpoint says it is, so `status` and `stdio` can find it. */
 export type EndpointInfo = z.infer<typeof infoSchema>;
@@ -12,11 +17,15 @@ function infoPath(dataDir: string): string {
   return join(dataDir, 'endpoint.json');
 }
 
-/** Records the running endpoint (owner-only file in the data dir). */
-export async function writeEndpointInfo(dataDir: string, url: string): Promise<void> {
+/** Records the running endpoint and its control token (owner-only file in the data dir). */
+export async function writeEndpointInfo(
+  dataDir: string,
+  url: string,
+  controlToken: string,
+): Promise<void> {
   await writeFileAtomic(
     infoPath(dataDir),
-    `${JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() })}\n`,
+    `${JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString(), controlToken })}\n`,
   );
 }
 

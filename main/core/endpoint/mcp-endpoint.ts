@@ -6,6 +6,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { KeyRejection, KeyStore, ValetKey } from '../keys/key-store.ts';
 import type { CallerResolver } from '../mcp/server-factory.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { handleControl, type ControlHandlers } from './control-api.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError, ValetError } from '../util/valet-error.ts';
 import {
@@ -38,6 +40,7 @@ export interface EndpointEvents {
     client: { name: string; version: string } | undefined;
   }): void;
   onSessionClosed?(event: { sessionId: string; keyId: string }): void;
+  onRateLimited?(event: { key: ValetKey; reason: string; retryAfterSeconds: number }): void;
 }
 
 /** Settings for the local endpoint. */
@@ -52,6 +55,10 @@ export interface EndpointOptions extends EndpointEvents {
   /** Sessions idle this long are closed. */
   idleTimeoutMs?: number;
   logger?: Logger;
+  /** Per-key and total limits on MCP requests. */
+  limiter?: RateLimiter;
+  /** The control API for MCP Valet's own CLI: its per-run token and handlers. */
+  control?: { token: string; handlers: ControlHandlers };
 }
 
 const KEY_MESSAGES: Record<KeyRejection, string> = {
@@ -167,7 +174,18 @@ export class McpEndpoint {
       reject('origin', 403, 'Forbidden: requests from web pages are not allowed');
       return;
     }
-    if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== '/mcp') {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path.startsWith('/control/') && this.#options.control) {
+      await handleControl(
+        req,
+        res,
+        path,
+        this.#options.control.token,
+        this.#options.control.handlers,
+      );
+      return;
+    }
+    if (path !== '/mcp') {
       reject('path', 404, 'Not found: the MCP endpoint is /mcp');
       return;
     }
@@ -199,6 +217,31 @@ export class McpEndpoint {
       return;
     }
     let body: unknown;
+    if (req.method === 'POST' && this.#options.limiter) {
+      const admission = this.#options.limiter.acquire(key.id);
+      if (!admission.ok) {
+        this.#options.onRateLimited?.({
+          key,
+          reason: admission.reason,
+          retryAfterSeconds: admission.retryAfterSeconds,
+        });
+        const what =
+          admission.reason === 'rate'
+            ? `valet key '${key.name}' is over its request rate`
+            : admission.reason === 'key-concurrency'
+              ? `valet key '${key.name}' has too many requests in flight`
+              : 'MCP Valet has too many requests in flight';
+        sendJsonRpcError(
+          res,
+          429,
+          `Too many requests: ${what}; retry after ${admission.retryAfterSeconds} s`,
+          -32000,
+          { 'retry-after': String(admission.retryAfterSeconds) },
+        );
+        return;
+      }
+      res.once('close', admission.release);
+    }
     if (req.method === 'POST') {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         reject('media-type', 415, 'Unsupported media type: send application/json', {}, key.id);

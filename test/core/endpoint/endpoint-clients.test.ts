@@ -101,6 +101,12 @@ describe('external MCP clients over real HTTP', () => {
     expect(await ok('search_files', { query: 'report' })).toHaveProperty('items');
     expect(await ok('search_people', { query: 'a' })).toHaveProperty('people');
     expect(await ok('auth_status')).toMatchObject({ username: adele.username });
+    // The user approves each risky call in the app as it comes.
+    const prompts: string[] = [];
+    valet.core.approvals.on('approval-requested', (a) => {
+      prompts.push(`${a.action}: ${a.summary.map((l) => `${l.label}=${l.value}`).join('; ')}`);
+      valet.core.approvals.decide(a.id, { kind: 'once' });
+    });
     const before = valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail').length;
     await ok('send_mail', {
       to: ['alex@contoso.test'],
@@ -114,6 +120,10 @@ describe('external MCP clients over real HTTP', () => {
     const end = new Date(Date.now() + 86_400_000 + 1_800_000).toISOString();
     const created = await ok('create_event', { subject: 'Test sync', start, end });
     expect(created).toHaveProperty('id');
+    expect(prompts).toEqual([
+      'Send an email: To=alex@contoso.test; Subject=Hello from the test; Body=A short note.',
+      expect.stringMatching(/^Create a calendar event: Subject=Test sync; When=.* → .* \(UTC\)$/),
+    ]);
     await transport.terminateSession();
     await client.close();
   });

@@ -20,9 +20,9 @@ afterAll(async () => {
 
 describe('load', () => {
   it(`${SESSIONS} sessions at once × ${CALLS} calls each: all correct, none leaked`, async () => {
-    const keys = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => valet.createKey({ name: `load-${i}` })),
-    );
+    // One key per client, as each client has its own; each stays well inside its rate limit.
+    const keys = [];
+    for (let i = 0; i < SESSIONS; i++) keys.push(await valet.createKey({ name: `load-${i}` }));
     const errors: string[] = [];
     let correct = 0;
     await Promise.all(

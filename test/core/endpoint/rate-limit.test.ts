@@ -1,0 +1,108 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit } from '../../../main/core/audit/audit-reader.ts';
+import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
+import { startTestIdp } from '../../support/idp.ts';
+import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+let idp: RunningIdp;
+let valet: RunningValet;
+
+beforeAll(async () => {
+  idp = await startTestIdp();
+  valet = await startValet(idp, adele, {
+    configFile: {
+      policy: {
+        rateLimits: { requestsPerMinute: 60, burst: 5, concurrentPerKey: 2, concurrentTotal: 50 },
+      },
+    },
+  });
+});
+afterAll(async () => {
+  await valet?.close();
+  await idp?.close();
+});
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'burst', version: '1' },
+  },
+});
+
+function post(secret: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  const url = new URL(valet.endpoint.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: url.port,
+        method: 'POST',
+        path: '/mcp',
+        headers: {
+          host: url.host,
+          authorization: `Bearer ${secret}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(INIT);
+  });
+}
+
+describe('rate limits', () => {
+  it('refuses a burst over the limit with 429 and Retry-After, leaves other keys alone, and recovers', async () => {
+    const { secret: noisy } = await valet.createKey({ name: 'noisy' });
+    const { secret: quiet } = await valet.createKey({ name: 'quiet' });
+    const burst = [];
+    for (let i = 0; i < 8; i++) burst.push(await post(noisy));
+    expect(burst.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(burst.slice(5).map((r) => r.status)).toEqual([429, 429, 429]);
+    expect(burst[5]!.retryAfter).toBe('1');
+    // The other key is not slowed down.
+    expect((await post(quiet)).status).toBe(200);
+    // One request per second comes back.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await post(noisy)).status).toBe(200);
+    expect((await post(noisy)).status).toBe(429);
+    const limited = [];
+    for await (const r of readAudit(valet.core.audit.dir))
+      if (r.type === 'rate_limited') limited.push(r);
+    expect(limited.length).toBeGreaterThanOrEqual(4);
+    expect(limited[0]).toMatchObject({
+      actor: { keyName: 'noisy' },
+      outcome: 'rejected',
+      details: { reason: 'rate' },
+    });
+  });
+
+  it('caps the calls one key has in flight', async () => {
+    const { secret } = await valet.createKey({ name: 'parallel' });
+    const { client } = await connectClient(valet.endpoint.url, secret);
+    valet.graph.inject({ path: '/v1.0/me/messages', latencyMs: 800, times: 3 });
+    const results = await Promise.allSettled(
+      [0, 1, 2].map(() => client.callTool({ name: 'list_messages', arguments: { top: 1 } })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(
+      /Too many requests: valet key 'parallel' has too many requests in flight; retry after 1 s/,
+    );
+  });
+});
