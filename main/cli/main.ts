@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { registerApprovalCommands } from './commands/approval-commands.ts';
+import { registerAuditCommands } from './commands/audit-commands.ts';
 import { registerAuthCommands } from './commands/auth-commands.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerKeyCommands } from './commands/key-commands.ts';
+import { registerPolicyCommand } from './commands/policy-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStdioCommand } from './commands/stdio-command.ts';
 import type { CliContext } from './context.ts';
@@ -21,7 +24,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     try {
       // Loaded here, not at the top: `--help` and `stdio` must not pay for MSAL and the SDK server.
       const { createCliContext } = await import('./context.ts');
-      await body(await createCliContext(io.env, out), out);
+      const ctx = await createCliContext(io.env, out);
+      try {
+        await body(ctx, out);
+      } finally {
+        // Audit records of this command are written before the process ends.
+        await ctx.core.close();
+      }
     } catch (err) {
       exitCode = out.fail(err);
     }
@@ -42,6 +51,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerAuthCommands(program, run);
   registerServeCommand(program, run);
   registerKeyCommands(program, run);
+  registerPolicyCommand(program, run);
+  registerApprovalCommands(program, run);
+  registerAuditCommands(program, run, (code) => (exitCode = code));
   registerStdioCommand(program, io, (code) => (exitCode = code));
   registerDemoCommand(program, io, (code) => (exitCode = code));
 

@@ -55,7 +55,7 @@ export function registerKeyCommands(program: Command, run: CommandRunner): void 
     .option('--json', 'a JSON event on stdout')
     .action((ref: string, opts: { json?: boolean }) =>
       run(opts, async (ctx, out) => {
-        const key = await ctx.core.keys.revoke(ref);
+        const key = await ctx.core.revokeKey(ref);
         out.event({ event: 'key_revoked', key });
         out.say(
           `Revoked valet key '${key.name}' (${key.id}). Clients using it are refused from now on.`,
@@ -96,7 +96,7 @@ async function createKey(
       `No cached account matches ${opts.account}: run \`mcp-valet accounts\` to list them, or \`mcp-valet login\` to add one`,
     );
   }
-  const { key, secret } = await ctx.core.keys.create({
+  const { key, secret } = await ctx.core.createKey({
     name: opts.name,
     tools,
     readOnly: Boolean(opts.readOnly),
