@@ -34,6 +34,7 @@ import { seedUserData } from '../../../main/demo/graph/seed/index.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';
+import { runnerPolicyDeps } from '../../support/runner.ts';
 
 // Every tool end to end: the real ToolRunner, a real AuthService signed in at the test IdP
 // through Chromium, the real GraphClient and a Graph stand-in that verifies the IdP's tokens.
@@ -161,6 +162,7 @@ beforeAll(async () => {
     graph: client,
     meCache: new MeCache<GraphUser>(),
     now: () => NOW,
+    ...runnerPolicyDeps(),
   });
 });
 
@@ -741,6 +743,7 @@ describe('refusals', () => {
         auth: signedIn.auth,
         graph: new GraphClient({ baseUrl: graph.url }),
         meCache: new MeCache<GraphUser>(),
+        ...runnerPolicyDeps(),
       });
     });
 
