@@ -2,18 +2,16 @@
 // SDK server with the same trivial tool, in one run. Started by run.ts with NODE_EXTRA_CA_CERTS
 // trusting the IdP's CA. Prints one JSON line of results.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ValetCore } from '../../main/core/app/valet-core.ts';
 import { loadConfig } from '../../main/core/config/load-config.ts';
 import { startGraphStandIn } from '../../main/demo/graph/index.ts';
 import { DEMO_USERS, startIdp, type IdpUser } from '../../main/demo/idp/index.ts';
 import { connectInspector, type Inspector } from './inspector-client.ts';
-import { percentile } from './stats.ts';
+import { compare, drive } from './drive.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const [adele] = DEMO_USERS as [IdpUser];
@@ -90,67 +88,9 @@ async function memory(
   };
 }
 
-async function openSessions(
-  server: Server,
-  count: number,
-): Promise<Array<{ client: Client; transport: StreamableHTTPClientTransport }>> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
-      const transport = new StreamableHTTPClientTransport(
-        new URL(server.url),
-        server.secret
-          ? { requestInit: { headers: { Authorization: `Bearer ${server.secret}` } } }
-          : {},
-      );
-      const client = new Client({ name: 'bench', version: '1' });
-      await client.connect(transport);
-      return { client, transport };
-    }),
-  );
-}
-
-/** `calls` calls spread over `concurrency` sessions opened for the run; per-call latencies in ms. */
-async function drive(
-  server: Server,
-  concurrency: number,
-  calls: number,
-  latencies: number[] = [],
-): Promise<number[]> {
-  const sessions = await openSessions(server, concurrency);
-  await Promise.all(
-    sessions.map(async ({ client }, i) => {
-      for (let c = i; c < calls; c += concurrency) {
-        const t = performance.now();
-        const r = await client.callTool({ name: 'get_user_details', arguments: {} });
-        latencies.push(performance.now() - t);
-        if (r.isError) throw new Error(JSON.stringify(r.content));
-      }
-    }),
-  );
-  await Promise.all(
-    sessions.map(
-      async ({ client, transport }) => (await transport.terminateSession(), await client.close()),
-    ),
-  );
-  return latencies;
-}
-
-/** Both servers, in alternating rounds, so machine noise falls on both alike. */
-async function compare(
-  valet: Server,
-  bare: Server,
-  concurrency: number,
-  calls: number,
-  rounds = 5,
-) {
-  const v: number[] = [];
-  const b: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    await drive(valet, concurrency, calls / rounds, v);
-    await drive(bare, concurrency, calls / rounds, b);
-  }
-  const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
-  return { valet: stats(v), bare: stats(b), calls: v.length };
+async function compareServers(valet: Server, bare: Server, concurrency: number, calls: number) {
+  const r = await compare(valet, bare, concurrency, calls);
+  return { valet: r.a, bare: r.b, calls: r.calls };
 }
 
 const idp = await startIdp({ ca, deviceCodeIntervalSeconds: 1 });
@@ -160,6 +100,20 @@ const graph = await startGraphStandIn({
   users: [...idp.users],
 });
 const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-endpoint-'));
+// Limits high enough that the benchmark measures the layers, not the limiter refusing.
+await writeFile(
+  join(dataDir, 'config.json'),
+  JSON.stringify({
+    policy: {
+      rateLimits: {
+        requestsPerMinute: 100_000,
+        burst: 10_000,
+        concurrentPerKey: 1_000,
+        concurrentTotal: 10_000,
+      },
+    },
+  }),
+);
 const env = {
   ...process.env,
   VALET_DATA_DIR: dataDir,
@@ -197,8 +151,8 @@ try {
   await drive(valet, 32, 2000);
   await drive(bare, 32, 2000);
   const steady = { valet: await memory(valet, true), bare: await memory(bare, true) };
-  const c1 = await compare(valet, bare, 1, 2000);
-  const c32 = await compare(valet, bare, 32, 6400);
+  const c1 = await compareServers(valet, bare, 1, 2000);
+  const c32 = await compareServers(valet, bare, 32, 6400);
   await drive(valet, 8, 10_000 - c1.calls - c32.calls);
   await drive(bare, 8, 10_000 - c1.calls - c32.calls);
   const after = { valet: await memory(valet, true), bare: await memory(bare, true) };

@@ -120,6 +120,32 @@ printTable(
     ],
   ],
 );
+const layers = (await child('layers-bench.ts', { ...process.env, ...caEnv })) as {
+  c1: { on: Lat; off: Lat };
+  c32: { on: Lat; off: Lat };
+  audit: { records: number; seconds: number; perSecond: number };
+};
+results.layers = layers;
+const layerRow = (name: string, r: { on: Lat; off: Lat }) => [
+  name,
+  ms(r.on.p50),
+  ms(r.off.p50),
+  ratio(r.on.p50, r.off.p50),
+  ms(r.on.p99),
+  ms(r.off.p99),
+  ratio(r.on.p99, r.off.p99),
+];
+printTable(
+  'get_user_details with policy, rate limits and durable audit on vs off (target: p50 ratio <= 1.10)',
+  ['concurrency', 'on p50', 'off p50', 'ratio p50', 'on p99', 'off p99', 'ratio p99'],
+  [layerRow('1', layers.c1), layerRow('32', layers.c32)],
+);
+printTable(
+  'Audit log throughput, durability on (appended before returning, fsync grouped)',
+  ['records', 'seconds', 'records/s'],
+  [[layers.audit.records, layers.audit.seconds.toFixed(2), Math.round(layers.audit.perSecond)]],
+);
+
 await mkdir(join(root, 'test-results'), { recursive: true });
 await writeFile(join(root, 'test-results', 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten: test-results/bench.json`);

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { mkdir, open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -151,9 +152,9 @@ export class AuditLog {
     // Split the batch where a file would pass its size, so every file stays within it.
     let chunk: Buffer[] = [];
     let chunkBytes = 0;
+    await this.#openActive();
     for (const line of lines) {
       const bytes = Buffer.from(`${line}\n`, 'utf8');
-      await this.#openActive();
       if (
         this.#size + chunkBytes > 0 &&
         this.#size + chunkBytes + bytes.length > this.#options.maxFileBytes
@@ -188,13 +189,17 @@ export class AuditLog {
     await this.#openActive();
   }
 
-  /** One write per chunk: a record is either all there or not at all. */
+  /**
+   * One write per chunk: a record is either all there or not at all. The write is
+   * synchronous on purpose: a few kilobytes into the page cache take microseconds, far less
+   * than a round trip through the thread pool on every tool call; the fsync stays async.
+   */
   async #writeChunk(chunk: Buffer[], bytes: number): Promise<void> {
     if (bytes === 0) return;
     const data = Buffer.concat(chunk, bytes);
-    const handle = await this.#openActive();
+    const { fd } = await this.#openActive();
     let written = 0;
-    while (written < data.length) written += (await handle.write(data, written)).bytesWritten;
+    while (written < data.length) written += writeSync(fd, data, written);
     this.#size += data.length;
   }
 

@@ -50,8 +50,10 @@ export function describePolicyError(error: z.ZodError): string {
   if (!issue) return 'policy is not valid';
   const path = ['policy', ...issue.path.map(String)].join('.');
   const detail =
-    issue.code === 'unrecognized_keys'
-      ? `has unknown setting ${issue.keys.join(', ')}`
-      : issue.message;
+    issue.code !== 'unrecognized_keys'
+      ? issue.message
+      : issue.path.at(-1) === 'tools'
+        ? `has unknown tool ${issue.keys.join(', ')} (the tools are ${TOOL_NAMES.join(', ')})`
+        : `has unknown setting ${issue.keys.join(', ')}`;
   return `${path} ${detail}`;
 }

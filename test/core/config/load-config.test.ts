@@ -145,4 +145,39 @@ describe('loadConfig', () => {
       /^broker in .*config\.json is not a known broker mode \(got 'sometimes'\)/,
     );
   });
+
+  it('validates the policy section, naming the setting', async () => {
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ policy: { tools: { send_mial: { enabled: false } } } }),
+    );
+    expect((await failure({})).message).toMatch(
+      /^policy\.tools has unknown tool send_mial \(the tools are get_user_details, .*\) in .*config\.json: fix the policy section/,
+    );
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ policy: { tools: { send_mail: { requireRole: 7 } } } }),
+    );
+    expect((await failure({})).message).toMatch(/^policy\.tools\.send_mail\.requireRole /);
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ policy: { rateLimits: { burst: 0 } } }),
+    );
+    expect((await failure({})).message).toMatch(/^policy\.rateLimits\.burst /);
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({
+        policy: {
+          approvalTimeoutSeconds: 30,
+          tools: { send_mail: { requireRole: 'Valet.Mail.Send' } },
+        },
+      }),
+    );
+    const config = await loadConfig({ VALET_DATA_DIR: dataDir });
+    expect(config.policy).toMatchObject({
+      approvalTimeoutSeconds: 30,
+      tools: { send_mail: { requireRole: 'Valet.Mail.Send' } },
+      rateLimits: { requestsPerMinute: 300 },
+    });
+  });
 });

@@ -21,7 +21,7 @@ afterAll(async () => {
 describe('load', () => {
   it(`${SESSIONS} sessions at once × ${CALLS} calls each: all correct, none leaked`, async () => {
     // One key per client, as each client has its own; each stays well inside its rate limit.
-    const keys = [];
+    const keys: Array<{ secret: string }> = [];
     for (let i = 0; i < SESSIONS; i++) keys.push(await valet.createKey({ name: `load-${i}` }));
     const errors: string[] = [];
     let correct = 0;
