@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { readAudit, verifyAudit } from '../../core/audit/audit-reader.ts';
+import { followAudit, readAudit, verifyAudit } from '../../core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../core/audit/audit-types.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
@@ -28,13 +27,11 @@ export function registerAuditCommands(
           last = record.seq;
         }
         if (last === 0 && !opts.follow) out.say('The audit log is empty.');
-        while (opts.follow) {
-          await sleep(500);
-          for await (const record of readAudit(dir)) {
-            if (record.seq <= last) continue;
-            print(out, record);
-            last = record.seq;
-          }
+        if (opts.follow) {
+          const stop = new AbortController();
+          process.once('SIGINT', () => stop.abort());
+          process.once('SIGTERM', () => stop.abort());
+          await followAudit(dir, last, (record) => print(out, record), stop.signal);
         }
       }),
     );

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { basename } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { auditFiles, parseLine } from './audit-file.ts';
+import { ACTIVE_FILE, auditFiles, parseLine } from './audit-file.ts';
 import { GENESIS, type AuditRecord } from './audit-types.ts';
 
 /** A line of the log with where it is, for naming a bad record. */
@@ -96,4 +97,58 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     ...(first ? { first: { seq: first.seq, time: first.time } } : {}),
     ...(previous ? { last: { seq: previous.seq, time: previous.time } } : {}),
   };
+}
+
+/**
+ * Follows the log like `tail -f`: calls `onRecord` for every record after `afterSeq`, reading
+ * only what was appended since the last look, and across a rotation. Stops when `signal` aborts.
+ */
+export async function followAudit(
+  dir: string,
+  afterSeq: number,
+  onRecord: (record: AuditRecord) => void,
+  signal: AbortSignal,
+  intervalMs = 500,
+): Promise<void> {
+  const active = join(dir, ACTIVE_FILE);
+  let last = afterSeq;
+  let position = { ino: -1, offset: 0 };
+  let partial = '';
+  const emit = (record: AuditRecord) => {
+    if (record.seq > last) {
+      last = record.seq;
+      onRecord(record);
+    }
+  };
+  while (!signal.aborted) {
+    const info = await stat(active).catch(() => undefined);
+    if (info && info.ino !== position.ino) {
+      // A new active file (first look, or a rotation): catch up through every file once.
+      for await (const record of readAudit(dir)) emit(record);
+      position = { ino: info.ino, offset: info.size };
+      partial = '';
+    } else if (info && info.size > position.offset) {
+      const handle = await open(active, 'r');
+      try {
+        const buffer = Buffer.alloc(info.size - position.offset);
+        await handle.read(buffer, 0, buffer.length, position.offset);
+        position.offset = info.size;
+        const text = partial + buffer.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const parsed = line.trim() ? parseLine(line) : undefined;
+          if (parsed) emit(parsed.record);
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, intervalMs);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), {
+        once: true,
+      });
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../main/core/audit/audit-log.ts';
-import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { followAudit, readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
 
 let dataDir: string;
 let dir: string;
@@ -117,5 +117,24 @@ describe('audit log', () => {
       ok: false,
       bad: { reason: expect.stringContaining('were deleted') },
     });
+  });
+
+  it('follows new records as they are written, across a rotation', async () => {
+    await write(3);
+    const seen: number[] = [];
+    const stop = new AbortController();
+    const following = followAudit(dir, 1, (r) => seen.push(r.seq), stop.signal, 20);
+    const log = new AuditLog(dataDir, { maxFileBytes: 2048 });
+    await log.holdExclusive();
+    for (let i = 0; i < 30; i++) {
+      await log.append({ type: 'tool_call', outcome: 'allowed', details: { i } });
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    await log.close();
+    for (let i = 0; i < 100 && seen.length < 32; i++) await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await following;
+    expect(seen).toEqual(Array.from({ length: 32 }, (_, i) => i + 2));
+    expect((await readdir(dir)).filter((f) => f.startsWith('audit-')).length).toBeGreaterThan(0);
   });
 });
