@@ -1,26 +1,13 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { CLI_ENTRY, cliEnv, runCli } from '../support/cli.ts';
-import { startTestIdp } from '../support/idp.ts';
-import { startValet, type RunningValet } from '../support/valet.ts';
+import { useValet } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-let secret: string;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-  ({ secret } = await valet.createKey({ name: 'claude' }));
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
-});
+const fx = useValet(adele, { key: 'claude' });
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -53,7 +40,7 @@ function shim(env: Record<string, string>): {
 
 describe('mcp-valet stdio', () => {
   it('bridges a stdio client to the endpoint with the key from VALET_KEY', async () => {
-    const { client, transport } = shim({ VALET_KEY: secret, VALET_URL: valet.endpoint.url });
+    const { client, transport } = shim({ VALET_KEY: fx.secret, VALET_URL: fx.valet.endpoint.url });
     await client.connect(transport);
     expect((await client.listTools()).tools).toHaveLength(9);
     const result = await client.callTool({ name: 'get_user_details', arguments: {} });
@@ -62,7 +49,7 @@ describe('mcp-valet stdio', () => {
   });
 
   it('finds the running endpoint through the data dir when VALET_URL is not set', async () => {
-    const { client, transport } = shim({ VALET_KEY: secret, VALET_DATA_DIR: valet.dataDir });
+    const { client, transport } = shim({ VALET_KEY: fx.secret, VALET_DATA_DIR: fx.valet.dataDir });
     await client.connect(transport);
     await expect(client.callTool({ name: 'auth_status', arguments: {} })).resolves.toMatchObject({
       structuredContent: { username: adele.username },
@@ -73,7 +60,7 @@ describe('mcp-valet stdio', () => {
   it('answers the client with a clear error for a rejected key, on stderr too', async () => {
     const { client, transport, stderr } = shim({
       VALET_KEY: `mvk_${'1'.repeat(12)}_${'y'.repeat(43)}`,
-      VALET_URL: valet.endpoint.url,
+      VALET_URL: fx.valet.endpoint.url,
     });
     await expect(client.connect(transport)).rejects.toThrow(
       /MCP Valet refused the valet key in VALET_KEY: Unknown valet key/,
@@ -85,7 +72,7 @@ describe('mcp-valet stdio', () => {
   it('says when MCP Valet is not running', async () => {
     const port = await closedPort();
     const { client, transport } = shim({
-      VALET_KEY: secret,
+      VALET_KEY: fx.secret,
       VALET_URL: `http://127.0.0.1:${port}/mcp`,
     });
     await expect(client.connect(transport)).rejects.toThrow(
@@ -95,7 +82,7 @@ describe('mcp-valet stdio', () => {
   });
 
   it('exits 1 with a clear line when VALET_KEY is missing', async () => {
-    const result = await runCli(['stdio'], cliEnv({ VALET_URL: valet.endpoint.url }));
+    const result = await runCli(['stdio'], cliEnv({ VALET_URL: fx.valet.endpoint.url }));
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('VALET_KEY is not set');

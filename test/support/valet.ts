@@ -10,7 +10,9 @@ import type { ValetKey } from '../../main/core/keys/key-store.ts';
 import { TOOL_NAMES, type ToolName } from '../../main/core/mcp/tool-definition.ts';
 import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
 import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { idpEnv } from './auth.ts';
+import { startTestIdp } from './idp.ts';
 
 /** Every Graph scope the nine tools need. */
 export const ALL_TOOL_SCOPES = [
@@ -114,4 +116,33 @@ export async function connectClient(
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };
+}
+
+/** What useValet gives a test file once its beforeAll has run. */
+export interface ValetFixture {
+  readonly idp: RunningIdp;
+  readonly valet: RunningValet;
+  /** The secret of the key named in `key`, when one was asked for. */
+  readonly secret: string;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that start a test IdP and a signed-in core with its
+ * endpoint (see startValet), and optionally create a valet key with every tool.
+ */
+export function useValet(
+  user: IdpUser,
+  options: Parameters<typeof startValet>[2] & { key?: string } = {},
+): ValetFixture {
+  const fixture = { secret: '' } as { idp: RunningIdp; valet: RunningValet; secret: string };
+  beforeAll(async () => {
+    fixture.idp = await startTestIdp();
+    fixture.valet = await startValet(fixture.idp, user, options);
+    if (options.key) fixture.secret = (await fixture.valet.createKey({ name: options.key })).secret;
+  });
+  afterAll(async () => {
+    await fixture.valet?.close();
+    await fixture.idp?.close();
+  });
+  return fixture;
 }

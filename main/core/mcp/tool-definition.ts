@@ -85,6 +85,14 @@ export interface ToolDefinition<
   auditArgs?(input: z.infer<I>): Record<string, unknown>;
 }
 
+/** The MCP hints of a tool that only reads Graph: safe to call, to repeat, and to call again. */
+export const READ_GRAPH_HINTS = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  openWorldHint: true,
+  idempotentHint: true,
+} as const;
+
 /** Declares a tool with its input and output types checked against its schemas. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   tool: ToolDefinition<I, O>,

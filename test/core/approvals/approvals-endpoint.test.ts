@@ -1,36 +1,19 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PendingApproval } from '../../../main/core/approvals/approval-service.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-let secret: string;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-  // A short approval timeout keeps the timeout test quick.
-  await writeFile(
-    join(valet.dataDir, 'config.json'),
-    JSON.stringify({ policy: { approvalTimeoutSeconds: 5 } }),
-  );
-  ({ secret } = await valet.createKey({ name: 'claude' }));
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
+const fx = useValet(adele, {
+  key: 'claude',
+  configFile: { policy: { approvalTimeoutSeconds: 5 } },
 });
 
 const sent = () =>
-  valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202);
+  fx.valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202);
 const nextRequest = () =>
   new Promise<PendingApproval>((resolve) =>
-    valet.core.approvals.once('approval-requested', resolve),
+    fx.valet.core.approvals.once('approval-requested', resolve),
   );
 const mail = {
   to: ['alex@contoso.test'],
@@ -41,7 +24,7 @@ const text = (r: unknown) => JSON.stringify((r as { content?: unknown }).content
 
 describe('approvals through the endpoint', () => {
   it('waits for the user: no sendMail before approval, exactly one after', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret, 'Claude');
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret, 'Claude');
     const before = sent().length;
     const asked = nextRequest();
     const call = client.callTool({ name: 'send_mail', arguments: mail });
@@ -64,18 +47,18 @@ describe('approvals through the endpoint', () => {
     ]);
     await new Promise((r) => setTimeout(r, 300));
     expect(sent().length).toBe(before);
-    valet.core.approvals.decide(pending.id, { kind: 'once' });
+    fx.valet.core.approvals.decide(pending.id, { kind: 'once' });
     const result = await call;
     expect(result.isError).toBeFalsy();
     expect(sent().length).toBe(before + 1);
   });
 
   it('does not run a denied call', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = sent().length;
     const asked = nextRequest();
     const call = client.callTool({ name: 'send_mail', arguments: mail });
-    valet.core.approvals.decide((await asked).id, { kind: 'deny' });
+    fx.valet.core.approvals.decide((await asked).id, { kind: 'deny' });
     const result = await call;
     expect(result.isError).toBe(true);
     expect(text(result)).toContain('The user denied send_mail in MCP Valet: it was not run');
@@ -83,7 +66,7 @@ describe('approvals through the endpoint', () => {
   });
 
   it('counts no decision in time as a deny', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = sent().length;
     const started = Date.now();
     const result = await client.callTool({ name: 'send_mail', arguments: mail });
@@ -93,22 +76,22 @@ describe('approvals through the endpoint', () => {
       'No one approved send_mail in MCP Valet within 5 seconds, so it was not run',
     );
     expect(sent().length).toBe(before);
-    expect(valet.core.approvals.list()).toEqual([]);
+    expect(fx.valet.core.approvals.list()).toEqual([]);
   });
 
   it('keeps two pending calls apart', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = sent().length;
     const requests: PendingApproval[] = [];
     const both = new Promise<void>((resolve) => {
       const on = (a: PendingApproval) => {
         requests.push(a);
         if (requests.length === 2) {
-          valet.core.approvals.off('approval-requested', on);
+          fx.valet.core.approvals.off('approval-requested', on);
           resolve();
         }
       };
-      valet.core.approvals.on('approval-requested', on);
+      fx.valet.core.approvals.on('approval-requested', on);
     });
     const toAlex = client.callTool({
       name: 'send_mail',
@@ -120,7 +103,7 @@ describe('approvals through the endpoint', () => {
     });
     await both;
     expect(
-      valet.core.approvals
+      fx.valet.core.approvals
         .list()
         .map((a) => a.tool)
         .sort(),
@@ -130,15 +113,17 @@ describe('approvals through the endpoint', () => {
       label: 'When',
       value: '2030-01-07T10:00:00 → 2030-01-07T11:00:00 (UTC)',
     });
-    valet.core.approvals.decide(event.id, { kind: 'deny' });
-    valet.core.approvals.decide(requests.find((a) => a.tool === 'send_mail')!.id, { kind: 'once' });
+    fx.valet.core.approvals.decide(event.id, { kind: 'deny' });
+    fx.valet.core.approvals.decide(requests.find((a) => a.tool === 'send_mail')!.id, {
+      kind: 'once',
+    });
     expect((await toAlex).isError).toBeFalsy();
     expect(text(await toMegan)).toContain('The user denied create_event');
     expect(sent().length).toBe(before + 1);
   });
 
   it('is not fooled by "approved": true or "confirm": true in the arguments', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = sent().length;
     const asked = nextRequest();
     const call = client.callTool({
@@ -148,21 +133,21 @@ describe('approvals through the endpoint', () => {
     const pending = await asked;
     expect(sent().length).toBe(before);
     expect(pending.summary.map((l) => l.label)).not.toContain('approved');
-    valet.core.approvals.decide(pending.id, { kind: 'deny' });
+    fx.valet.core.approvals.decide(pending.id, { kind: 'deny' });
     expect((await call).isError).toBe(true);
     expect(sent().length).toBe(before);
   });
 
   it('lets approve-for-N-minutes cover the next calls of that key and tool', async () => {
-    const { secret: agent } = await valet.createKey({ name: 'agent' });
-    const { client } = await connectClient(valet.endpoint.url, agent);
+    const { secret: agent } = await fx.valet.createKey({ name: 'agent' });
+    const { client } = await connectClient(fx.valet.endpoint.url, agent);
     const before = sent().length;
     const asked = nextRequest();
     const first = client.callTool({ name: 'send_mail', arguments: mail });
-    valet.core.approvals.decide((await asked).id, { kind: 'window', minutes: 10 });
+    fx.valet.core.approvals.decide((await asked).id, { kind: 'window', minutes: 10 });
     expect((await first).isError).toBeFalsy();
     let prompted = false;
-    valet.core.approvals.once('approval-requested', () => (prompted = true));
+    fx.valet.core.approvals.once('approval-requested', () => (prompted = true));
     expect((await client.callTool({ name: 'send_mail', arguments: mail })).isError).toBeFalsy();
     expect(prompted).toBe(false);
     expect(sent().length).toBe(before + 2);

@@ -1,28 +1,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
 import { AUDIT_TYPES, type AuditRecord } from '../../../main/core/audit/audit-types.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
-});
+const fx = useValet(adele, {});
 
 function raw(headers: Record<string, string>): Promise<number> {
-  const url = new URL(valet.endpoint.url);
+  const url = new URL(fx.valet.endpoint.url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -47,22 +36,23 @@ const BODY = 'The merger closes on Friday; keep this between us. Zebra-7719.';
 describe('the audit log of a working day', () => {
   it('records every kind of event, chained, with no token, key or message body in it', async () => {
     const secrets: string[] = [];
-    const { key, secret } = await valet.createKey({ name: 'claude' });
-    const { secret: narrow } = await valet.createKey({
+    const { key, secret } = await fx.valet.createKey({ name: 'claude' });
+    const { secret: narrow } = await fx.valet.createKey({
       name: 'narrow',
       tools: ['get_user_details'],
     });
     secrets.push(secret, narrow);
     secrets.push(
-      (await valet.core.auth.getToken({ scopes: ['User.Read'], forceRefresh: true })).accessToken,
+      (await fx.valet.core.auth.getToken({ scopes: ['User.Read'], forceRefresh: true }))
+        .accessToken,
     );
-    secrets.push((await valet.core.auth.getToken({ scopes: ['Mail.Read'] })).accessToken);
+    secrets.push((await fx.valet.core.auth.getToken({ scopes: ['Mail.Read'] })).accessToken);
 
-    const { client } = await connectClient(valet.endpoint.url, secret, 'Claude');
+    const { client } = await connectClient(fx.valet.endpoint.url, secret, 'Claude');
     await client.callTool({ name: 'get_user_details', arguments: {} });
     await client.callTool({ name: 'get_message', arguments: { id: 'AAMkAAAAAnonexistent=' } });
-    valet.core.approvals.once('approval-requested', (a) =>
-      valet.core.approvals.decide(a.id, { kind: 'once' }),
+    fx.valet.core.approvals.once('approval-requested', (a) =>
+      fx.valet.core.approvals.decide(a.id, { kind: 'once' }),
     );
     expect(
       (
@@ -72,7 +62,7 @@ describe('the audit log of a working day', () => {
         })
       ).isError,
     ).toBeFalsy();
-    const { client: narrowClient } = await connectClient(valet.endpoint.url, narrow);
+    const { client: narrowClient } = await connectClient(fx.valet.endpoint.url, narrow);
     expect((await narrowClient.callTool({ name: 'list_messages', arguments: {} })).isError).toBe(
       true,
     );
@@ -82,17 +72,17 @@ describe('the audit log of a working day', () => {
       403,
     );
     expect(await raw({ authorization: 'Bearer mvk_000000000000_' + 'z'.repeat(43) })).toBe(401);
-    await valet.core.setToolEnabled('search_files', false);
-    await valet.core.revokeKey(key.id);
-    await idp.revokeUser(adele.username);
-    await valet.core.auth
+    await fx.valet.core.setToolEnabled('search_files', false);
+    await fx.valet.core.revokeKey(key.id);
+    await fx.idp.revokeUser(adele.username);
+    await fx.valet.core.auth
       .getToken({ scopes: ['User.Read'], forceRefresh: true })
       .catch(() => undefined);
-    await valet.core.auth.signOut();
-    await valet.core.close();
+    await fx.valet.core.auth.signOut();
+    await fx.valet.core.close();
 
     const records: AuditRecord[] = [];
-    for await (const r of readAudit(valet.core.audit.dir)) records.push(r);
+    for await (const r of readAudit(fx.valet.core.audit.dir)) records.push(r);
     const types = new Set(records.map((r) => r.type));
     // rate_limited has its own test (rate-limit.test.ts).
     expect([...AUDIT_TYPES].filter((t) => t !== 'rate_limited' && !types.has(t))).toEqual([]);
@@ -120,16 +110,16 @@ describe('the audit log of a working day', () => {
     expect(records.find((r) => r.type === 'auth_failure')).toMatchObject({
       outcome: 'interaction_required',
     });
-    expect(await verifyAudit(valet.core.audit.dir)).toMatchObject({
+    expect(await verifyAudit(fx.valet.core.audit.dir)).toMatchObject({
       ok: true,
       records: records.length,
     });
 
     const text = (
       await Promise.all(
-        (await readdir(valet.core.audit.dir))
+        (await readdir(fx.valet.core.audit.dir))
           .filter((f) => f.endsWith('.jsonl'))
-          .map((f) => readFile(join(valet.core.audit.dir, f), 'utf8')),
+          .map((f) => readFile(join(fx.valet.core.audit.dir, f), 'utf8')),
       )
     ).join('\n');
     for (const s of secrets) expect(text).not.toContain(s);

@@ -2,27 +2,14 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../../main/core/mcp/tool-definition.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const run = promisify(execFile);
-let idp: RunningIdp;
-let valet: RunningValet;
-let secret: string;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-  ({ secret } = await valet.createKey({ name: 'clients' }));
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
-});
+const fx = useValet(adele, { key: 'clients' });
 
 /** The MCP Inspector CLI, pinned in package.json, run with this Node as an external client. */
 async function inspector(args: string[]): Promise<unknown> {
@@ -37,11 +24,11 @@ async function inspector(args: string[]): Promise<unknown> {
     process.execPath,
     [
       entry,
-      valet.endpoint.url,
+      fx.valet.endpoint.url,
       '--transport',
       'http',
       '--header',
-      `Authorization: Bearer ${secret}`,
+      `Authorization: Bearer ${fx.secret}`,
       ...args,
     ],
     { timeout: 30_000, cwd: dirname(entry) },
@@ -75,13 +62,13 @@ describe('external MCP clients over real HTTP', () => {
       displayName: adele.name,
       userPrincipalName: adele.username,
     });
-    expect(valet.graph.requests.some((r) => r.path === '/v1.0/me' && r.userId === adele.id)).toBe(
-      true,
-    );
+    expect(
+      fx.valet.graph.requests.some((r) => r.path === '/v1.0/me' && r.userId === adele.id),
+    ).toBe(true);
   });
 
   it('the SDK client drives every tool, with data from the Graph stand-in for the signed-in user', async () => {
-    const { client, transport } = await connectClient(valet.endpoint.url, secret, 'sdk-e2e');
+    const { client, transport } = await connectClient(fx.valet.endpoint.url, fx.secret, 'sdk-e2e');
     const ok = async (name: string, args: Record<string, unknown> = {}) => {
       const result = await client.callTool({ name, arguments: args });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
@@ -103,18 +90,18 @@ describe('external MCP clients over real HTTP', () => {
     expect(await ok('auth_status')).toMatchObject({ username: adele.username });
     // The user approves each risky call in the app as it comes.
     const prompts: string[] = [];
-    valet.core.approvals.on('approval-requested', (a) => {
+    fx.valet.core.approvals.on('approval-requested', (a) => {
       prompts.push(`${a.action}: ${a.summary.map((l) => `${l.label}=${l.value}`).join('; ')}`);
-      valet.core.approvals.decide(a.id, { kind: 'once' });
+      fx.valet.core.approvals.decide(a.id, { kind: 'once' });
     });
-    const before = valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail').length;
+    const before = fx.valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail').length;
     await ok('send_mail', {
       to: ['alex@contoso.test'],
       subject: 'Hello from the test',
       body: 'A short note.',
     });
     expect(
-      valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202),
+      fx.valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202),
     ).toHaveLength(before + 1);
     const start = new Date(Date.now() + 86_400_000).toISOString();
     const end = new Date(Date.now() + 86_400_000 + 1_800_000).toISOString();

@@ -1,32 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, startValet, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-let secret: string;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele, {
-    core: { graph: { retry: { budgetMs: 3_000, baseDelayMs: 100, maxAttempts: 10 } } },
-  });
-  ({ secret } = await valet.createKey({ name: 'faults' }));
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
+const fx = useValet(adele, {
+  core: { graph: { retry: { budgetMs: 3_000, baseDelayMs: 100, maxAttempts: 10 } } },
+  key: 'faults',
 });
 
-const messagesRequests = () => valet.graph.requests.filter((r) => r.path === '/v1.0/me/messages');
+const messagesRequests = () =>
+  fx.valet.graph.requests.filter((r) => r.path === '/v1.0/me/messages');
 
 describe('Graph faults through the endpoint', () => {
   it('honours 429 Retry-After: 2 (the stand-in sees the retry no sooner)', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = messagesRequests().length;
-    valet.graph.inject({ path: '/v1.0/me/messages', status: 429, retryAfterSeconds: 2, times: 1 });
+    fx.valet.graph.inject({
+      path: '/v1.0/me/messages',
+      status: 429,
+      retryAfterSeconds: 2,
+      times: 1,
+    });
     const result = await client.callTool({ name: 'list_messages', arguments: { top: 3 } });
     expect(result.isError).toBeFalsy();
     const seen = messagesRequests().slice(before);
@@ -35,11 +29,11 @@ describe('Graph faults through the endpoint', () => {
   });
 
   it('ends a 503 storm within the budget with a clear error', async () => {
-    const { client } = await connectClient(valet.endpoint.url, secret);
-    valet.graph.inject({ path: '/v1.0/me/messages', status: 503, times: Infinity });
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
+    fx.valet.graph.inject({ path: '/v1.0/me/messages', status: 503, times: Infinity });
     const started = Date.now();
     const result = await client.callTool({ name: 'list_messages', arguments: {} });
-    valet.graph.clearFaults();
+    fx.valet.graph.clearFaults();
     expect(Date.now() - started).toBeLessThan(3_000 + 1_500);
     expect(result.isError).toBe(true);
     const text = JSON.stringify(result.content);
@@ -52,13 +46,13 @@ describe('Graph faults through the endpoint', () => {
   it('refreshes a token that expires in the middle of a session, silently', async () => {
     // 5 minutes and 4 seconds: MSAL renews tokens 5 minutes before expiry, so this one is
     // good for about 4 seconds, then silently refreshed.
-    idp.setAccessTokenTtl(304);
-    const short = await startValet(idp, adele, { scopes: ['User.Read'], core: { meTtlMs: 0 } });
+    fx.idp.setAccessTokenTtl(304);
+    const short = await startValet(fx.idp, adele, { scopes: ['User.Read'], core: { meTtlMs: 0 } });
     try {
       const { secret: key } = await short.createKey({ name: 'short', tools: ['get_user_details'] });
       const { client } = await connectClient(short.endpoint.url, key);
       const refreshes = () =>
-        idp.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
+        fx.idp.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
       expect(
         (await client.callTool({ name: 'get_user_details', arguments: {} })).isError,
       ).toBeFalsy();
@@ -68,13 +62,13 @@ describe('Graph faults through the endpoint', () => {
       expect(result.isError).toBeFalsy();
       expect(refreshes()).toBe(before + 1);
     } finally {
-      idp.setAccessTokenTtl(3600);
+      fx.idp.setAccessTokenTtl(3600);
       await short.close();
     }
   });
 
   it('names the consent to give for a scope never consented', async () => {
-    const narrow = await startValet(idp, adele, { scopes: ['User.Read'] });
+    const narrow = await startValet(fx.idp, adele, { scopes: ['User.Read'] });
     try {
       const { secret: key } = await narrow.createKey({ name: 'narrow' });
       const { client } = await connectClient(narrow.endpoint.url, key);

@@ -1,34 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const SESSIONS = 50;
 const CALLS = 20;
-let idp: RunningIdp;
-let valet: RunningValet;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
-});
+const fx = useValet(adele, {});
 
 describe('load', () => {
   it(`${SESSIONS} sessions at once × ${CALLS} calls each: all correct, none leaked`, async () => {
     // One key per client, as each client has its own; each stays well inside its rate limit.
     const keys: Array<{ secret: string }> = [];
-    for (let i = 0; i < SESSIONS; i++) keys.push(await valet.createKey({ name: `load-${i}` }));
+    for (let i = 0; i < SESSIONS; i++) keys.push(await fx.valet.createKey({ name: `load-${i}` }));
     const errors: string[] = [];
     let correct = 0;
     await Promise.all(
       Array.from({ length: SESSIONS }, async (_, s) => {
         const { client, transport } = await connectClient(
-          valet.endpoint.url,
+          fx.valet.endpoint.url,
           keys[s % keys.length]!.secret,
           `load-${s}`,
         );
@@ -49,6 +38,6 @@ describe('load', () => {
     );
     expect(errors).toEqual([]);
     expect(correct).toBe(SESSIONS * CALLS);
-    expect(valet.endpoint.sessionCount).toBe(0);
+    expect(fx.valet.endpoint.sessionCount).toBe(0);
   }, 120_000);
 });

@@ -1,24 +1,10 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
-import type { RunningIdp } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-let secret: string;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele);
-  ({ secret } = await valet.createKey({ name: 'matrix' }));
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
-});
+const fx = useValet(adele, { key: 'matrix' });
 
 interface RawResponse {
   status: number;
@@ -44,7 +30,7 @@ function send(options: {
   headers?: Record<string, string>;
   body?: string | Buffer;
 }): Promise<RawResponse> {
-  const url = new URL(valet.endpoint.url);
+  const url = new URL(fx.valet.endpoint.url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -70,11 +56,11 @@ function send(options: {
   });
 }
 
-const auth = (key = secret) => ({ authorization: `Bearer ${key}` });
+const auth = (key = fx.secret) => ({ authorization: `Bearer ${key}` });
 
 describe('endpoint security', () => {
   it('answers only to loopback Host names (DNS rebinding)', async () => {
-    const port = new URL(valet.endpoint.url).port;
+    const port = new URL(fx.valet.endpoint.url).port;
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
       expect((await send({ headers: { ...auth(), host } })).status).toBe(200);
     }
@@ -112,41 +98,41 @@ describe('endpoint security', () => {
   });
 
   it('stops a revoked key at once, in the middle of a session', async () => {
-    const { key, secret: doomed } = await valet.createKey({ name: 'doomed' });
-    const { client } = await connectClient(valet.endpoint.url, doomed);
+    const { key, secret: doomed } = await fx.valet.createKey({ name: 'doomed' });
+    const { client } = await connectClient(fx.valet.endpoint.url, doomed);
     await expect(client.callTool({ name: 'auth_status', arguments: {} })).resolves.toMatchObject({
       structuredContent: { username: adele.username },
     });
-    const before = valet.endpoint.sessionCount;
-    await valet.core.keys.revoke(key.id);
+    const before = fx.valet.endpoint.sessionCount;
+    await fx.valet.core.keys.revoke(key.id);
     await expect(client.callTool({ name: 'auth_status', arguments: {} })).rejects.toThrow(
       /401|revoked/,
     );
-    expect(valet.endpoint.sessionCount).toBe(before - 1);
+    expect(fx.valet.endpoint.sessionCount).toBe(before - 1);
     const res = await send({ headers: auth(doomed) });
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error.message).toContain('revoked');
   });
 
   it("refuses a tool outside the key's list as a tool error", async () => {
-    const { secret: narrow } = await valet.createKey({
+    const { secret: narrow } = await fx.valet.createKey({
       name: 'narrow',
       tools: ['get_user_details'],
     });
-    const { client } = await connectClient(valet.endpoint.url, narrow);
+    const { client } = await connectClient(fx.valet.endpoint.url, narrow);
     const result = await client.callTool({ name: 'list_messages', arguments: {} });
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toContain(
       "The valet key 'narrow' may not call list_messages",
     );
-    expect(valet.graph.requests.filter((r) => r.path.endsWith('/me/messages'))).toHaveLength(0);
+    expect(fx.valet.graph.requests.filter((r) => r.path.endsWith('/me/messages'))).toHaveLength(0);
     await expect(
       client.callTool({ name: 'get_user_details', arguments: {} }),
     ).resolves.toMatchObject({ structuredContent: { mail: adele.username } });
   });
 
   it("does not let one key use another key's session", async () => {
-    const { secret: other } = await valet.createKey({ name: 'other' });
+    const { secret: other } = await fx.valet.createKey({ name: 'other' });
     const opened = await send({ headers: auth() });
     const sessionId = String(opened.headers['mcp-session-id']);
     const res = await send({
@@ -169,7 +155,7 @@ describe('endpoint security', () => {
     expect((await send({ path: '/other', headers: auth() })).status).toBe(404);
     expect((await send({ method: 'PUT', headers: auth() })).status).toBe(405);
     // Still serving.
-    const { client } = await connectClient(valet.endpoint.url, secret);
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     await expect(
       client.callTool({ name: 'get_user_details', arguments: {} }),
     ).resolves.toMatchObject({ structuredContent: expect.any(Object) });

@@ -1,27 +1,16 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAudit } from '../../../main/core/audit/audit-reader.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
-import { startTestIdp } from '../../support/idp.ts';
-import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let valet: RunningValet;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  valet = await startValet(idp, adele, {
-    configFile: {
-      policy: {
-        rateLimits: { requestsPerMinute: 60, burst: 5, concurrentPerKey: 2, concurrentTotal: 50 },
-      },
+const fx = useValet(adele, {
+  configFile: {
+    policy: {
+      rateLimits: { requestsPerMinute: 60, burst: 5, concurrentPerKey: 2, concurrentTotal: 50 },
     },
-  });
-});
-afterAll(async () => {
-  await valet?.close();
-  await idp?.close();
+  },
 });
 
 const INIT = JSON.stringify({
@@ -36,7 +25,7 @@ const INIT = JSON.stringify({
 });
 
 function post(secret: string): Promise<{ status: number; retryAfter: string | undefined }> {
-  const url = new URL(valet.endpoint.url);
+  const url = new URL(fx.valet.endpoint.url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -68,8 +57,8 @@ function post(secret: string): Promise<{ status: number; retryAfter: string | un
 
 describe('rate limits', () => {
   it('refuses a burst over the limit with 429 and Retry-After, leaves other keys alone, and recovers', async () => {
-    const { secret: noisy } = await valet.createKey({ name: 'noisy' });
-    const { secret: quiet } = await valet.createKey({ name: 'quiet' });
+    const { secret: noisy } = await fx.valet.createKey({ name: 'noisy' });
+    const { secret: quiet } = await fx.valet.createKey({ name: 'quiet' });
     const burst = [];
     for (let i = 0; i < 8; i++) burst.push(await post(noisy));
     expect(burst.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
@@ -82,7 +71,7 @@ describe('rate limits', () => {
     expect((await post(noisy)).status).toBe(200);
     expect((await post(noisy)).status).toBe(429);
     const limited = [];
-    for await (const r of readAudit(valet.core.audit.dir))
+    for await (const r of readAudit(fx.valet.core.audit.dir))
       if (r.type === 'rate_limited') limited.push(r);
     expect(limited.length).toBeGreaterThanOrEqual(4);
     expect(limited[0]).toMatchObject({
@@ -93,9 +82,9 @@ describe('rate limits', () => {
   });
 
   it('caps the calls one key has in flight', async () => {
-    const { secret } = await valet.createKey({ name: 'parallel' });
-    const { client } = await connectClient(valet.endpoint.url, secret);
-    valet.graph.inject({ path: '/v1.0/me/messages', latencyMs: 800, times: 3 });
+    const { secret } = await fx.valet.createKey({ name: 'parallel' });
+    const { client } = await connectClient(fx.valet.endpoint.url, secret);
+    fx.valet.graph.inject({ path: '/v1.0/me/messages', latencyMs: 800, times: 3 });
     const results = await Promise.allSettled(
       [0, 1, 2].map(() => client.callTool({ name: 'list_messages', arguments: { top: 1 } })),
     );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { htmlToText, tidyLines, truncate } from './html-text.ts';
 import { addressesOf, addressOf, mailAddressOutput, type GraphRecipient } from './mail-address.ts';
 
@@ -34,12 +34,7 @@ export const getMessage = defineTool({
     "Reads one message from the signed-in user's mailbox by id (from list_messages): subject, sender, To/Cc/Bcc recipients, sent and received times, importance, read state, and the body as plain text (HTML is converted to readable text). The body is cut at maxBodyChars (default 10000); `truncated` says whether it was, and bodyLength gives the full length. Attachments are not returned, only hasAttachments.",
   kind: 'read',
   scopes: ['Mail.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.strictObject({
     id: z
       .string()

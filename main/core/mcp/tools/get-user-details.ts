@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 
 /** `get_user_details`: the signed-in user's profile (`GET /me`). */
 export const getUserDetails = defineTool({
@@ -9,12 +9,7 @@ export const getUserDetails = defineTool({
     "Returns the signed-in user's Microsoft 365 profile: name, email address, user principal name, job title, office and phone numbers.",
   kind: 'read',
   scopes: ['User.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.object({}),
   output: z.object({
     id: z.string().describe('Entra object ID'),

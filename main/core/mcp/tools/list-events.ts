@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { eventTime, type GraphDateTime } from './event-time.ts';
 import { addressOf, mailAddressOutput, type GraphRecipient } from './mail-address.ts';
 import { odataDateTime } from './odata-text.ts';
@@ -94,12 +94,7 @@ export const listEvents = defineTool({
   description: `Lists the events of the signed-in user's calendar that overlap a time window, earliest first, with recurring meetings expanded into their occurrences: subject, start and end (UTC), location, organizer, attendees and their responses, online meeting link and an Outlook link. The window defaults to now through the next ${DEFAULT_DAYS} days and may span at most ${MAX_DAYS} days. Returns at most \`top\` events (default 10, max 50); when more exist the result has nextPageToken, which you pass back as pageToken for the next page.`,
   kind: 'read',
   scopes: ['Calendars.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.strictObject({
     start: instantInput('Start of the window (default: now)').optional(),
     end: instantInput(`End of the window (default: start + ${DEFAULT_DAYS} days)`).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { addressesOf, addressOf, mailAddressOutput, type GraphRecipient } from './mail-address.ts';
 import { odataDateTime, odataString, searchPhrase } from './odata-text.ts';
 import {
@@ -40,12 +40,7 @@ export const listMessages = defineTool({
     "Lists messages in the signed-in user's mailbox (all folders), newest first: id, subject, sender, first recipients, received time, a short preview, read state, attachments flag and an Outlook link. Returns at most `top` messages (default 10, max 50); when more exist the result has nextPageToken, which you pass back as pageToken for the next page. Narrow with unreadOnly, since and from, or use search for keywords (search cannot be combined with those filters). Use get_message with an id to read a full message.",
   kind: 'read',
   scopes: ['Mail.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.strictObject({
     top: z
       .number()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { odataString } from './odata-text.ts';
 import { invalidArguments } from './tool-input.ts';
 import {
@@ -40,12 +40,7 @@ export const searchFiles = defineTool({
     "Searches the signed-in user's OneDrive for files and folders whose name, content or metadata match the query: name, whether it is a file or folder, its folder path, size, type, last change and who made it, and a link that opens it in the browser. File contents are not returned. Returns at most `top` items (default 10, max 25); when more exist the result has nextPageToken, which you pass back as pageToken for the next page.",
   kind: 'read',
   scopes: ['Files.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.strictObject({
     query: z
       .string()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { searchPhrase } from './odata-text.ts';
 import { invalidArguments } from './tool-input.ts';
 import {
@@ -33,12 +33,7 @@ export const searchPeople = defineTool({
     'Finds people relevant to the signed-in user (colleagues they work with, contacts) whose name or email address starts with the query, most relevant first: name, email addresses, job title, department, company, office and phone numbers. Use it to turn a name into an email address before send_mail or create_event. Returns at most `top` people (default 10, max 25); when more exist the result has nextPageToken, which you pass back as pageToken for the next page.',
   kind: 'read',
   scopes: ['People.Read'],
-  annotations: {
-    readOnlyHint: true,
-    destructiveHint: false,
-    openWorldHint: true,
-    idempotentHint: true,
-  },
+  annotations: READ_GRAPH_HINTS,
   input: z.strictObject({
     query: z
       .string()
