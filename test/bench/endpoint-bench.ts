@@ -2,24 +2,14 @@
 // SDK server with the same trivial tool, in one run. Started by run.ts with NODE_EXTRA_CA_CERTS
 // trusting the IdP's CA. Prints one JSON line of results.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ValetCore } from '../../main/core/app/valet-core.ts';
-import { loadConfig } from '../../main/core/config/load-config.ts';
-import { startGraphStandIn } from '../../main/demo/graph/index.ts';
-import { DEMO_USERS, startIdp, type IdpUser } from '../../main/demo/idp/index.ts';
-import { connectInspector, type Inspector } from './inspector-client.ts';
+import { startBenchTenant } from './bench-tenant.ts';
 import { compare, drive } from './drive.ts';
+import { connectInspector, type Inspector } from './inspector-client.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const [adele] = DEMO_USERS as [IdpUser];
-const ca = {
-  certPem: await readFile(process.env.BENCH_CA_CERT!, 'utf8'),
-  keyPem: await readFile(process.env.BENCH_CA_KEY!, 'utf8'),
-};
-
 interface Server {
   proc: ChildProcess;
   url: string;
@@ -93,51 +83,10 @@ async function compareServers(valet: Server, bare: Server, concurrency: number, 
   return { valet: r.a, bare: r.b, calls: r.calls };
 }
 
-const idp = await startIdp({ ca, deviceCodeIntervalSeconds: 1 });
-const graph = await startGraphStandIn({
-  issuer: idp.issuer,
-  keys: { jwksUri: idp.jwksUri },
-  users: [...idp.users],
-});
-const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-endpoint-'));
-// Limits high enough that the benchmark measures the layers, not the limiter refusing.
-await writeFile(
-  join(dataDir, 'config.json'),
-  JSON.stringify({
-    policy: {
-      rateLimits: {
-        requestsPerMinute: 100_000,
-        burst: 10_000,
-        concurrentPerKey: 1_000,
-        concurrentTotal: 10_000,
-      },
-    },
-  }),
-);
-const env = {
-  ...process.env,
-  VALET_DATA_DIR: dataDir,
-  VALET_CLIENT_ID: idp.clientIds[0]!,
-  VALET_AUTHORITY: idp.authority,
-  VALET_GRAPH_URL: graph.url,
-  VALET_BROKER: 'off',
-  VALET_ALLOW_PLAINTEXT_CACHE: '1',
-  VALET_PORT: '0',
-};
-const core = await ValetCore.create({ config: await loadConfig(env) });
-let approval: Promise<void> = Promise.resolve();
-await core.auth.signIn({
-  method: 'device-code',
-  scopes: ['User.Read'],
-  onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, adele.username)),
-});
-await approval;
-const { secret } = await core.keys.create({
-  name: 'bench',
-  tools: ['get_user_details'],
-  readOnly: true,
-  account: null,
-});
+const tenant = await startBenchTenant('endpoint');
+const { env, secret, graph } = tenant;
+// The serve process takes the audit log; this one only prepared the data dir.
+await tenant.core.close();
 
 const valet = {
   ...(await startServer([join(root, 'dist/main/cli/bin.js'), 'serve', '--json'], env)),
@@ -164,6 +113,5 @@ try {
     s.inspector.close();
     s.proc.kill('SIGTERM');
   }
-  await graph.close();
-  await idp.close();
+  await tenant.close();
 }
