@@ -1,9 +1,9 @@
-import open from 'open';
 import { ValetCore } from '../core/app/valet-core.ts';
 import type { AuthService } from '../core/auth/auth-service.ts';
 import { loadConfig, type ValetConfig } from '../core/config/load-config.ts';
 import { createStderrLogger, type Logger } from '../core/util/logger.ts';
 import type { Output } from './output.ts';
+import { openInBrowser } from './system-browser.ts';
 
 /** The core services a CLI command works with. The CLI is a composition root: it builds the real ones. */
 export interface CliContext {
@@ -12,6 +12,8 @@ export interface CliContext {
   auth: AuthService;
   logger: Logger;
   env: NodeJS.ProcessEnv;
+  /** Opens the window's link in the user's browser, when this machine shows one. */
+  openUi: (url: string) => Promise<void>;
 }
 
 /** Loads the configuration and builds the core with the OS token cache and the system browser. */
@@ -26,13 +28,15 @@ export async function createCliContext(env: NodeJS.ProcessEnv, out: Output): Pro
       out.say(
         `mcp-valet: the token cache was damaged (${r.reason}); it was set aside as ${r.setAsideTo} and a fresh one started. Sign in again if needed.`,
       ),
-    openBrowser: async (url) => {
-      const child = await open(url, { wait: false });
-      // A launcher that cannot start only emits 'error'; unhandled, that would crash the CLI.
-      child.on('error', (err) => logger.warn(`the browser launcher failed: ${err.message}`));
-      if (child.pid === undefined)
-        throw new Error('the system browser launcher could not be started');
-    },
+    openBrowser: (url) =>
+      openInBrowser(url, env, (m) => logger.warn(m)),
   });
-  return { config, core, auth: core.auth, logger, env };
+  return {
+    config,
+    core,
+    auth: core.auth,
+    logger,
+    env,
+    openUi: (url) => openInBrowser(url, env, (m) => logger.warn(m)),
+  };
 }

@@ -11,12 +11,19 @@ import { createStderrLogger } from '../../core/util/logger.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import { loadDemoCa } from '../../demo/demo-ca.ts';
 import { DEMO_ACCOUNTS, startDemoEnvironment } from '../../demo/demo-environment.ts';
-import { clientConfigs } from '../client-configs.ts';
+import { clientConfigs } from '../../core/app/client-configs.ts';
 import { EXIT, type CliIo, type Output } from '../output.ts';
+import { openInBrowser } from '../system-browser.ts';
 import { serveUntilStopped } from './serve-command.ts';
 
 /** Runs the demo: relaunches trusting the demo CA if needed, then serves until stopped. */
-export async function runDemo(io: CliIo, out: Output, port: string | undefined): Promise<number> {
+export async function runDemo(
+  io: CliIo,
+  out: Output,
+  options: { port?: string; ui?: boolean },
+): Promise<number> {
+  const { port, ui = false } = options;
+  const openBrowser = (url: string) => openInBrowser(url, io.env);
   const dataDir = io.env.VALET_DATA_DIR?.trim() || join(defaultDataDir(), 'demo');
   const { ca, bundlePath } = await loadDemoCa(dataDir, io.env.NODE_EXTRA_CA_CERTS);
   // Node reads NODE_EXTRA_CA_CERTS only at start, so the demo runs itself again trusting its CA.
@@ -53,35 +60,42 @@ export async function runDemo(io: CliIo, out: Output, port: string | undefined):
       signedIn.account.homeAccountId,
       signedIn.account.username,
     );
-    await serveUntilStopped(core, out, undefined, (url) => {
-      const configs = clientConfigs(url, secret);
-      out.event({
-        event: 'demo',
-        users: DEMO_ACCOUNTS.map((u) => ({
-          username: u.username,
-          name: u.name,
-          password: u.password,
-          roles: u.roles ?? [],
-        })),
-        signed_in: signedIn.account.username,
-        key: { id: key.id, name: key.name, tools: key.tools },
-        secret,
-        configs,
-      });
-      out.say(
-        'MCP Valet demo: a built-in tenant (contoso.test) with a Graph stand-in. Nothing leaves this machine.',
-      );
-      out.say(`Signed in as ${signedIn.account.name} <${signedIn.account.username}>. Demo users:`);
-      for (const u of DEMO_ACCOUNTS) out.say(`  ${u.username.padEnd(22)} password ${u.password}`);
-      out.say('');
-      out.say(`Valet key '${key.name}' for the demo (kept in ${join(dataDir, 'demo-key')}):`);
-      out.say(`  ${secret}`);
-      out.say('');
-      out.say('VS Code: put this in .vscode/mcp.json');
-      out.say(JSON.stringify(configs.vscode, null, 2));
-      out.say('Claude Desktop: put this in claude_desktop_config.json');
-      out.say(JSON.stringify(configs.claudeDesktop, null, 2));
-      out.say('');
+    await serveUntilStopped(core, out, {
+      ui,
+      demo: true,
+      openBrowser,
+      onReady: (url) => {
+        const configs = clientConfigs(url, secret);
+        out.event({
+          event: 'demo',
+          users: DEMO_ACCOUNTS.map((u) => ({
+            username: u.username,
+            name: u.name,
+            password: u.password,
+            roles: u.roles ?? [],
+          })),
+          signed_in: signedIn.account.username,
+          key: { id: key.id, name: key.name, tools: key.tools },
+          secret,
+          configs,
+        });
+        out.say(
+          'MCP Valet demo: a built-in tenant (contoso.test) with a Graph stand-in. Nothing leaves this machine.',
+        );
+        out.say(
+          `Signed in as ${signedIn.account.name} <${signedIn.account.username}>. Demo users:`,
+        );
+        for (const u of DEMO_ACCOUNTS) out.say(`  ${u.username.padEnd(22)} password ${u.password}`);
+        out.say('');
+        out.say(`Valet key '${key.name}' for the demo (kept in ${join(dataDir, 'demo-key')}):`);
+        out.say(`  ${secret}`);
+        out.say('');
+        out.say('VS Code: put this in .vscode/mcp.json');
+        out.say(JSON.stringify(configs.vscode, null, 2));
+        out.say('Claude Desktop: put this in claude_desktop_config.json');
+        out.say(JSON.stringify(configs.claudeDesktop, null, 2));
+        out.say('');
+      },
     });
     return EXIT.ok;
   } finally {

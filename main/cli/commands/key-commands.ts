@@ -5,7 +5,7 @@ import { ValetError } from '../../core/util/valet-error.ts';
 import type { CliContext } from '../context.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
-import { clientConfigs } from '../client-configs.ts';
+import { clientConfigs } from '../../core/app/client-configs.ts';
 
 /** Registers `keys create`, `keys list` and `keys revoke`. */
 export function registerKeyCommands(program: Command, run: CommandRunner): void {

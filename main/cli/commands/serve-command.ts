@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ValetCore } from '../../core/app/valet-core.ts';
+import type { WebBridge } from '../../core/web/web-bridge.ts';
 import { settingSchemas } from '../../core/config/config-schema.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
@@ -11,11 +12,16 @@ export function registerServeCommand(program: Command, run: CommandRunner): void
     .command('serve')
     .description('run headless: the local MCP endpoint at http://127.0.0.1:<port>/mcp')
     .option('--port <n>', 'port for the endpoint (0 picks a free one); default VALET_PORT or 47652')
+    .option('--ui', 'also serve the window to a browser, at a link with a one-run secret')
     .option('--json', 'newline-delimited JSON events on stdout (ready, tool_call, stopped)')
-    .action((opts: { port?: string; json?: boolean }) =>
+    .action((opts: { port?: string; ui?: boolean; json?: boolean }) =>
       run(opts, async (ctx, out) => {
         const port = opts.port === undefined ? undefined : parsePort(opts.port);
-        await serveUntilStopped(ctx.core, out, port);
+        await serveUntilStopped(ctx.core, out, {
+          ...(port !== undefined ? { port } : {}),
+          ui: Boolean(opts.ui),
+          openBrowser: ctx.openUi,
+        });
       }),
     );
 }
@@ -30,6 +36,19 @@ function parsePort(raw: string): number {
   return parsed.data;
 }
 
+/** How to serve. */
+export interface ServeOptions {
+  port?: number;
+  /** Also serve the window to a browser (the web bridge). */
+  ui?: boolean;
+  /** The demo tenant is running. */
+  demo?: boolean;
+  /** Opens the window's link in the user's browser, when there is one to show. */
+  openBrowser?: ((url: string) => Promise<void>) | undefined;
+  /** Runs once the endpoint listens, before `ready` is reported. */
+  onReady?: (url: string) => Promise<void> | void;
+}
+
 /**
  * Starts the endpoint, reports `ready`, follows tool calls on the output, and on SIGINT or
  * SIGTERM closes every session before it returns.
@@ -37,9 +56,9 @@ function parsePort(raw: string): number {
 export async function serveUntilStopped(
   core: ValetCore,
   out: Output,
-  port?: number,
-  onReady?: (url: string) => Promise<void> | void,
+  options: ServeOptions = {},
 ): Promise<void> {
+  const { port, onReady } = options;
   // The live log: JSON events for programs under --json, a line per call for people otherwise.
   core.on('tool-call', (c) => {
     if (out.json) {
@@ -65,14 +84,28 @@ export async function serveUntilStopped(
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   await onReady?.(endpoint.url);
-  out.event({ event: 'ready', url: endpoint.url });
+  let ui: WebBridge | undefined;
+  if (options.ui) {
+    const { createAppApi } = await import('../../core/app/app-api.ts');
+    const { startWebBridge } = await import('../../core/web/web-bridge.ts');
+    ui = await startWebBridge(createAppApi(core, { demo: options.demo ?? false }));
+  }
+  out.event({ event: 'ready', url: endpoint.url, ...(ui ? { ui_url: ui.url } : {}) });
   out.say(`MCP Valet is serving at ${endpoint.url} (Ctrl+C to stop)`);
+  if (ui) {
+    out.say(`The window: ${ui.url}`);
+    // The link carries this run's secret: it goes to the user's own browser, nowhere else.
+    await options
+      .openBrowser?.(ui.url)
+      .catch(() => out.say('(Open that link in a browser on this machine.)'));
+  }
   const active = await core.auth.resolveAccount().catch(() => undefined);
   if (!active)
     out.say(
       'Nobody is signed in yet: run `mcp-valet login` in another terminal before calling tools.',
     );
   const signal = await stopped;
+  await ui?.close();
   await core.close();
   out.event({ event: 'stopped', signal });
   out.say(`Stopped (${signal}); all sessions closed.`);

@@ -6,7 +6,9 @@ import type { AuditEvent } from '../audit/audit-types.ts';
 import { AuthService, type AuthServiceOptions } from '../auth/auth-service.ts';
 import type { CacheRecovery } from '../cache/guarded-persistence.ts';
 import { openTokenCache } from '../cache/token-cache.ts';
-import type { ValetConfig } from '../config/load-config.ts';
+import { updateConfigFile } from '../config/config-file.ts';
+import { SETTINGS, settingSchemas } from '../config/config-schema.ts';
+import { loadConfig, type ValetConfig } from '../config/load-config.ts';
 import {
   readEndpointInfo,
   removeEndpointInfo,
@@ -57,7 +59,8 @@ export interface ValetCoreOptions extends Pick<
  * Electron shell each build one of these.
  */
 export class ValetCore extends EventEmitter<CoreEventMap> {
-  readonly config: ValetConfig;
+  #config: ValetConfig;
+  readonly #env: NodeJS.ProcessEnv;
   readonly logger: Logger;
   readonly auth: AuthService;
   readonly keys: KeyStore;
@@ -75,7 +78,8 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
   private constructor(options: ValetCoreOptions, auth: AuthService) {
     super();
     const { config } = options;
-    this.config = config;
+    this.#config = config;
+    this.#env = options.env ?? process.env;
     this.logger = options.logger ?? silentLogger;
     this.auth = auth;
     this.keys = new KeyStore(config.dataDir);
@@ -118,6 +122,42 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       ...(env ? { env } : {}),
     });
     return new ValetCore(options, auth);
+  }
+
+  /** The configuration in force. */
+  get config(): ValetConfig {
+    return this.#config;
+  }
+
+  /**
+   * Saves the app registration (first-run screen) to config.json and switches sign-in to it.
+   * Settings fixed by VALET_* variables keep their value: the environment wins.
+   */
+  async saveSettings(settings: { clientId: string; tenantId: string }): Promise<ValetConfig> {
+    for (const [name, value] of [
+      ['clientId', settings.clientId],
+      ['tenantId', settings.tenantId],
+    ] as const) {
+      const parsed = settingSchemas[name].safeParse(value);
+      if (!parsed.success)
+        throw new ValetError(
+          'config_invalid',
+          `The ${name === 'clientId' ? 'client ID' : 'tenant ID'} ${parsed.error.issues[0]?.message ?? 'is not valid'} (got '${value}'): ${SETTINGS[name].fix}`,
+        );
+    }
+    await updateConfigFile(this.#config.configFile, (json) => {
+      json.clientId = settings.clientId.trim();
+      json.tenantId = settings.tenantId.trim();
+    });
+    const config = await loadConfig(this.#env);
+    this.#config = config;
+    this.auth.reconfigure(config);
+    await this.record({
+      type: 'config_changed',
+      outcome: 'ok',
+      details: { clientId: config.clientId ?? null, tenantId: config.tenantId },
+    });
+    return config;
   }
 
   /** The running endpoint, if started. */

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { mkdir, open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { silentLogger, type Logger } from '../util/logger.ts';
@@ -12,7 +13,7 @@ import {
   parseLine,
   rotatedName,
 } from './audit-file.ts';
-import { GENESIS, type AuditEvent } from './audit-types.ts';
+import { GENESIS, type AuditEvent, type AuditRecord } from './audit-types.ts';
 
 /** Settings for the audit log. */
 export interface AuditLogOptions {
@@ -43,7 +44,7 @@ export class AuditBusyError extends ValetError {
  * fsync follows within `fsyncIntervalMs` (group commit). One process writes at a time,
  * under a lock file: a server holds it for its whole run; short commands take it per write.
  */
-export class AuditLog {
+export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
   readonly dir: string;
   readonly #options: Required<Omit<AuditLogOptions, 'logger'>>;
   readonly #logger: Logger;
@@ -56,6 +57,7 @@ export class AuditLog {
   #syncTimer: NodeJS.Timeout | undefined;
 
   constructor(dataDir: string, options: AuditLogOptions = {}) {
+    super();
     this.dir = join(dataDir, 'audit');
     this.#options = {
       maxFileBytes: options.maxFileBytes ?? 10 * 1024 * 1024,
@@ -144,9 +146,11 @@ export class AuditLog {
     const tail = this.#tail ?? (await this.#readTail());
     let { seq, hash } = tail;
     const lines: string[] = [];
+    const records: AuditRecord[] = [];
     for (const event of events) {
       const formatted = formatRecord(event, ++seq, hash);
       lines.push(formatted.line);
+      if (this.listenerCount('written')) records.push(JSON.parse(formatted.line) as AuditRecord);
       hash = formatted.hash;
     }
     // Split the batch where a file would pass its size, so every file stays within it.
@@ -170,6 +174,7 @@ export class AuditLog {
     await this.#writeChunk(chunk, chunkBytes);
     this.#tail = { seq, hash };
     this.#scheduleSync();
+    for (const record of records) this.emit('written', record);
   }
 
   async #openActive(): Promise<FileHandle> {

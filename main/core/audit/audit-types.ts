@@ -13,6 +13,7 @@ export const AUDIT_TYPES = [
   'endpoint_rejected',
   'rate_limited',
   'policy_changed',
+  'config_changed',
 ] as const;
 /** One of AUDIT_TYPES. */
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -52,7 +52,7 @@ export type AccountRef = string | undefined;
  * with one token request per account and scope set at a time.
  */
 export class AuthService extends EventEmitter<AuthEventMap> {
-  readonly config: ValetConfig;
+  #config: ValetConfig;
   readonly cache: TokenCache;
   readonly #options: AuthServiceOptions;
   readonly #logger: Logger;
@@ -68,13 +68,28 @@ export class AuthService extends EventEmitter<AuthEventMap> {
   constructor(options: AuthServiceOptions) {
     super();
     this.#options = options;
-    this.config = options.config;
+    this.#config = options.config;
     this.cache = options.cache;
     this.#logger = options.logger ?? silentLogger;
     this.#accounts = new AccountStateStore(options.config.dataDir);
     this.#memo = new TokenMemo(
       options.cache.state.persisted ? options.cache.state.path : undefined,
     );
+  }
+
+  /** The configuration sign-in uses now. */
+  get config(): ValetConfig {
+    return this.#config;
+  }
+
+  /** Switches to a new app registration or authority (first-run settings): MSAL clients are rebuilt. */
+  reconfigure(config: ValetConfig): void {
+    this.#config = config;
+    this.#pca = undefined;
+    this.#brokerPca = undefined;
+    this.#broker = undefined;
+    this.#memo.clear();
+    this.#resolved.clear();
   }
 
   /** The broker's state; loads the broker runtime if this platform and mode allow it. */

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import lockfile from 'proper-lockfile';
-import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
+import { updateConfigFile } from '../config/config-file.ts';
+import { readFileIfExists } from '../util/atomic-file.ts';
 import { fileStamp } from '../util/file-stamp.ts';
 import type { Logger } from '../util/logger.ts';
 import { ValetError } from '../util/valet-error.ts';
@@ -48,36 +47,21 @@ export class PolicyStore {
 
   /** Turns a tool on or off for every key, by editing config.json (other settings untouched). */
   async setToolEnabled(tool: ToolName, enabled: boolean): Promise<Policy> {
-    await writeFile(this.#path, '', { flag: 'a', mode: 0o600 });
-    const release = await lockfile.lock(this.#path, {
-      retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-      stale: 10_000,
-    });
-    try {
-      const text = await readFileIfExists(this.#path);
-      let json: Record<string, unknown>;
-      try {
-        json = text?.trim() ? (JSON.parse(text) as Record<string, unknown>) : {};
-      } catch {
-        throw new ValetError(
-          'config_invalid',
-          `${this.#path} is not valid JSON: fix it before changing the policy`,
-        );
-      }
-      const policy = (json.policy ?? {}) as { tools?: Record<string, Record<string, unknown>> };
-      policy.tools ??= {};
-      policy.tools[tool] = { ...policy.tools[tool], enabled };
-      json.policy = policy;
-      const parsed = policySchema.safeParse(policy);
-      if (!parsed.success)
+    let policy: Policy = this.#cached.policy;
+    await updateConfigFile(this.#path, (json) => {
+      const section = (json.policy ?? {}) as { tools?: Record<string, Record<string, unknown>> };
+      section.tools ??= {};
+      section.tools[tool] = { ...section.tools[tool], enabled };
+      const parsed = policySchema.safeParse(section);
+      if (!parsed.success) {
         throw new ValetError(
           'config_invalid',
           `${this.#path}: ${describePolicyError(parsed.error)}: fix it before changing the policy`,
         );
-      await writeFileAtomic(this.#path, `${JSON.stringify(json, null, 2)}\n`);
-      return parsed.data;
-    } finally {
-      await release();
-    }
+      }
+      json.policy = section;
+      policy = parsed.data;
+    });
+    return policy;
   }
 }

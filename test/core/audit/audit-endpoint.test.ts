@@ -73,6 +73,7 @@ describe('the audit log of a working day', () => {
     );
     expect(await raw({ authorization: 'Bearer mvk_000000000000_' + 'z'.repeat(43) })).toBe(401);
     await fx.valet.core.setToolEnabled('search_files', false);
+    await fx.valet.core.saveSettings({ clientId: fx.idp.clientIds[0]!, tenantId: fx.idp.tenantId });
     await fx.valet.core.revokeKey(key.id);
     await fx.idp.revokeUser(adele.username);
     await fx.valet.core.auth

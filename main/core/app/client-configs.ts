@@ -7,8 +7,14 @@ export interface ClientConfigs {
   claudeDesktop: unknown;
 }
 
-/** How to start this CLI again (Claude Desktop runs `mcp-valet stdio`): this Node and this entry script. */
-export function selfCommand(): { command: string; args: string[] } {
+/** How a client starts `mcp-valet` (Claude Desktop runs `mcp-valet stdio`). */
+export interface SelfCommand {
+  command: string;
+  args: string[];
+}
+
+/** How to start this CLI again: this Node and this entry script. */
+export function selfCommand(): SelfCommand {
   const entry = process.argv[1];
   return { command: process.execPath, args: entry ? [realpathSync(entry)] : [] };
 }
@@ -17,7 +23,11 @@ export function selfCommand(): { command: string; args: string[] } {
  * The configuration each client needs: VS Code and Cursor speak Streamable HTTP with an
  * Authorization header; Claude Desktop starts the stdio shim, which forwards to the endpoint.
  */
-export function clientConfigs(url: string, secret: string, self = selfCommand()): ClientConfigs {
+export function clientConfigs(
+  url: string,
+  secret: string,
+  self: SelfCommand = selfCommand(),
+): ClientConfigs {
   return {
     vscode: {
       servers: {
