@@ -47,7 +47,12 @@ export interface StatusDto {
   authority: string;
   account: AccountDto | null;
   tokens: TokenFreshnessDto[];
-  broker: { mode: string; available: boolean; reason: string; lastFallback?: { at: string; reason: string } };
+  broker: {
+    mode: string;
+    available: boolean;
+    reason: string;
+    lastFallback?: { at: string; reason: string };
+  };
   cache: { kind: string; persisted: boolean; reason: string };
   endpoint: { url: string | null; running: boolean };
   /** Graph permissions some tool needs that the active account has not consented to. */
@@ -123,7 +128,12 @@ export interface ToolPolicyDto {
 export interface PolicyDto {
   tools: ToolPolicyDto[];
   approvalTimeoutSeconds: number;
-  rateLimits: { requestsPerMinute: number; burst: number; concurrentPerKey: number; concurrentTotal: number };
+  rateLimits: {
+    requestsPerMinute: number;
+    burst: number;
+    concurrentPerKey: number;
+    concurrentTotal: number;
+  };
 }
 
 /** The app registration settings of the first-run screen. */
@@ -138,7 +148,13 @@ export interface SettingsDto {
 /** How an interactive sign-in goes on: a URL to open, a device code to enter, or the OS broker or system browser at work. */
 export type SignInStartDto =
   | { kind: 'browser'; url: string }
-  | { kind: 'device-code'; verificationUri: string; userCode: string; message: string; expiresInSeconds: number }
+  | {
+      kind: 'device-code';
+      verificationUri: string;
+      userCode: string;
+      message: string;
+      expiresInSeconds: number;
+    }
   | { kind: 'system' };
 
 /** Events pushed to the window. */
@@ -156,7 +172,10 @@ export interface AppErrorDto {
   message: string;
 }
 
-const guid = z.string().trim().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
+const guid = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
 const accountRef = z.object({ account: z.string().min(1).max(320) });
 const toolName = z.enum(TOOL_NAMES);
 
@@ -167,11 +186,17 @@ const toolName = z.enum(TOOL_NAMES);
 export const CALLS = {
   getStatus: { request: z.object({}), response: null as unknown as StatusDto },
   signIn: {
-    request: z.object({ method: z.enum(['auto', 'browser', 'device-code']), scopes: z.array(z.string().min(1).max(100)).max(20).optional() }),
+    request: z.object({
+      method: z.enum(['auto', 'browser', 'device-code']),
+      scopes: z.array(z.string().min(1).max(100)).max(20).optional(),
+    }),
     response: null as unknown as SignInStartDto,
   },
   cancelSignIn: { request: z.object({}), response: null as unknown as void },
-  signOut: { request: z.object({ account: z.string().min(1).max(320).optional() }), response: null as unknown as void },
+  signOut: {
+    request: z.object({ account: z.string().min(1).max(320).optional() }),
+    response: null as unknown as void,
+  },
   listAccounts: { request: z.object({}), response: null as unknown as AccountDto[] },
   useAccount: { request: accountRef, response: null as unknown as AccountDto },
   listKeys: { request: z.object({}), response: null as unknown as KeyDto[] },
@@ -184,7 +209,10 @@ export const CALLS = {
     }),
     response: null as unknown as NewKeyDto,
   },
-  revokeKey: { request: z.object({ id: z.string().min(1).max(64) }), response: null as unknown as KeyDto },
+  revokeKey: {
+    request: z.object({ id: z.string().min(1).max(64) }),
+    response: null as unknown as KeyDto,
+  },
   listApprovals: { request: z.object({}), response: null as unknown as ApprovalDto[] },
   decideApproval: {
     request: z.object({
@@ -208,7 +236,10 @@ export const CALLS = {
     response: null as unknown as ActivityPageDto,
   },
   getPolicy: { request: z.object({}), response: null as unknown as PolicyDto },
-  setToolEnabled: { request: z.object({ tool: toolName, enabled: z.boolean() }), response: null as unknown as PolicyDto },
+  setToolEnabled: {
+    request: z.object({ tool: toolName, enabled: z.boolean() }),
+    response: null as unknown as PolicyDto,
+  },
   getSettings: { request: z.object({}), response: null as unknown as SettingsDto },
   saveSettings: {
     request: z.object({ clientId: guid, tenantId: z.string().trim().min(1).max(253) }),

@@ -28,8 +28,7 @@ export async function createCliContext(env: NodeJS.ProcessEnv, out: Output): Pro
       out.say(
         `mcp-valet: the token cache was damaged (${r.reason}); it was set aside as ${r.setAsideTo} and a fresh one started. Sign in again if needed.`,
       ),
-    openBrowser: (url) =>
-      openInBrowser(url, env, (m) => logger.warn(m)),
+    openBrowser: (url) => openInBrowser(url, env, (m) => logger.warn(m)),
   });
   return {
     config,

@@ -1,4 +1,10 @@
-import { CALL_NAMES, type AppApi, type AppErrorDto, type AppEventDto, type CallName } from '../../../preload/contract.ts';
+import {
+  CALL_NAMES,
+  type AppApi,
+  type AppErrorDto,
+  type AppEventDto,
+  type CallName,
+} from '../../../preload/contract.ts';
 
 /** A failed call, with the code and message the core gave. */
 export class AppApiError extends Error {
@@ -24,13 +30,23 @@ export function createWebBridgeClient(base = ''): AppApi {
       body: JSON.stringify(request ?? {}),
       credentials: 'same-origin',
     });
-    const body = (await response.json().catch(() => ({}))) as { result?: unknown; error?: AppErrorDto };
+    const body = (await response.json().catch(() => ({}))) as {
+      result?: unknown;
+      error?: AppErrorDto;
+    };
     if (!response.ok || body.error) {
-      throw new AppApiError(body.error ?? { code: 'http_error', message: `MCP Valet answered HTTP ${response.status}: reload the page, or restart \`mcp-valet serve --ui\`` });
+      throw new AppApiError(
+        body.error ?? {
+          code: 'http_error',
+          message: `MCP Valet answered HTTP ${response.status}: reload the page, or restart \`mcp-valet serve --ui\``,
+        },
+      );
     }
     return body.result;
   };
-  const api = Object.fromEntries(CALL_NAMES.map((name) => [name, (request: unknown) => call(name, request)])) as unknown as AppApi;
+  const api = Object.fromEntries(
+    CALL_NAMES.map((name) => [name, (request: unknown) => call(name, request)]),
+  ) as unknown as AppApi;
   const listeners = new Set<(event: AppEventDto) => void>();
   let source: EventSource | undefined;
   api.subscribe = (listener) => {

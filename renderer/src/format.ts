@@ -1,0 +1,42 @@
+// Plain-language formatting of times and durations for the views.
+
+/** A date and time in the user's locale, or the raw text when it is not a date. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Time left until `iso`, as "4 min 10 s", "2 h 5 min", or "expired". */
+export function formatTimeLeft(iso: string, now: number): string {
+  const ms = new Date(iso).getTime() - now;
+  if (Number.isNaN(ms)) return 'unknown';
+  if (ms <= 0) return 'expired';
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
+/** A call's duration, or a dash when it has none. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '—';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "a, b and c". */
+export function formatList(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Whether `url` is safe to open or link to: http(s) only, never javascript: or file:. */
+export function isWebUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,117 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { AccountDto } from '../../../preload/contract.ts';
+import { useApi } from '../api/api-context.tsx';
+import { errorMessage } from '../api/error-message.ts';
+import { useAction } from '../hooks/use-action.ts';
+import { useAppEvents } from '../hooks/use-app-events.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { ErrorText } from '../components/error-text.tsx';
+import { SignInPanel } from './sign-in-panel.tsx';
+
+/** The cached accounts: switch the active one, add and remove accounts. */
+export function AccountsView({ refreshStatus }: { refreshStatus: () => Promise<void> }) {
+  const api = useApi();
+  const [accounts, setAccounts] = useState<AccountDto[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      setAccounts(await api.listAccounts({}));
+      setLoadError(null);
+    } catch (e) {
+      setLoadError(errorMessage(e));
+    }
+  }, [api]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useAppEvents((event) => {
+    if (event.type === 'auth-changed') void load();
+  });
+  const changed = async () => {
+    await load();
+    await refreshStatus();
+  };
+  return (
+    <>
+      <ErrorText error={loadError} />
+      {accounts && accounts.length === 0 && <p>No accounts are signed in on this computer.</p>}
+      {accounts && accounts.length > 0 && (
+        <table>
+          <caption>Accounts signed in on this computer</caption>
+          <thead>
+            <tr>
+              <th scope="col">Username</th>
+              <th scope="col">Name</th>
+              <th scope="col">Tenant</th>
+              <th scope="col">Signed in</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.map((a) => (
+              <AccountRow key={a.homeAccountId} account={a} onChanged={changed} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      <section aria-labelledby="accounts-add">
+        <h2 id="accounts-add">Add an account</h2>
+        <p className="muted">Sign in with another work account; it becomes the active one.</p>
+        <SignInPanel label="Add account" />
+      </section>
+    </>
+  );
+}
+
+function AccountRow({
+  account,
+  onChanged,
+}: {
+  account: AccountDto;
+  onChanged: () => Promise<void>;
+}) {
+  const api = useApi();
+  const use = useAction();
+  return (
+    <tr aria-current={account.active ? 'true' : undefined}>
+      <th scope="row">
+        {account.username}
+        {account.active && <span className="tag"> Active</span>}
+      </th>
+      <td>{account.name ?? '—'}</td>
+      <td>{account.tenantId}</td>
+      <td>{account.viaBroker ? 'Via broker' : 'Via browser'}</td>
+      <td>
+        <div className="actions">
+          {!account.active && (
+            <button
+              type="button"
+              className="button"
+              aria-label={`Switch to ${account.username}`}
+              disabled={use.pending}
+              onClick={() =>
+                void use.run(async () => {
+                  await api.useAccount({ account: account.homeAccountId });
+                  await onChanged();
+                })
+              }
+            >
+              Switch
+            </button>
+          )}
+          <ConfirmButton
+            text="Remove"
+            label={`Remove ${account.username}`}
+            question={`Remove ${account.username} from MCP Valet? Its cached tokens are deleted, and valet keys that act as it stop working until it signs in again.`}
+            confirmText="Remove account"
+            onConfirm={async () => {
+              await api.signOut({ account: account.homeAccountId });
+              await onChanged();
+            }}
+          />
+        </div>
+        <ErrorText error={use.error} />
+      </td>
+    </tr>
+  );
+}

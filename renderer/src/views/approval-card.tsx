@@ -1,0 +1,86 @@
+import { useState } from 'react';
+import type { ApprovalDto } from '../../../preload/contract.ts';
+import type { ApprovalDecision } from '../hooks/use-approvals.ts';
+import { useAction } from '../hooks/use-action.ts';
+import { useNow } from '../hooks/use-now.ts';
+import { formatTime, formatTimeLeft } from '../format.ts';
+import { ErrorText } from '../components/error-text.tsx';
+
+const WINDOW_MINUTES = [5, 15, 30, 60, 240];
+
+/** One pending call: the faithful summary of what it will do, who asks, and the decision buttons. */
+export function ApprovalCard({
+  approval: a,
+  decide,
+}: {
+  approval: ApprovalDto;
+  decide: (id: string, decision: ApprovalDecision) => Promise<void>;
+}) {
+  const now = useNow();
+  const [minutes, setMinutes] = useState(15);
+  const action = useAction();
+  const titleId = `approval-${a.id}`;
+  const expired = new Date(a.expiresAt).getTime() <= now;
+  const send = (decision: ApprovalDecision) => void action.run(() => decide(a.id, decision));
+  const client = a.client ? `${a.client.name} ${a.client.version}` : 'an unnamed client';
+  return (
+    <article className="card" aria-labelledby={titleId}>
+      <h2 id={titleId}>
+        {a.action} <span className="muted">({a.tool})</span>
+      </h2>
+      <p>
+        Asked by key <strong>{a.key.name}</strong> from {client}, acting as {a.account}.
+      </p>
+      <dl className="summary">
+        {a.summary.map((line, i) => (
+          <div key={`${i}-${line.label}`}>
+            <dt>{line.label}</dt>
+            {/* Multi-line values (a mail body) keep their line breaks: the CSS sets pre-wrap. */}
+            <dd className="multiline">{line.value}</dd>
+          </div>
+        ))}
+      </dl>
+      <p className="muted">
+        Requested {formatTime(a.requestedAt)} ·{' '}
+        {expired ? 'Timed out: counts as deny' : `Time left: ${formatTimeLeft(a.expiresAt, now)}`}
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button primary"
+          disabled={action.pending || expired}
+          onClick={() => send({ kind: 'once' })}
+        >
+          Approve once
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={action.pending || expired}
+          onClick={() => send({ kind: 'window', minutes })}
+        >
+          Approve for {minutes} minutes
+        </button>
+        <label className="inline-field">
+          <span className="visually-hidden">Approve {a.tool} for this key for</span>
+          <select value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
+            {WINDOW_MINUTES.map((m) => (
+              <option key={m} value={m}>
+                {m} minutes
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="button"
+          className="button danger"
+          disabled={action.pending}
+          onClick={() => send({ kind: 'deny' })}
+        >
+          Deny
+        </button>
+      </div>
+      <ErrorText error={action.error} />
+    </article>
+  );
+}

@@ -1,0 +1,57 @@
+import { useEffect, useRef } from 'react';
+import type { NewKeyDto } from '../../../preload/contract.ts';
+import { CopyButton } from '../components/copy-button.tsx';
+
+const CONFIGS: Array<{
+  id: keyof NewKeyDto['configs'];
+  title: string;
+  where: string;
+  name: string;
+}> = [
+  { id: 'vscode', title: 'VS Code', where: '.vscode/mcp.json in your workspace', name: 'VS Code' },
+  {
+    id: 'cursor',
+    title: 'Cursor',
+    where: '~/.cursor/mcp.json, or .cursor/mcp.json in a project',
+    name: 'Cursor',
+  },
+  {
+    id: 'claudeDesktop',
+    title: 'Claude Desktop',
+    where: 'claude_desktop_config.json (Settings → Developer → Edit Config)',
+    name: 'Claude Desktop',
+  },
+];
+
+/** A new key's secret, shown this once, and the configurations to paste into clients. */
+export function NewKeySecret({ created, onDone }: { created: NewKeyDto; onDone: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section className="callout success" aria-labelledby="new-key-title">
+      <h2 id="new-key-title" tabIndex={-1} ref={heading}>
+        Key “{created.key.name}” created
+      </h2>
+      <p className="warning-text">
+        <strong>This secret will not be shown again.</strong> Copy it now into your client; MCP
+        Valet keeps only its hash.
+      </p>
+      <p className="secret">
+        <code>{created.secret}</code> <CopyButton text={created.secret} label="Copy secret" />
+      </p>
+      {CONFIGS.map((c) => (
+        <section key={c.id} aria-labelledby={`config-${c.id}`}>
+          <h3 id={`config-${c.id}`}>{c.title}</h3>
+          <p className="muted">Paste into {c.where}.</p>
+          <pre className="config">{created.configs[c.id]}</pre>
+          <CopyButton text={created.configs[c.id]} label={`Copy ${c.name} configuration`} />
+        </section>
+      ))}
+      <div className="actions">
+        <button type="button" className="button primary" onClick={onDone}>
+          Done, I have copied it
+        </button>
+      </div>
+    </section>
+  );
+}

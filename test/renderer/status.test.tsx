@@ -1,0 +1,142 @@
+// @vitest-environment jsdom
+import { screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ADELE, InMemoryApi } from './in-memory-api.ts';
+import { renderApp } from './render-app.tsx';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('Status view', () => {
+  it('shows who is signed in, token freshness, broker, cache and the endpoint', async () => {
+    const { user } = await renderApp();
+    const account = screen.getByRole('region', { name: 'Account' });
+    expect(within(account).getByText('Adele Vance')).toBeTruthy();
+    expect(within(account).getByText('adele@contoso.com')).toBeTruthy();
+    expect(within(account).getByText(ADELE.tenantId)).toBeTruthy();
+    const tokens = screen.getByRole('table', { name: /Cached access tokens/ });
+    expect(within(tokens).getByRole('cell', { name: 'User.Read' })).toBeTruthy();
+    expect(within(tokens).getByText(/^(49|50) min/)).toBeTruthy();
+    expect(screen.getByText(/Not available \(mode auto\): No broker on Linux/)).toBeTruthy();
+    expect(screen.getByText(/Secret Service \(gnome-keyring\) is unlocked/)).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Copy endpoint URL' }));
+    expect(await navigator.clipboard.readText()).toBe('http://127.0.0.1:47652/mcp');
+    expect(screen.getByText('Copied')).toBeTruthy();
+  });
+
+  it('follows auth-changed and endpoint-changed events', async () => {
+    const { api } = await renderApp();
+    api.accounts = [];
+    api.emit({ type: 'auth-changed', status: api.status() });
+    expect(await screen.findByText(/Nobody is signed in/)).toBeTruthy();
+    api.emit({
+      type: 'endpoint-changed',
+      endpoint: { url: 'http://127.0.0.1:5000/mcp', running: false },
+    });
+    expect(await screen.findByText('http://127.0.0.1:5000/mcp')).toBeTruthy();
+    expect(screen.getByText(/Stopped: clients cannot connect/)).toBeTruthy();
+  });
+
+  it('signs in with a browser: opens the URL, keeps the link as a fallback, and finishes on auth-changed', async () => {
+    const open = vi.spyOn(window, 'open').mockReturnValue(null);
+    const api = new InMemoryApi({ accounts: [] });
+    api.signInResult = { kind: 'browser', url: 'https://login.example/authorize?x=1' };
+    const { user } = await renderApp(api);
+    expect(screen.getByText(/Nobody is signed in/)).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Use a browser' }));
+    expect(api.callsTo('signIn')).toEqual([{ method: 'browser' }]);
+    expect(open).toHaveBeenCalledWith('https://login.example/authorize?x=1', '_blank', 'noopener');
+    const link = await screen.findByRole('link', { name: 'open the sign-in page' });
+    expect(link.getAttribute('href')).toBe('https://login.example/authorize?x=1');
+
+    api.completeSignIn({ ...ADELE });
+    expect(await screen.findByText('Adele Vance')).toBeTruthy();
+    expect(screen.queryByRole('link', { name: 'open the sign-in page' })).toBeNull();
+  });
+
+  it('never opens a sign-in URL that is not a web address', async () => {
+    const open = vi.spyOn(window, 'open').mockReturnValue(null);
+    const api = new InMemoryApi({ accounts: [] });
+    api.signInResult = { kind: 'browser', url: 'javascript:alert(1)' };
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Use a browser' }));
+    expect(await screen.findByText('The sign-in address is not a web address.')).toBeTruthy();
+    expect(open).not.toHaveBeenCalled();
+  });
+
+  it('signs in with a device code: shows the code and the verification link, and cancels', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    api.signInResult = {
+      kind: 'device-code',
+      verificationUri: 'https://microsoft.com/devicelogin',
+      userCode: 'ABCD-EFGH',
+      message: 'To sign in, use a web browser…',
+      expiresInSeconds: 900,
+    };
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Use a device code' }));
+    expect(await screen.findByText('ABCD-EFGH')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'https://microsoft.com/devicelogin' })).toBeTruthy();
+    expect(screen.getByText(/expires in 1[45] min/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Copy device code' }));
+    expect(await navigator.clipboard.readText()).toBe('ABCD-EFGH');
+
+    await user.click(screen.getByRole('button', { name: 'Cancel sign-in' }));
+    expect(api.callsTo('cancelSignIn')).toHaveLength(1);
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();
+  });
+
+  it('says the system is handling an automatic sign-in, and shows a failure where it happened', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(api.callsTo('signIn')).toEqual([{ method: 'auto' }]);
+    expect(await screen.findByText(/Finish signing in in the window that opened/)).toBeTruthy();
+
+    api.emit({ type: 'sign-in-failed', message: 'The sign-in was cancelled in the browser' });
+    const group = screen.getByRole('group', { name: 'Sign in' });
+    expect((await within(group).findByRole('alert')).textContent).toBe(
+      'The sign-in was cancelled in the browser',
+    );
+    expect(within(group).getByRole('button', { name: 'Sign in' })).toBeTruthy();
+  });
+
+  it('shows the error of a sign-in that could not start next to the buttons', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    api.failNext('signIn', 'The client ID is not registered in this tenant');
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const group = screen.getByRole('group', { name: 'Sign in' });
+    expect((await within(group).findByRole('alert')).textContent).toBe(
+      'The client ID is not registered in this tenant',
+    );
+  });
+
+  it('asks for missing consent with the scopes', async () => {
+    const api = new InMemoryApi({ missingScopes: ['Mail.Read', 'Calendars.Read'] });
+    const { user } = await renderApp(api);
+    expect(
+      screen.getByText(/permissions you have not granted yet: Mail.Read and Calendars.Read/),
+    ).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Grant Mail.Read, Calendars.Read' }));
+    expect(api.callsTo('signIn')).toEqual([
+      { method: 'auto', scopes: ['Mail.Read', 'Calendars.Read'] },
+    ]);
+  });
+
+  it('signs out, and shows a failed sign-out next to the button', async () => {
+    const { api, user } = await renderApp();
+    api.failNext('signOut', 'The keyring is locked: unlock it and try again');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'The keyring is locked: unlock it and try again',
+    );
+
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await waitFor(() =>
+      expect(screen.getByRole('region', { name: 'Account' }).textContent).toContain('Megan Bowen'),
+    );
+    expect(api.callsTo('signOut').at(-1)).toEqual({ account: ADELE.homeAccountId });
+  });
+});
