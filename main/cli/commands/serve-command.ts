@@ -88,7 +88,9 @@ export async function serveUntilStopped(
   if (options.ui) {
     const { createAppApi } = await import('../../core/app/app-api.ts');
     const { startWebBridge } = await import('../../core/web/web-bridge.ts');
-    ui = await startWebBridge(createAppApi(core, { demo: options.demo ?? false }));
+    ui = await startWebBridge(
+      createAppApi(core, { demo: options.demo ?? false, shell: 'browser' }),
+    );
   }
   out.event({ event: 'ready', url: endpoint.url, ...(ui ? { ui_url: ui.url } : {}) });
   out.say(`MCP Valet is serving at ${endpoint.url} (Ctrl+C to stop)`);

@@ -25,6 +25,11 @@ export interface AppApiOptions {
   selfCommand?: SelfCommand;
   /** The native window handle for the broker's prompt (Electron). */
   windowHandle?: () => Buffer | undefined;
+  /**
+   * Where the window runs. In a browser (the web bridge) "sign in" means a page in that same
+   * browser, so `auto` returns the URL; on the desktop it means the OS broker or system browser.
+   */
+  shell?: 'desktop' | 'browser';
 }
 
 const account = (a: AccountSummary): AccountDto => ({
@@ -156,7 +161,8 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
 
   return {
     getStatus,
-    async signIn({ method, scopes }) {
+    async signIn({ method: asked, scopes }) {
+      const method = asked === 'auto' && options.shell === 'browser' ? 'browser' : asked;
       signIn?.abort();
       const controller = new AbortController();
       signIn = controller;

@@ -10,7 +10,7 @@ const fx = useValet(adele, { scopes: ['User.Read'] });
 describe('the AppApi over the core', () => {
   it('reports status with the permissions still to grant, and never a token', async () => {
     const api = createAppApi(fx.valet.core);
-    const status = await api.getStatus();
+    const status = await api.getStatus({});
     expect(status).toMatchObject({
       configured: true,
       account: { username: adele.username, active: true },
@@ -53,7 +53,7 @@ describe('the AppApi over the core', () => {
     expect(JSON.parse(created.configs.claudeDesktop).mcpServers['mcp-valet'].args.at(-1)).toBe(
       'stdio',
     );
-    expect(JSON.stringify(await api.listKeys())).not.toContain(created.secret);
+    expect(JSON.stringify(await api.listKeys({}))).not.toContain(created.secret);
 
     const { client } = await connectClient(fx.valet.endpoint.url, created.secret, 'VS Code');
     for (let i = 0; i < 5; i++)
@@ -89,7 +89,7 @@ describe('the AppApi over the core', () => {
 
   it('shows which settings the environment fixes, and turns tools off', async () => {
     const api = createAppApi(fx.valet.core);
-    expect(await api.getSettings()).toMatchObject({
+    expect(await api.getSettings({})).toMatchObject({
       configured: true,
       lockedByEnvironment: ['clientId'],
     });
@@ -99,7 +99,7 @@ describe('the AppApi over the core', () => {
       title: expect.any(String),
       scopes: ['People.Read'],
     });
-    expect((await api.getPolicy()).tools.find((t) => t.tool === 'send_mail')).toMatchObject({
+    expect((await api.getPolicy({})).tools.find((t) => t.tool === 'send_mail')).toMatchObject({
       approval: true,
       kind: 'write',
     });

@@ -1,0 +1,214 @@
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
+import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
+import { idpEnv } from '../support/auth.ts';
+import { launchBrowser, newUserContext, signInAtIdp } from '../support/browser.ts';
+import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { startTestIdp } from '../support/idp.ts';
+import { connectClient } from '../support/valet.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shots = join(root, 'test-results', 'screenshots');
+let idp: RunningIdp;
+let graph: RunningGraph;
+let browser: Browser;
+let serve: CliProcess;
+let uiUrl: string;
+
+beforeAll(async () => {
+  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
+  graph = await startGraphStandIn({
+    issuer: idp.issuer,
+    keys: { jwksUri: idp.jwksUri },
+    users: [...idp.users],
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'valet-window-'));
+  serve = spawnCli(
+    ['serve', '--ui', '--json'],
+    cliEnv(idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0' })),
+  );
+  uiUrl = String((await serve.nextEvent('ready', 60_000)).ui_url);
+  await mkdir(shots, { recursive: true });
+});
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await browser?.close();
+  await graph?.close();
+  await idp?.close();
+});
+
+async function view(page: Page, name: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Views' })
+    .getByRole('button', { name: new RegExp(`^${name}`) })
+    .click();
+  await expect
+    .poll(() => page.getByRole('heading', { level: 1, name }).isVisible(), { timeout: 10_000 })
+    .toBe(true);
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const sent = () =>
+  graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202).length;
+
+describe('the window, end to end in Chromium against serve --ui', () => {
+  it('signs in, connects a client, shows its activity, takes approvals, revokes and signs out', async () => {
+    const context = await newUserContext(browser);
+    const page = await context.newPage();
+    await page.goto(uiUrl);
+    // The secret went into an HttpOnly cookie; the page is reloaded without it.
+    expect(new URL(page.url()).search).toBe('');
+    const secret = new URL(uiUrl).searchParams.get('key')!;
+    expect(await page.content()).not.toContain(secret);
+    expect(
+      await page.evaluate(
+        () =>
+          JSON.stringify({ ...localStorage }) +
+          JSON.stringify({ ...sessionStorage }) +
+          document.cookie,
+      ),
+    ).not.toContain(secret);
+
+    // Sign in through the window, completing the IdP's pages in the same browser.
+    await expect
+      .poll(() => page.getByText('Nobody is signed in').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    const popup = context.waitForEvent('page');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInAtIdp(await popup, adele, { consent: true });
+    await expect
+      .poll(() => page.getByText(adele.username).first().isVisible(), { timeout: 15_000 })
+      .toBe(true);
+    await expect
+      .poll(() => page.getByText(adele.name).first().isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    // The tools need more permissions: grant them from the status view (incremental consent).
+    const consent = context.waitForEvent('page');
+    await page.getByRole('button', { name: /^Grant Mail\.Read/ }).click();
+    await signInAtIdp(await consent, adele, { consent: true });
+    await expect
+      .poll(() => page.getByRole('button', { name: /^Grant / }).count(), { timeout: 10_000 })
+      .toBe(0);
+    await shot(page, 'status');
+    await copyFile(
+      join(shots, 'status.png'),
+      join(root, 'test', 'ui', 'screenshots', 'status.png'),
+    );
+
+    // A key for an external client, its secret shown once.
+    await view(page, 'Clients');
+    await page.getByLabel('Name').fill('e2e-client');
+    await page.getByRole('checkbox', { name: /^send_mail|Send mail/ }).check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secretText = (await page.locator('p.secret code').textContent()) ?? '';
+    expect(secretText).toMatch(/^mvk_[0-9a-f]{12}_[\w-]{43}$/);
+    await shot(page, 'clients');
+
+    const endpoint = String(serve.events.find((e) => e.event === 'ready')!.url);
+    const { client } = await connectClient(endpoint, secretText, 'E2E Client');
+
+    // The call shows in Activity within a second.
+    await view(page, 'Activity');
+    await expect
+      .poll(() => page.getByRole('table').getByText('get_user_details').count(), {
+        timeout: 10_000,
+      })
+      .toBe(0);
+    const called = Date.now();
+    await client.callTool({ name: 'get_user_details', arguments: {} });
+    await page
+      .getByRole('table')
+      .getByRole('cell', { name: 'get_user_details' })
+      .first()
+      .waitFor({ timeout: 1_000 });
+    expect(Date.now() - called).toBeLessThan(1_000);
+    await shot(page, 'activity');
+
+    // send_mail waits for the user in the window: approve one, deny another.
+    const before = sent();
+    const first = client.callTool({
+      name: 'send_mail',
+      arguments: {
+        to: ['alex@contoso.test'],
+        subject: 'From the window test',
+        body: 'Approve me.',
+      },
+    });
+    await page.getByRole('button', { name: 'Review in Approvals' }).click();
+    await expect
+      .poll(() => page.getByText('From the window test').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    expect(sent()).toBe(before);
+    await shot(page, 'approvals');
+    await page.getByRole('button', { name: 'Approve once' }).click();
+    expect((await first).isError).toBeFalsy();
+    expect(sent()).toBe(before + 1);
+    const second = client.callTool({
+      name: 'send_mail',
+      arguments: { to: ['alex@contoso.test'], subject: 'Deny this one', body: 'No.' },
+    });
+    await expect
+      .poll(() => page.getByText('Deny this one').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    expect(JSON.stringify((await second).content)).toContain('The user denied send_mail');
+    expect(sent()).toBe(before + 1);
+
+    for (const name of ['Accounts', 'Tools and policy']) {
+      await view(page, name);
+      await shot(page, name.toLowerCase().replace(/ /g, '-'));
+    }
+
+    // Revoking the key locks the client out.
+    await view(page, 'Clients');
+    await page.getByRole('button', { name: 'Revoke e2e-client' }).click();
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await expect(client.callTool({ name: 'get_user_details', arguments: {} })).rejects.toThrow(
+      /401|revoked/,
+    );
+
+    // Signing out shows the signed-out status.
+    await view(page, 'Status');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect
+      .poll(() => page.getByText('Nobody is signed in').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    await context.close();
+  });
+
+  it('turns away a browser without the link, and pages from other origins', async () => {
+    const origin = new URL(uiUrl).origin;
+    const stranger = await newUserContext(browser);
+    const page = await stranger.newPage();
+    const response = await page.goto(origin);
+    expect(response?.status()).toBe(401);
+    const cross = await page.evaluate(
+      async (o) =>
+        (
+          await fetch(`${o}/api/getStatus`, {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+      origin,
+    );
+    expect(cross).toBe(401);
+    await stranger.close();
+    // With the cookie but from another origin: 403.
+    const res = await fetch(`${origin}/api/getStatus`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(403);
+  });
+});
