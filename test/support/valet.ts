@@ -81,7 +81,11 @@ export async function startValet(
   const config = await loadConfig(
     idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0', ...options.valetEnv }),
   );
-  const core = await ValetCore.create({ config, ...options.core });
+  const core = await ValetCore.create({
+    config,
+    env: idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0', ...options.valetEnv }),
+    ...options.core,
+  });
   await signInWithDeviceCode(core, idp, user, options.scopes ?? ALL_TOOL_SCOPES);
   const endpoint = await core.startEndpoint();
   let n = 0;

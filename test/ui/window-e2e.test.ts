@@ -171,6 +171,10 @@ describe('the window, end to end in Chromium against serve --ui', () => {
     await view(page, 'Clients');
     await page.getByRole('button', { name: 'Revoke e2e-client' }).click();
     await page.getByRole('button', { name: 'Revoke key' }).click();
+    await page
+      .getByRole('row', { name: /e2e-client/ })
+      .getByText(/^Revoked/)
+      .waitFor();
     await expect(client.callTool({ name: 'get_user_details', arguments: {} })).rejects.toThrow(
       /401|revoked/,
     );

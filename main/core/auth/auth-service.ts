@@ -84,7 +84,13 @@ export class AuthService extends EventEmitter<AuthEventMap> {
 
   /** Switches to a new app registration or authority (first-run settings): MSAL clients are rebuilt. */
   reconfigure(config: ValetConfig): void {
+    const same =
+      config.clientId === this.#config.clientId &&
+      config.authority.url === this.#config.authority.url &&
+      config.broker === this.#config.broker;
     this.#config = config;
+    // The same registration keeps its clients: an in-memory cache would lose its accounts.
+    if (same) return;
     this.#pca = undefined;
     this.#brokerPca = undefined;
     this.#broker = undefined;
