@@ -164,7 +164,9 @@ export type AppEventDto =
   | { type: 'activity'; item: ActivityDto }
   | { type: 'approval-requested'; approval: ApprovalDto }
   | { type: 'approval-decided'; id: string; outcome: string }
-  | { type: 'endpoint-changed'; endpoint: { url: string | null; running: boolean } };
+  | { type: 'endpoint-changed'; endpoint: { url: string | null; running: boolean } }
+  /** The desktop shell asks the window to show a view (the tray's "approvals waiting"). */
+  | { type: 'show-view'; view: 'approvals' | 'status' };
 
 /** A failed call: a stable code and a message a person can act on. */
 export interface AppErrorDto {
@@ -262,3 +264,14 @@ export type AppApi = { [N in CallName]: (request: CallRequest<N>) => Promise<Cal
 
 /** The names of all calls, for deriving handlers and verbs. */
 export const CALL_NAMES = Object.keys(CALLS) as CallName[];
+
+/** What a call answers across a process boundary (IPC, HTTP): failures travel as data. */
+export type CallOutcome<T = unknown> = { ok: true; result: T } | { ok: false; error: AppErrorDto };
+
+/** The IPC channel of a call: one channel per call, so each has its own handler. */
+export function callChannel(name: CallName): string {
+  return `valet:call:${name}`;
+}
+
+/** The IPC channel the main process pushes AppEventDto on. */
+export const EVENT_CHANNEL = 'valet:event';

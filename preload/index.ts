@@ -1,4 +1,5 @@
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import { createPreloadApi } from './preload-api.ts';
 
-// The renderer gets verbs only, never ipcRenderer itself.
-contextBridge.exposeInMainWorld('valet', Object.freeze({ shell: 'electron' }));
+// The window gets verbs only (window.valet), never ipcRenderer itself.
+contextBridge.exposeInMainWorld('valet', createPreloadApi(ipcRenderer));

@@ -8,7 +8,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/preload', import.meta.url)),
-    emptyOutDir: true,
+    // tsc has already put the compiled contract here (the main process imports it).
+    emptyOutDir: false,
     target: 'node22',
     minify: false,
     sourcemap: true,

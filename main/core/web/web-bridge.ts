@@ -1,24 +1,21 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CALL_NAMES, CALLS, type AppApi, type CallName } from '../../../preload/contract.ts';
+import type { AppApi } from '../../../preload/contract.ts';
+import { dispatchCall } from '../app/dispatch-call.ts';
 import { allowedHosts, readJsonBody } from '../endpoint/request-guards.ts';
-import { isValetError, ValetError } from '../util/valet-error.ts';
-import { CONTENT_SECURITY_POLICY } from './csp.ts';
+import { ValetError } from '../util/valet-error.ts';
+import { readWindowFile } from './static-files.ts';
 
 const COOKIE = 'valet_ui';
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.map': 'application/json',
+/** HTTP status of a failed call, by its error code; other refusals by the core are 409. */
+const HTTP_STATUS: Record<string, number> = {
+  unknown_call: 404,
+  invalid_request: 400,
+  unexpected: 500,
 };
 
 /** A running web bridge. */
@@ -29,12 +26,17 @@ export interface WebBridge {
   close(): Promise<void>;
 }
 
-/** The built renderer: next to the compiled core in dist/, or dist/ from the sources. */
+/**
+ * The built renderer: dist/renderer, found from the compiled core (dist/main/core/web) or from
+ * the sources (main/core/web). The source renderer/ has an index.html too, but no assets/.
+ */
 export function rendererDir(): string {
-  const candidates = ['../../renderer', '../../../dist/renderer'].map((p) =>
+  const candidates = ['../../../renderer', '../../../dist/renderer'].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
   );
-  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  const found = candidates.find(
+    (dir) => existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets')),
+  );
   if (!found)
     throw new ValetError(
       'ui_not_built',
@@ -129,35 +131,12 @@ export async function startWebBridge(
   };
 
   const calls = async (req: IncomingMessage, res: ServerResponse, name: string) => {
-    if (!(CALL_NAMES as string[]).includes(name))
-      return sendJson(res, 404, {
-        error: { code: 'unknown_call', message: `There is no call named ${name}` },
-      });
     const body = await readJsonBody(req, 256 * 1024);
     if (!body.ok)
       return sendJson(res, 400, { error: { code: 'bad_request', message: 'Send a JSON body' } });
-    const request = CALLS[name as CallName].request.safeParse(body.value);
-    if (!request.success) {
-      const issue = request.error.issues[0];
-      return sendJson(res, 400, {
-        error: {
-          code: 'invalid_request',
-          message: `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'is not valid'}`,
-        },
-      });
-    }
-    try {
-      const result = await (api[name as CallName] as (r: unknown) => Promise<unknown>)(
-        request.data,
-      );
-      sendJson(res, 200, { result: result ?? null });
-    } catch (err) {
-      sendJson(res, isValetError(err) ? 409 : 500, {
-        error: isValetError(err)
-          ? { code: err.code, message: err.message }
-          : { code: 'unexpected', message: 'Something went wrong in MCP Valet: see its log' },
-      });
-    }
+    const outcome = await dispatchCall(api, name, body.value);
+    if (outcome.ok) return sendJson(res, 200, { result: outcome.result });
+    sendJson(res, HTTP_STATUS[outcome.error.code] ?? 409, { error: outcome.error });
   };
 
   const events = (res: ServerResponse) => {
@@ -176,21 +155,10 @@ export async function startWebBridge(
   };
 
   const files = async (res: ServerResponse, path: string) => {
-    const file = resolve(dir, `.${path === '/' ? '/index.html' : decodeURIComponent(path)}`);
-    if (!file.startsWith(dir + sep))
-      return sendJson(res, 404, { error: { code: 'not_found', message: 'No such page' } });
-    const content = await readFile(file).catch(() => undefined);
-    if (!content)
-      return sendJson(res, 404, { error: { code: 'not_found', message: 'No such page' } });
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': CONTENT_SECURITY_POLICY,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-      'cache-control': 'no-store',
-    });
-    res.end(content);
+    const file = await readWindowFile(dir, path);
+    if (!file) return sendJson(res, 404, { error: { code: 'not_found', message: 'No such page' } });
+    res.writeHead(200, { ...file.headers, 'x-frame-options': 'DENY' });
+    res.end(file.body);
   };
 
   const server: Server = createServer((req, res) => {

@@ -124,7 +124,7 @@ describe('web bridge', () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toEqual({
       code: 'invalid_request',
-      message: 'clientId: must be a GUID',
+      message: 'saveSettings: clientId: must be a GUID',
     });
     const unknown = await send('/api/dropTables', { method: 'POST', body: '{}', headers });
     expect(unknown.status).toBe(404);
