@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AppApi, ApprovalDto } from '../../preload/contract.ts';
 import { ApiProvider } from './api/api-context.tsx';
+import { useAppEvents } from './hooks/use-app-events.ts';
 import { useApprovals } from './hooks/use-approvals.ts';
 import { useStatus } from './hooks/use-status.ts';
 import { ApprovalNotice } from './components/approval-notice.tsx';
@@ -42,6 +43,10 @@ function Shell() {
     if (next === 'approvals') setNotice(null);
     setView(next);
   };
+  // The desktop tray's "approvals waiting" and notifications open a view.
+  useAppEvents((event) => {
+    if (event.type === 'show-view') select(event.view);
+  });
   // A notice for an approval already decided elsewhere would send the user to nothing.
   const noticed = notice && approvals.approvals.some((a) => a.id === notice.id) ? notice : null;
   const configured = status?.configured ?? false;

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { render, screen } from '@testing-library/react';
+import { act, render, screen } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../renderer/src/app.tsx';
@@ -27,6 +27,14 @@ describe('The window', () => {
     screen.getByRole('button', { name: 'Tools and policy' }).focus();
     await user.keyboard(' ');
     expect(await screen.findByRole('heading', { level: 1, name: 'Tools and policy' })).toBeTruthy();
+  });
+
+  it('opens the view the desktop tray asks for', async () => {
+    const { api } = await renderApp();
+    act(() => api.emit({ type: 'show-view', view: 'approvals' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Approvals' })).toBeTruthy();
+    act(() => api.emit({ type: 'show-view', view: 'status' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Status' })).toBeTruthy();
   });
 
   it('shows a status that cannot be loaded, and tries again', async () => {

@@ -43,9 +43,9 @@ export interface CliProcess {
   exited: Promise<CliResult>;
 }
 
-/** Starts `mcp-valet <args>` as a child process. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+/** Starts `mcp-valet <args>` as a child process (from the sources, unless `entry` says otherwise). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry = CLI_ENTRY): CliProcess {
+  const child = spawn(process.execPath, [entry, ...args], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,0 +1,340 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  session,
+  Tray,
+  type MenuItemConstructorOptions,
+  type NativeImage,
+} from 'electron';
+import { EVENT_CHANNEL, type AppApi, type AppEventDto } from '../../preload/contract.ts';
+import { createAppApi } from '../core/app/app-api.ts';
+import type { SelfCommand } from '../core/app/client-configs.ts';
+import { ValetCore, type ValetCoreOptions } from '../core/app/valet-core.ts';
+import { loadConfig } from '../core/config/load-config.ts';
+import { createStderrLogger, type Logger } from '../core/util/logger.ts';
+import { describeError } from '../core/util/valet-error.ts';
+import { rendererDir } from '../core/web/web-bridge.ts';
+import { registerAppScheme, serveAppScheme } from './app-protocol.ts';
+import { bindIpc, type IpcBinding } from './ipc.ts';
+import { keyGlyph } from './tray-icon.ts';
+import {
+  trayMenu,
+  trayTooltip,
+  type TrayCommand,
+  type TrayMenuItem,
+  type TrayState,
+} from './tray-menu-model.ts';
+import {
+  APP_ORIGIN,
+  guardSession,
+  guardWindow,
+  openExternalSafely,
+  webPreferences,
+} from './window-security.ts';
+
+/** How to start the desktop app; the defaults are the real machine's. */
+export interface DesktopOptions {
+  env?: NodeJS.ProcessEnv;
+  argv?: string[];
+  /** Extra core options, such as a broker loader. */
+  core?: Partial<ValetCoreOptions>;
+  /** The OS the tray adapts to (template icon on macOS, no login item on Linux). */
+  platform?: NodeJS.Platform;
+}
+
+/** The running desktop app, as the tray, the window and tests reach it. */
+export interface DesktopApp {
+  core: ValetCore;
+  api: AppApi;
+  tray: Tray;
+  /** The main window (hidden while MCP Valet lives in the tray). */
+  window(): BrowserWindow;
+  /** The current tray state, as the menu was last built from. */
+  trayState(): Promise<TrayState>;
+  /** Runs a tray command as if its menu item were clicked. */
+  run(command: TrayCommand): Promise<void>;
+  /** Rebuilds the tray menu now; resolves when it is set. */
+  refreshTray(): Promise<void>;
+}
+
+/** The compiled preload script: next to the compiled main, or in dist/ from the sources. */
+export function preloadPath(): string {
+  const candidates = ['../../preload/index.cjs', '../../dist/preload/index.cjs'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+/**
+ * How Claude Desktop starts this app as its stdio bridge: the app's own executable with
+ * `stdio` (from a checkout, Electron with the app's folder first). RunAsNode is fused off,
+ * so the app handles `stdio` itself (see index.ts).
+ */
+export function desktopSelfCommand(): SelfCommand {
+  return { command: process.execPath, args: app.isPackaged ? [] : [app.getAppPath()] };
+}
+
+function trayImage(os: NodeJS.Platform): NativeImage {
+  // A template image on macOS (the menu bar colours it); the brand blue elsewhere.
+  const mac = os === 'darwin';
+  const rgb: [number, number, number] = mac ? [0, 0, 0] : [37, 99, 235];
+  const image = nativeImage.createFromBitmap(keyGlyph(16, rgb), { width: 16, height: 16 });
+  image.addRepresentation({ scaleFactor: 2, width: 32, height: 32, buffer: keyGlyph(32, rgb) });
+  if (mac) image.setTemplateImage(true);
+  return image;
+}
+
+function menuTemplate(
+  items: TrayMenuItem[],
+  run: (command: TrayCommand) => void,
+): MenuItemConstructorOptions[] {
+  return items.map((item): MenuItemConstructorOptions => {
+    switch (item.type) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'label':
+        return { label: item.label, enabled: false };
+      case 'submenu':
+        return { label: item.label, submenu: menuTemplate(item.items, run) };
+      case 'item':
+        return {
+          label: item.label,
+          enabled: item.enabled ?? true,
+          ...(item.choice ? { type: item.choice.kind, checked: item.choice.checked } : {}),
+          click: () => run(item.command),
+        };
+    }
+  });
+}
+
+function notify(title: string, body: string, onClick?: () => void): void {
+  if (!Notification.isSupported()) return;
+  const note = new Notification({ title, body, silent: false });
+  if (onClick) note.on('click', onClick);
+  note.show();
+}
+
+/**
+ * The desktop composition root: one instance per user, the core with the OS token cache and
+ * broker, the endpoint, the window behind its security block, typed IPC, and the tray. The
+ * window closes to the tray (the endpoint keeps serving); Quit closes every session and the
+ * audit log before the process ends. Returns undefined when another instance already runs
+ * (that one is focused instead) or the app cannot start (the user is told why).
+ */
+export async function startDesktopApp(
+  options: DesktopOptions = {},
+): Promise<DesktopApp | undefined> {
+  const env = options.env ?? process.env;
+  const argv = options.argv ?? process.argv;
+  const os = options.platform ?? process.platform;
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return undefined;
+  }
+  registerAppScheme();
+  await app.whenReady();
+  const logger: Logger = createStderrLogger(env.VALET_LOG_LEVEL);
+
+  let core: ValetCore;
+  try {
+    const config = await loadConfig(env);
+    core = await ValetCore.create({
+      config,
+      logger,
+      env,
+      openBrowser: async (url) => {
+        if (!(await openExternalSafely(url)))
+          throw new Error('The sign-in page is not an https URL; MCP Valet only opens https links');
+      },
+      onCacheRecovered: (r) =>
+        notify(
+          'MCP Valet: token cache reset',
+          `The token cache was damaged (${r.reason}) and was set aside. Sign in again if asked.`,
+        ),
+      ...options.core,
+    });
+  } catch (err) {
+    dialog.showErrorBox('MCP Valet cannot start', describeError(err));
+    app.exit(1);
+    return undefined;
+  }
+
+  guardSession(session.defaultSession);
+  serveAppScheme(rendererDir());
+
+  let quitting = false;
+  let hiddenParent: BrowserWindow | undefined;
+  const win = new BrowserWindow({
+    width: 1040,
+    height: 720,
+    minWidth: 720,
+    minHeight: 520,
+    show: false,
+    title: 'MCP Valet',
+    autoHideMenuBar: true,
+    webPreferences: webPreferences(preloadPath()),
+  });
+  guardWindow(win);
+  // Close hides: the endpoint and the tray keep serving until Quit.
+  win.on('close', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    win.hide();
+  });
+  const startHidden = argv.includes('--hidden') || app.getLoginItemSettings().wasOpenedAtLogin;
+  if (!startHidden) win.once('ready-to-show', () => win.show());
+  void win.loadURL(`${APP_ORIGIN}/`);
+
+  // The broker's prompt (WAM) needs a parent window: ours when it shows, else a hidden one,
+  // so a sign-in from the tray still gets a properly owned prompt.
+  const windowHandle = (): Buffer => {
+    if (!win.isDestroyed() && win.isVisible()) return win.getNativeWindowHandle();
+    hiddenParent ??= new BrowserWindow({
+      show: false,
+      width: 1,
+      height: 1,
+      frame: false,
+      skipTaskbar: true,
+      webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false },
+    });
+    return hiddenParent.getNativeWindowHandle();
+  };
+
+  const api = createAppApi(core, {
+    shell: 'desktop',
+    windowHandle,
+    selfCommand: desktopSelfCommand(),
+  });
+  const ipc: IpcBinding = bindIpc(ipcMain, api, () => win);
+
+  const show = (view?: 'approvals' | 'status') => {
+    if (win.isDestroyed()) return;
+    win.show();
+    win.focus();
+    if (view) {
+      const event: AppEventDto = { type: 'show-view', view };
+      win.webContents.send(EVENT_CHANNEL, event);
+    }
+  };
+  app.on('second-instance', () => show());
+
+  const tray = new Tray(trayImage(os));
+  const trayState = async (): Promise<TrayState> => {
+    const configured = core.config.clientId !== undefined;
+    const accounts = configured ? await core.auth.listAccounts().catch(() => []) : [];
+    const active = accounts.find((a) => a.active);
+    return {
+      configured,
+      signedIn: active ? { name: active.name ?? null, username: active.username } : null,
+      accounts: accounts.map((a) => ({
+        homeAccountId: a.homeAccountId,
+        username: a.username,
+        active: a.active,
+      })),
+      pendingApprovals: core.approvals.list().length,
+      endpointUrl: core.endpoint?.url ?? null,
+      ...(os === 'linux' ? {} : { startAtLogin: app.getLoginItemSettings().openAtLogin }),
+    };
+  };
+  const run = async (command: TrayCommand): Promise<void> => {
+    try {
+      switch (command.kind) {
+        case 'sign-in':
+          await api.signIn({ method: 'auto' });
+          break;
+        case 'sign-out':
+          await api.signOut({});
+          break;
+        case 'use-account':
+          await api.useAccount({ account: command.homeAccountId });
+          break;
+        case 'open':
+          show(command.view);
+          break;
+        case 'copy-endpoint':
+          if (core.endpoint) clipboard.writeText(core.endpoint.url);
+          break;
+        case 'start-at-login':
+          app.setLoginItemSettings({ openAtLogin: command.enabled, args: ['--hidden'] });
+          break;
+        case 'quit':
+          app.quit();
+          return;
+      }
+    } catch (err) {
+      notify('MCP Valet', describeError(err));
+    }
+    await refreshTray();
+  };
+  // Rebuilds run one after another, so the menu always ends at the latest state.
+  let rebuilding: Promise<void> = Promise.resolve();
+  const refreshTray = (): Promise<void> => {
+    rebuilding = rebuilding.then(async () => {
+      if (quitting) return;
+      const state = await trayState();
+      tray.setToolTip(trayTooltip(state));
+      tray.setContextMenu(
+        Menu.buildFromTemplate(menuTemplate(trayMenu(state), (c) => void run(c))),
+      );
+    });
+    return rebuilding;
+  };
+  for (const name of ['signed-in', 'signed-out', 'active-changed'] as const)
+    core.auth.on(name, () => void refreshTray());
+  core.approvals.on('approval-requested', (approval) => {
+    void refreshTray();
+    notify(
+      'MCP Valet: approval needed',
+      `${approval.key.name} asks to ${approval.action.toLowerCase()} as ${approval.account}`,
+      () => show('approvals'),
+    );
+  });
+  core.approvals.on('approval-decided', () => void refreshTray());
+  core.auth.on('interaction-required', ({ scopes }) =>
+    notify(
+      'MCP Valet: sign-in needed',
+      scopes.length
+        ? `A tool needs consent to ${scopes.join(', ')}: open MCP Valet to grant it`
+        : 'Your session has ended: open MCP Valet to sign in again',
+      () => show('status'),
+    ),
+  );
+  api.subscribe((event) => {
+    if (event.type === 'sign-in-failed') notify('MCP Valet: sign-in failed', event.message);
+  });
+
+  try {
+    await core.startEndpoint();
+  } catch (err) {
+    // The window and the tray still work; the status view says the endpoint is not running.
+    notify('MCP Valet: the endpoint did not start', describeError(err), () => show('status'));
+  }
+  await refreshTray();
+
+  // Quit (tray, menu, OS) closes every MCP session and the audit log before the process ends.
+  let closed = false;
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (closed) return;
+    event.preventDefault();
+    void (async () => {
+      ipc.dispose();
+      tray.destroy();
+      await core.close().catch((err: unknown) => logger.error(`shutdown: ${describeError(err)}`));
+      closed = true;
+      app.quit();
+    })();
+  });
+  // Keep running in the tray when the window is closed.
+  app.on('window-all-closed', () => undefined);
+
+  return { core, api, tray, window: () => win, trayState, run, refreshTray };
+}
