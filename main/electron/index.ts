@@ -1,5 +1,8 @@
-// The Electron main process entry (package.json "main").
+// The Electron main process entry (package.json "main"). No top-level await here: Electron
+// emits `ready` only once this module has finished evaluating, and startDesktopApp waits for
+// `ready`, so awaiting it at the top level would hang the app.
 import { app } from 'electron';
+import { describeError } from '../core/util/valet-error.ts';
 import { startDesktopApp } from './desktop-app.ts';
 
 /** The arguments after the executable (and, from a checkout, after the app's folder). */
@@ -7,7 +10,7 @@ function userArgs(): string[] {
   return process.argv.slice(app.isPackaged ? 1 : 2);
 }
 
-if (userArgs()[0] === 'stdio') {
+async function runStdio(): Promise<void> {
   // Claude Desktop starts the app as its stdio bridge: no window, no tray, no single-instance
   // lock; just the CLI's `stdio` command, forwarding to the running app's endpoint.
   app.dock?.hide();
@@ -18,6 +21,10 @@ if (userArgs()[0] === 'stdio') {
     env: process.env,
   });
   app.exit(code);
-} else {
-  await startDesktopApp();
 }
+
+const started = userArgs()[0] === 'stdio' ? runStdio() : startDesktopApp();
+started.catch((err: unknown) => {
+  process.stderr.write(`MCP Valet could not start: ${describeError(err)}\n`);
+  app.exit(1);
+});

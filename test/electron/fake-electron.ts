@@ -33,6 +33,8 @@ export const platform = {
   quitted: false,
   loginItems: { openAtLogin: false, wasOpenedAtLogin: false, args: [] as string[] },
   lockHeldElsewhere: false,
+  /** When set, `ready` waits for markReady(), as Electron waits for the entry module. */
+  holdReady: false,
   schemes: [] as unknown[],
   protocolHandlers: new Map<string, (request: Request) => Response | Promise<Response>>(),
   exposed: new Map<string, unknown>(),
@@ -49,6 +51,8 @@ export function resetFakeElectron(): void {
   platform.quitted = false;
   platform.loginItems = { openAtLogin: false, wasOpenedAtLogin: false, args: [] };
   platform.lockHeldElsewhere = false;
+  platform.holdReady = false;
+  app.ready = false;
   platform.schemes.length = 0;
   platform.protocolHandlers.clear();
   platform.exposed.clear();
@@ -400,6 +404,8 @@ export const session = { defaultSession: new FakeSession() };
 /** The fake protocol module. */
 export const protocol = {
   registerSchemesAsPrivileged(schemes: unknown[]): void {
+    if (app.ready)
+      throw new Error('registerSchemesAsPrivileged must be called before app is ready');
     platform.schemes.push(...schemes);
   },
   handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
@@ -438,8 +444,21 @@ class FakeApp extends EventEmitter {
     return !platform.lockHeldElsewhere;
   }
 
+  ready = false;
+  #readyWaiters: Array<() => void> = [];
+
   whenReady(): Promise<void> {
-    return Promise.resolve();
+    if (this.ready || !platform.holdReady) {
+      this.ready = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Electron is ready (with holdReady, only after the entry module has evaluated). */
+  markReady(): void {
+    this.ready = true;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
   }
 
   getAppPath(): string {
