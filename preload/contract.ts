@@ -4,7 +4,7 @@
 // no tokens, no valet key hashes and no raw MSAL objects.
 import { z } from 'zod';
 
-/** Tool names, as in DESIGN.md §3 (repeated here so the window needs nothing from main/). */
+/** Tool names, as in DESIGN.md §3: the one list, for the window and the core alike. */
 export const TOOL_NAMES = [
   'get_user_details',
   'list_messages',

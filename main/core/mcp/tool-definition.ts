@@ -1,19 +1,10 @@
 import type { z } from 'zod';
 import type { AccountSummary } from '../auth/auth-types.ts';
+import { TOOL_NAMES } from '../../../preload/contract.ts';
 import type { GraphRequest, GraphResponse } from '../graph/graph-client.ts';
 
-/** The nine tools, by their contract names (DESIGN.md §3). */
-export const TOOL_NAMES = [
-  'get_user_details',
-  'list_messages',
-  'get_message',
-  'list_events',
-  'search_files',
-  'search_people',
-  'send_mail',
-  'create_event',
-  'auth_status',
-] as const;
+/** The nine tools, by their contract names (DESIGN.md §3); the window's contract holds the list. */
+export { TOOL_NAMES };
 /** One of TOOL_NAMES. */
 export type ToolName = (typeof TOOL_NAMES)[number];
 

@@ -6,6 +6,7 @@ import { useAction } from '../hooks/use-action.ts';
 import { useAppEvents } from '../hooks/use-app-events.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
+import { ListTable } from '../components/list-table.tsx';
 import { SignInPanel } from './sign-in-panel.tsx';
 
 /** The cached accounts: switch the active one, add and remove accounts. */
@@ -34,26 +35,13 @@ export function AccountsView({ refreshStatus }: { refreshStatus: () => Promise<v
   return (
     <>
       <ErrorText error={loadError} />
-      {accounts && accounts.length === 0 && <p>No accounts are signed in on this computer.</p>}
-      {accounts && accounts.length > 0 && (
-        <table>
-          <caption>Accounts signed in on this computer</caption>
-          <thead>
-            <tr>
-              <th scope="col">Username</th>
-              <th scope="col">Name</th>
-              <th scope="col">Tenant</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {accounts.map((a) => (
-              <AccountRow key={a.homeAccountId} account={a} onChanged={changed} />
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable
+        caption="Accounts signed in on this computer"
+        columns={['Username', 'Name', 'Tenant', 'Signed in', 'Actions']}
+        items={accounts}
+        empty="No accounts are signed in on this computer."
+        row={(a) => <AccountRow key={a.homeAccountId} account={a} onChanged={changed} />}
+      />
       <section aria-labelledby="accounts-add">
         <h2 id="accounts-add">Add an account</h2>
         <p className="muted">Sign in with another work account; it becomes the active one.</p>

@@ -5,6 +5,7 @@ import { errorMessage } from '../api/error-message.ts';
 import { formatTime } from '../format.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
+import { ListTable } from '../components/list-table.tsx';
 import { CreateKeyForm } from './create-key-form.tsx';
 import { NewKeySecret } from './new-key-secret.tsx';
 
@@ -45,27 +46,13 @@ export function ClientsView() {
       <section aria-labelledby="keys-title">
         <h2 id="keys-title">Valet keys</h2>
         <ErrorText error={loadError} />
-        {keys && keys.length === 0 && <p>No keys yet: create one for each MCP client.</p>}
-        {keys && keys.length > 0 && (
-          <table>
-            <caption>Valet keys, one per client</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Tools</th>
-                <th scope="col">Account</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <KeyRow key={k.id} valetKey={k} onRevoked={onRevoked} />
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ListTable
+          caption="Valet keys, one per client"
+          columns={['Name', 'Tools', 'Account', 'Last used', 'Status', 'Actions']}
+          items={keys}
+          empty="No keys yet: create one for each MCP client."
+          row={(k) => <KeyRow key={k.id} valetKey={k} onRevoked={onRevoked} />}
+        />
       </section>
     </>
   );
