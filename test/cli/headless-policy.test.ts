@@ -1,30 +1,15 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { cliEnv, runCli, spawnCli, type CliProcess } from '../support/cli.ts';
-import { startTestIdp } from '../support/idp.ts';
+import { useIdpAndGraph } from '../support/fixtures.ts';
 import { connectClient } from '../support/valet.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
-let idp: RunningIdp;
-let graph: RunningGraph;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  graph = await startGraphStandIn({
-    issuer: idp.issuer,
-    keys: { jwksUri: idp.jwksUri },
-    users: [...idp.users],
-  });
-});
-afterAll(async () => {
-  await graph?.close();
-  await idp?.close();
-});
+const fx = useIdpAndGraph();
 
 async function setUp(
   user: IdpUser,
@@ -33,8 +18,8 @@ async function setUp(
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-headless-'));
   await writeFile(join(dataDir, 'config.json'), JSON.stringify({ policy }));
   const env = cliEnv(
-    idpEnv(idp, dataDir, {
-      VALET_GRAPH_URL: graph.url,
+    idpEnv(fx.idp, dataDir, {
+      VALET_GRAPH_URL: fx.graph.url,
       VALET_ALLOW_PLAINTEXT_CACHE: '1',
       VALET_PORT: '0',
     }),
@@ -43,7 +28,7 @@ async function setUp(
     ['login', '--device-code', '--scopes', 'Mail.Send,Mail.Read', '--json'],
     env,
   );
-  await idp.approveDeviceCode(
+  await fx.idp.approveDeviceCode(
     String((await login.nextEvent('device_code')).user_code),
     user.username,
   );
@@ -72,7 +57,7 @@ const mail = {
   body: 'Sent from a terminal.',
 };
 const sent = () =>
-  graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202).length;
+  fx.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202).length;
 
 describe('policy, approvals and audit, headless from the CLI', () => {
   let serve: CliProcess | undefined;

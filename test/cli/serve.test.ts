@@ -2,44 +2,29 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
-import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
-import { startTestIdp } from '../support/idp.ts';
+import { useIdpAndGraph } from '../support/fixtures.ts';
 import { connectClient } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-let idp: RunningIdp;
-let graph: RunningGraph;
-
-beforeAll(async () => {
-  idp = await startTestIdp();
-  graph = await startGraphStandIn({
-    issuer: idp.issuer,
-    keys: { jwksUri: idp.jwksUri },
-    users: [...idp.users],
-  });
-});
-afterAll(async () => {
-  await graph?.close();
-  await idp?.close();
-});
+const fx = useIdpAndGraph();
 
 describe('mcp-valet serve', () => {
   it('serves after `login`, tells status where it is, drops a revoked key, and shuts down cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'valet-serve-'));
     const env = cliEnv(
-      idpEnv(idp, dataDir, {
-        VALET_GRAPH_URL: graph.url,
+      idpEnv(fx.idp, dataDir, {
+        VALET_GRAPH_URL: fx.graph.url,
         VALET_ALLOW_PLAINTEXT_CACHE: '1',
         VALET_PORT: '0',
       }),
     );
     const login = spawnCli(['login', '--device-code', '--scopes', 'Mail.Read', '--json'], env);
     const code = await login.nextEvent('device_code');
-    await idp.approveDeviceCode(String(code.user_code), adele.username);
+    await fx.idp.approveDeviceCode(String(code.user_code), adele.username);
     expect((await login.exited).code).toBe(0);
 
     const created = await runCli(['keys', 'create', '--name', 'vscode', '--json'], env);

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDesktopApp, type DesktopApp } from '../../main/electron/desktop-app.ts';
 import { APP_ORIGIN } from '../../main/electron/window-security.ts';
-import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
+import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { BrowserUser, idpEnv } from '../support/auth.ts';
 import { BrokerDouble } from '../support/broker-double.ts';
 import { useIdpAndBrowser } from '../support/fixtures.ts';
-import { connectClient } from '../support/valet.ts';
+import { connectClient, startGraphFor } from '../support/valet.ts';
 import {
   app,
   BrowserWindow,
@@ -30,11 +30,7 @@ let graph: RunningGraph;
 let running: DesktopApp | undefined;
 
 beforeAll(async () => {
-  graph = await startGraphStandIn({
-    issuer: fx.idp.issuer,
-    keys: { jwksUri: fx.idp.jwksUri },
-    users: [...fx.idp.users],
-  });
+  graph = await startGraphFor(fx.idp);
 });
 afterAll(() => graph?.close());
 beforeEach(() => resetFakeElectron());

@@ -39,6 +39,19 @@ export interface RunningValet {
   close(): Promise<void>;
 }
 
+/** A Graph stand-in that trusts the test IdP's tokens and knows its users. */
+export function startGraphFor(
+  idp: RunningIdp,
+  overrides: Partial<Parameters<typeof startGraphStandIn>[0]> = {},
+): Promise<RunningGraph> {
+  return startGraphStandIn({
+    issuer: idp.issuer,
+    keys: { jwksUri: idp.jwksUri },
+    users: [...idp.users],
+    ...overrides,
+  });
+}
+
 /** Signs `user` in through the real device code grant, approved at the test IdP. */
 export async function signInWithDeviceCode(
   core: ValetCore,
@@ -73,11 +86,7 @@ export async function startValet(
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-endpoint-'));
   if (options.configFile)
     await writeFile(join(dataDir, 'config.json'), JSON.stringify(options.configFile));
-  const graph = await startGraphStandIn({
-    issuer: idp.issuer,
-    keys: { jwksUri: idp.jwksUri },
-    users: [...idp.users],
-  });
+  const graph = await startGraphFor(idp);
   const config = await loadConfig(
     idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0', ...options.valetEnv }),
   );

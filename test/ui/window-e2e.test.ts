@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphStandIn, type RunningGraph } from '../../main/demo/graph/index.ts';
+import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { launchBrowser, newUserContext, signInAtIdp } from '../support/browser.ts';
 import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
 import { startTestIdp } from '../support/idp.ts';
-import { connectClient } from '../support/valet.ts';
+import { connectClient, startGraphFor } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,11 +23,7 @@ let uiUrl: string;
 
 beforeAll(async () => {
   [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
-  graph = await startGraphStandIn({
-    issuer: idp.issuer,
-    keys: { jwksUri: idp.jwksUri },
-    users: [...idp.users],
-  });
+  graph = await startGraphFor(idp);
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-window-'));
   serve = spawnCli(
     ['serve', '--ui', '--json'],

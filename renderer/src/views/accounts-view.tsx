@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import type { AccountDto } from '../../../preload/contract.ts';
 import { useApi } from '../api/api-context.tsx';
-import { errorMessage } from '../api/error-message.ts';
 import { useAction } from '../hooks/use-action.ts';
+import { useLoaded } from '../hooks/use-loaded.ts';
 import { useAppEvents } from '../hooks/use-app-events.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
@@ -12,19 +12,11 @@ import { SignInPanel } from './sign-in-panel.tsx';
 /** The cached accounts: switch the active one, add and remove accounts. */
 export function AccountsView({ refreshStatus }: { refreshStatus: () => Promise<void> }) {
   const api = useApi();
-  const [accounts, setAccounts] = useState<AccountDto[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setAccounts(await api.listAccounts({}));
-      setLoadError(null);
-    } catch (e) {
-      setLoadError(errorMessage(e));
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    data: accounts,
+    error: loadError,
+    reload: load,
+  } = useLoaded(useCallback(() => api.listAccounts({}), [api]));
   useAppEvents((event) => {
     if (event.type === 'auth-changed') void load();
   });

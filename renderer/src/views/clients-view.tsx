@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AccountDto, KeyDto, NewKeyDto } from '../../../preload/contract.ts';
 import { useApi } from '../api/api-context.tsx';
-import { errorMessage } from '../api/error-message.ts';
 import { formatTime } from '../format.ts';
+import { useLoaded } from '../hooks/use-loaded.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
 import { ListTable } from '../components/list-table.tsx';
@@ -12,24 +12,18 @@ import { NewKeySecret } from './new-key-secret.tsx';
 /** The valet keys: who may call which tools as whom; create and revoke them. */
 export function ClientsView() {
   const api = useApi();
-  const [keys, setKeys] = useState<KeyDto[] | null>(null);
+  const {
+    data: keys,
+    setData: setKeys,
+    error: loadError,
+  } = useLoaded(useCallback(() => api.listKeys({}), [api]));
   const [accounts, setAccounts] = useState<AccountDto[]>([]);
-  const [loadError, setLoadError] = useState<string | null>(null);
   // The only place a secret lives in the window: gone on "Done" or when the view closes.
   const [created, setCreated] = useState<NewKeyDto | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setKeys(await api.listKeys({}));
-      setLoadError(null);
-    } catch (e) {
-      setLoadError(errorMessage(e));
-    }
-  }, [api]);
   useEffect(() => {
-    void load();
     // The account picker is a convenience: without the list the key gets the active account.
     api.listAccounts({}).then(setAccounts, () => setAccounts([]));
-  }, [api, load]);
+  }, [api]);
   const onCreated = (result: NewKeyDto) => {
     setCreated(result);
     setKeys((list) => [...(list ?? []).filter((k) => k.id !== result.key.id), result.key]);

@@ -1,18 +1,18 @@
-import { useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import type { PolicyDto, ToolPolicyDto } from '../../../preload/contract.ts';
 import { useApi } from '../api/api-context.tsx';
-import { errorMessage } from '../api/error-message.ts';
 import { useAction } from '../hooks/use-action.ts';
+import { useLoaded } from '../hooks/use-loaded.ts';
 import { ErrorText } from '../components/error-text.tsx';
 
 /** The tools and the policy around them; each tool can be turned off for every key. */
 export function ToolsView() {
   const api = useApi();
-  const [policy, setPolicy] = useState<PolicyDto | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  useEffect(() => {
-    api.getPolicy({}).then(setPolicy, (e: unknown) => setLoadError(errorMessage(e)));
-  }, [api]);
+  const {
+    data: policy,
+    setData: setPolicy,
+    error: loadError,
+  } = useLoaded(useCallback(() => api.getPolicy({}), [api]));
   if (!policy) return <ErrorText error={loadError} />;
   const { rateLimits: r } = policy;
   return (

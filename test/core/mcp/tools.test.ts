@@ -26,7 +26,7 @@ import { listMessages } from '../../../main/core/mcp/tools/list-messages.ts';
 import { searchFiles } from '../../../main/core/mcp/tools/search-files.ts';
 import { searchPeople } from '../../../main/core/mcp/tools/search-people.ts';
 import { sendMail } from '../../../main/core/mcp/tools/send-mail.ts';
-import { startGraphStandIn, type RunningGraph } from '../../../main/demo/graph/index.ts';
+import type { RunningGraph } from '../../../main/demo/graph/index.ts';
 import { plainText } from '../../../main/demo/graph/mail-items.ts';
 import { messageSearch } from '../../../main/demo/graph/message-query.ts';
 import type { GraphEvent, UserData } from '../../../main/demo/graph/model.ts';
@@ -35,6 +35,7 @@ import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';
 import { runnerPolicyDeps } from '../../support/runner.ts';
+import { startGraphFor } from '../../support/valet.ts';
 
 // Every tool end to end: the real ToolRunner, a real AuthService signed in at the test IdP
 // through Chromium, the real GraphClient and a Graph stand-in that verifies the IdP's tokens.
@@ -141,9 +142,7 @@ async function allPages<O extends z.ZodObject, T extends { id: string }>(
 
 beforeAll(async () => {
   const users = fx.idp.users.map(({ id, username, name }) => ({ id, username, name }));
-  graph = await startGraphStandIn({
-    issuer: fx.idp.issuer,
-    keys: { jwksUri: fx.idp.jwksUri },
+  graph = await startGraphFor(fx.idp, {
     users,
     now: () => NOW,
   });
