@@ -7,6 +7,7 @@ export const AUDIT_TYPES = [
   'key_created',
   'key_revoked',
   'client_connected',
+  'tool_intent',
   'tool_call',
   'approval_requested',
   'approval_decided',
@@ -14,6 +15,8 @@ export const AUDIT_TYPES = [
   'rate_limited',
   'policy_changed',
   'config_changed',
+  'log_recovered',
+  'log_pruned',
 ] as const;
 /** One of AUDIT_TYPES. */
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -32,6 +32,8 @@ export interface EndpointEvents {
     reason: Rejection | KeyRejection;
     status: number;
     keyId?: string;
+    /** The request's Origin header, if it sent one: who is refused, for aggregating floods. */
+    origin?: string;
     detail?: string;
   }): void;
   onSessionOpened?(event: {
