@@ -13,6 +13,7 @@ import { describeError, ValetError } from '../util/valet-error.ts';
 import {
   allowedHosts,
   bearerOf,
+  InFlightRequests,
   readJsonBody,
   sendJsonRpcError,
   type Rejection,
@@ -24,7 +25,11 @@ interface Session {
   server: McpServer;
   keyId: string;
   lastSeen: number;
+  inFlight: InFlightRequests;
 }
+
+/** The `closed` signal of requests that carry no call (GET streams, DELETE): never aborted. */
+const NEVER_CLOSED = new AbortController().signal;
 
 /** What the endpoint tells its owner (audit log, UI). */
 export interface EndpointEvents {
@@ -219,6 +224,9 @@ export class McpEndpoint {
       return;
     }
     let body: unknown;
+    // Runs when the exchange closes: releases the admission, or hands that to the session's
+    // in-flight requests once the body is handed to MCP (see `post` below).
+    let onClose: (() => void) | undefined;
     if (req.method === 'POST' && this.#options.limiter) {
       const admission = this.#options.limiter.acquire(key.id);
       if (!admission.ok) {
@@ -242,7 +250,8 @@ export class McpEndpoint {
         );
         return;
       }
-      res.once('close', admission.release);
+      onClose = admission.release;
+      res.once('close', () => onClose?.());
     }
     if (req.method === 'POST') {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
@@ -304,12 +313,26 @@ export class McpEndpoint {
       );
       return;
     }
+    let closed = NEVER_CLOSED;
+    if (req.method === 'POST') {
+      // A client that hangs up before its answer aborts `closed`, so the MCP layer can stop
+      // the call (and a pending approval); the admission stays held until the call ends.
+      const controller = new AbortController();
+      closed = controller.signal;
+      const inFlight = session.inFlight;
+      const post = inFlight.begin(body, onClose ?? (() => undefined));
+      onClose = () => {
+        if (!res.writableFinished) controller.abort();
+        inFlight.closed(post);
+      };
+      if (!this.#options.limiter) res.once('close', onClose);
+    }
     // The key, not the session, authorizes this request; tools read it from here.
     (req as IncomingMessage & { auth?: unknown }).auth = {
       token: key.id,
       clientId: key.id,
       scopes: key.tools,
-      extra: { key },
+      extra: { key, closed },
     };
     await session.transport.handleRequest(req, res, body);
     this.#options.keys.touch(key.id, (err) =>
@@ -343,14 +366,34 @@ export class McpEndpoint {
         ...(sessionId ? { sessionId } : {}),
       };
     });
-    const session: Session = { transport, server, keyId: key.id, lastSeen: Date.now() };
+    const inFlight = new InFlightRequests();
+    const session: Session = {
+      transport,
+      server,
+      keyId: key.id,
+      lastSeen: Date.now(),
+      inFlight,
+    };
     holder.session = session;
     transport.onclose = () => {
+      inFlight.clear();
       const id = transport.sessionId;
       if (id && this.#sessions.delete(id))
         this.#options.onSessionClosed?.({ sessionId: id, keyId: key.id });
     };
     await server.connect(transport);
+    // Watch requests in and answers out, to know which calls are still being served.
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      inFlight.delivered(message as { id?: unknown; method?: unknown; params?: unknown });
+      deliver?.(message, extra);
+    };
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      if ('id' in message && !('method' in message) && message.id !== undefined)
+        inFlight.answered(message.id);
+      return send(message, options);
+    };
     return session;
   }
 
