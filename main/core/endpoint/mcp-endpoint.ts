@@ -13,6 +13,7 @@ import { describeError, ValetError } from '../util/valet-error.ts';
 import {
   allowedHosts,
   bearerOf,
+  describeRequestId,
   InFlightRequests,
   readJsonBody,
   sendJsonRpcError,
@@ -168,9 +169,10 @@ export class McpEndpoint {
       message: string,
       headers: Record<string, string> = {},
       keyId?: string,
+      code = -32000,
     ) => {
       this.#options.onRejected?.({ reason, status, ...(keyId ? { keyId } : {}) });
-      sendJsonRpcError(res, status, message, -32000, headers);
+      sendJsonRpcError(res, status, message, code, headers);
     };
     if (!this.#hosts.has(req.headers.host ?? '')) {
       reject('host', 403, 'Forbidden: this endpoint only answers to 127.0.0.1, localhost or [::1]');
@@ -321,6 +323,20 @@ export class McpEndpoint {
       closed = controller.signal;
       const inFlight = session.inFlight;
       const post = inFlight.begin(body, onClose ?? (() => undefined));
+      if ('duplicate' in post) {
+        const id = describeRequestId(post.duplicate);
+        reject(
+          'duplicate-id',
+          400,
+          post.inBatch
+            ? `Invalid request: request id ${id} appears twice in this batch; give each request its own id`
+            : `Invalid request: request id ${id} is already in flight in this session; give each request its own id`,
+          {},
+          key.id,
+          -32600,
+        );
+        return;
+      }
       onClose = () => {
         if (!res.writableFinished) controller.abort();
         inFlight.closed(post);

@@ -7,7 +7,16 @@ export function allowedHosts(port: number): Set<string> {
 
 /** Why a request was refused before it reached MCP. */
 export type Rejection =
-  'host' | 'origin' | 'key' | 'path' | 'method' | 'media-type' | 'body-size' | 'parse' | 'session';
+  | 'host'
+  | 'origin'
+  | 'key'
+  | 'path'
+  | 'method'
+  | 'media-type'
+  | 'body-size'
+  | 'parse'
+  | 'session'
+  | 'duplicate-id';
 
 /** Writes a JSON-RPC error response (the shape MCP clients understand) with an HTTP status. */
 export function sendJsonRpcError(
@@ -104,11 +113,29 @@ interface Post {
 export class InFlightRequests {
   readonly #calls = new Map<RequestId, { post: Post; delivered: boolean }>();
 
-  /** Takes note of the requests in `body` (one message or a batch) before the SDK reads it. */
-  begin(body: unknown, done: () => void): Post {
+  /**
+   * Takes note of the requests in `body` (one message or a batch) before the SDK reads it.
+   * Refuses a body that reuses the id of a request still in flight, or repeats an id: the
+   * SDK would route both answers to the last one and leave the first open for good.
+   */
+  begin(body: unknown, done: () => void): Post | { duplicate: RequestId; inBatch: boolean } {
+    const messages = Array.isArray(body) ? body : [body];
+    const seen = messages.length > 1 ? new Set<RequestId>() : undefined;
+    for (const message of messages) {
+      const id = requestIdOf(message);
+      if (id === undefined) continue;
+      if (this.#calls.has(id)) return { duplicate: id, inBatch: false };
+      if (seen?.has(id)) return { duplicate: id, inBatch: true };
+      seen?.add(id);
+    }
     const post: Post = { ids: [], remaining: 0, closed: false, done };
-    if (Array.isArray(body)) for (const message of body) this.#add(post, message);
-    else this.#add(post, body);
+    for (const message of messages) {
+      const id = requestIdOf(message);
+      if (id === undefined) continue;
+      post.ids.push(id);
+      post.remaining++;
+      this.#calls.set(id, { post, delivered: false });
+    }
     return post;
   }
 
@@ -148,16 +175,6 @@ export class InFlightRequests {
     for (const id of [...this.#calls.keys()]) this.#settle(id);
   }
 
-  #add(post: Post, message: unknown): void {
-    if (typeof message !== 'object' || message === null) return;
-    const { id, method } = message as { id?: unknown; method?: unknown };
-    if (typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return;
-    if (this.#calls.has(id)) return;
-    post.ids.push(id);
-    post.remaining++;
-    this.#calls.set(id, { post, delivered: false });
-  }
-
   #settle(id: RequestId): void {
     const call = this.#calls.get(id);
     if (!call) return;
@@ -166,4 +183,18 @@ export class InFlightRequests {
     post.remaining--;
     if (post.closed && post.remaining === 0) post.done();
   }
+}
+
+/** The id of a JSON-RPC request (a message with a method and an id), else undefined. */
+function requestIdOf(message: unknown): RequestId | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { id, method } = message as { id?: unknown; method?: unknown };
+  if (typeof method !== 'string') return undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/** A request id as an error message shows it: JSON, at most 64 characters. */
+export function describeRequestId(id: RequestId): string {
+  const shown = JSON.stringify(id);
+  return shown.length > 64 ? `${shown.slice(0, 60)}…${shown.slice(-1)}` : shown;
 }

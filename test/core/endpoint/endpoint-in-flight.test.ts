@@ -8,7 +8,16 @@ import { KeyStore } from '../../../main/core/keys/key-store.ts';
 import { TOOL_NAMES } from '../../../main/core/mcp/tool-definition.ts';
 import type { RateLimits } from '../../../main/core/policy/policy-schema.ts';
 import { RateLimiter } from '../../../main/core/ratelimit/rate-limiter.ts';
-import { openRawSession, rawRequest, startRequest, toolCall, waitFor } from './raw-http.ts';
+import { within } from '../../support/within.ts';
+import {
+  messagesOf,
+  openRawSession,
+  rawRequest,
+  startRequest,
+  toolCall,
+  waitFor,
+  type RawResponse,
+} from './raw-http.ts';
 
 /**
  * The endpoint with a stand-in MCP server whose tools wait: `wait_for_hangup` until the
@@ -123,5 +132,113 @@ describe('a client that hangs up', () => {
     expect((await rawRequest(endpoint.url, { headers, body: toolCall(4, 'quick') })).status).toBe(
       200,
     );
+  });
+});
+
+const idsAnswered = (res: RawResponse) => messagesOf(res).map((m) => m.id);
+
+describe('duplicate JSON-RPC ids in one session', () => {
+  /** A session of a key of its own, so that a test that fails leaves the others their slots. */
+  async function session() {
+    const { secret: own } = await keys.create({
+      name: `ids-${Math.random().toString(36).slice(2, 8)}`,
+      tools: [...TOOL_NAMES],
+      readOnly: false,
+      account: null,
+    });
+    const sessionId = await openRawSession(endpoint.url, own);
+    return { authorization: `Bearer ${own}`, 'mcp-session-id': sessionId };
+  }
+
+  it('refuses a request whose id is already in flight, naming the id, and still answers the first', async () => {
+    const headers = await session();
+    const first = startRequest(endpoint.url, {
+      headers,
+      body: toolCall(5, 'wait_for_release'),
+    });
+    await waitFor(() => started.includes('5'), 'the first call to start');
+    const second = await within(
+      rawRequest(endpoint.url, { headers, body: toolCall(5, 'quick') }),
+      'answer to the second request',
+      2_000,
+    );
+    expect(second.status).toBe(400);
+    const error = JSON.parse(second.body).error;
+    expect(error.code).toBe(-32600);
+    expect(error.message).toBe(
+      'Invalid request: request id 5 is already in flight in this session; give each request its own id',
+    );
+    releases.splice(0).forEach((release) => release());
+    const answered = await within(first.response, 'answer to the first request', 2_000);
+    expect(idsAnswered(answered)).toEqual([5]);
+    expect(answered.body).toContain('done');
+  });
+
+  it('refuses a single request whose id is in flight in an earlier batch, and answers the batch', async () => {
+    const headers = await session();
+    const batch = startRequest(endpoint.url, {
+      headers,
+      body: `[${toolCall('b-1', 'wait_for_release')},${toolCall('b-2', 'quick')}]`,
+    });
+    await waitFor(() => started.includes('b-1'), 'the batch to start');
+    const single = await within(
+      rawRequest(endpoint.url, { headers, body: toolCall('b-1', 'quick') }),
+      'answer to the single request',
+      2_000,
+    );
+    expect(single.status).toBe(400);
+    expect(JSON.parse(single.body).error.message).toContain(
+      'request id "b-1" is already in flight',
+    );
+    releases.splice(0).forEach((release) => release());
+    const answered = await within(batch.response, 'answer to the batch', 2_000);
+    expect(idsAnswered(answered).sort()).toEqual(['b-1', 'b-2']);
+  });
+
+  it('refuses a batch that repeats an id in flight, and one that repeats an id within itself', async () => {
+    const headers = await session();
+    const first = startRequest(endpoint.url, {
+      headers,
+      body: toolCall(42, 'wait_for_release'),
+    });
+    await waitFor(() => started.includes('42'), 'the first call to start');
+    const batch = await within(
+      rawRequest(endpoint.url, {
+        headers,
+        body: `[${toolCall(43, 'quick')},${toolCall(42, 'quick')}]`,
+      }),
+      'answer to the batch',
+      2_000,
+    );
+    expect(batch.status).toBe(400);
+    expect(JSON.parse(batch.body).error.message).toContain('request id 42 is already in flight');
+    const twice = await within(
+      rawRequest(endpoint.url, {
+        headers,
+        body: `[${toolCall(44, 'quick')},${toolCall(44, 'quick')}]`,
+      }),
+      'answer to the batch with a repeated id',
+      2_000,
+    );
+    expect(twice.status).toBe(400);
+    expect(JSON.parse(twice.body).error.message).toBe(
+      'Invalid request: request id 44 appears twice in this batch; give each request its own id',
+    );
+    releases.splice(0).forEach((release) => release());
+    expect(idsAnswered(await within(first.response, 'answer to the first', 2_000))).toEqual([42]);
+    // Refused requests left nothing behind: the ids are free again.
+    const again = await rawRequest(endpoint.url, {
+      headers,
+      body: `[${toolCall(43, 'quick')},${toolCall(44, 'quick')}]`,
+    });
+    expect(idsAnswered(again).sort()).toEqual([43, 44]);
+  });
+
+  it('lets a client reuse an id once its request was answered', async () => {
+    const headers = await session();
+    for (let i = 0; i < 3; i++) {
+      const res = await rawRequest(endpoint.url, { headers, body: toolCall(1, 'quick') });
+      expect(idsAnswered(res)).toEqual([1]);
+    }
   });
 });
