@@ -23,7 +23,7 @@ import {
 } from './fake-electron.ts';
 
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
-const fx = useValet(adele);
+const fx = useValet(adele, { key: 'ipc-test' });
 
 let win: BrowserWindow;
 let binding: IpcBinding;
@@ -118,6 +118,38 @@ describe('typed IPC', () => {
     await expect(pageApi(away).createKey(request as never)).rejects.toThrow(
       'createKey is only answered to the MCP Valet window',
     );
+    expect((await fx.valet.core.keys.list()).length).toBe(keysBefore);
+  });
+
+  it('refuses calls from the page of a window that has been closed, and sends it no events', async () => {
+    const keysBefore = (await fx.valet.core.keys.list()).length;
+    const closing = ourWindow();
+    const api = createAppApi(fx.valet.core);
+    const emitted: AppEventDto[] = [];
+    api.subscribe((e) => emitted.push(e));
+    binding.dispose();
+    binding = bindIpc(ipcMain as never, api, () => closing as never);
+    // The page's IPC handle outlives its window, as a message already on its way would.
+    const lingering = rendererFor(closing.webContents);
+    const events: unknown[] = [];
+    lingering.on('valet:event', (_event, payload) => events.push(payload));
+    closing.close();
+    expect(closing.isDestroyed()).toBe(true);
+
+    const request = { name: 'after-close', tools: ['send_mail'], readOnly: false };
+    expect(await lingering.invoke(callChannel('createKey'), request)).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: 'createKey is only answered to the MCP Valet window' },
+    });
+    expect(await lingering.invoke(callChannel('listKeys'), {})).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    const { client } = await connectClient(fx.valet.endpoint.url, fx.secret, 'after close');
+    await client.callTool({ name: 'get_user_details', arguments: {} });
+    await until('the activity event', () => emitted.some((e) => e.type === 'activity'));
+    await client.close();
+    expect(events).toEqual([]);
     expect((await fx.valet.core.keys.list()).length).toBe(keysBefore);
   });
 
