@@ -29,6 +29,9 @@ interface Session {
   inFlight: InFlightRequests;
 }
 
+/** How much of a refused request's Origin its event carries (enough to tell sources apart). */
+const MAX_ORIGIN_CHARS = 200;
+
 /** The `closed` signal of requests that carry no call (GET streams, DELETE): never aborted. */
 const NEVER_CLOSED = new AbortController().signal;
 
@@ -57,7 +60,10 @@ export interface EndpointOptions extends EndpointEvents {
   keys: KeyStore;
   /** Builds the MCP server for a new session; the resolver gives its tools the caller. */
   createServer: (resolveCaller: CallerResolver) => McpServer;
-  /** Origins allowed to call (browsers send Origin); empty by default, which refuses all. */
+  /**
+   * Origins allowed to call besides the endpoint's own (`http://` + the request's Host);
+   * empty by default, which refuses every web page.
+   */
   allowedOrigins?: string[];
   maxBodyBytes?: number;
   /** Sessions idle this long are closed. */
@@ -163,6 +169,7 @@ export class McpEndpoint {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const origin = req.headers.origin;
     const reject = (
       reason: Rejection | KeyRejection,
       status: number,
@@ -171,15 +178,25 @@ export class McpEndpoint {
       keyId?: string,
       code = -32000,
     ) => {
-      this.#options.onRejected?.({ reason, status, ...(keyId ? { keyId } : {}) });
+      this.#options.onRejected?.({
+        reason,
+        status,
+        ...(keyId ? { keyId } : {}),
+        ...(origin !== undefined ? { origin: origin.slice(0, MAX_ORIGIN_CHARS) } : {}),
+      });
       sendJsonRpcError(res, status, message, code, headers);
     };
-    if (!this.#hosts.has(req.headers.host ?? '')) {
+    const host = req.headers.host ?? '';
+    if (!this.#hosts.has(host)) {
       reject('host', 403, 'Forbidden: this endpoint only answers to 127.0.0.1, localhost or [::1]');
       return;
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !(this.#options.allowedOrigins ?? []).includes(origin)) {
+    // A page's Origin is refused unless allowed, or the endpoint's own (the Host just checked).
+    if (
+      origin !== undefined &&
+      origin !== `http://${host}` &&
+      !(this.#options.allowedOrigins ?? []).includes(origin)
+    ) {
       reject('origin', 403, 'Forbidden: requests from web pages are not allowed');
       return;
     }
@@ -270,10 +287,7 @@ export class McpEndpoint {
             { connection: 'close' },
             key.id,
           );
-        else {
-          this.#options.onRejected?.({ reason: 'parse', status: 400, keyId: key.id });
-          sendJsonRpcError(res, 400, 'Parse error: the body is not valid JSON', -32700);
-        }
+        else reject('parse', 400, 'Parse error: the body is not valid JSON', {}, key.id, -32700);
         return;
       }
       body = read.value;
