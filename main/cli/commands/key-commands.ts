@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readEndpointInfo } from '../../core/endpoint/endpoint-info.ts';
 import type { ValetKey } from '../../core/keys/key-store.ts';
 import { READ_TOOLS, TOOL_NAMES, type ToolName } from '../../core/mcp/tool-definition.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
@@ -102,12 +103,13 @@ async function createKey(
     readOnly: Boolean(opts.readOnly),
     account: account ? { homeAccountId: account.homeAccountId, username: account.username } : null,
   });
-  const url = `http://127.0.0.1:${ctx.config.port === 0 ? '<port>' : ctx.config.port}/mcp`;
+  const url = await endpointUrl(ctx);
   out.event({ event: 'key_created', key, secret, url, configs: clientConfigs(url, secret) });
   out.say(
     `Created valet key '${key.name}' (${key.id}) acting as ${key.account?.username ?? 'the active account'}.`,
   );
   out.say(`Tools: ${key.tools.join(', ')}${key.readOnly ? ' (read-only)' : ''}`);
+  out.say(`Endpoint: ${url}`);
   if (key.readOnly && key.tools.some((t) => t === 'send_mail' || t === 'create_event')) {
     out.say('Note: the key is read-only, so send_mail and create_event will be refused.');
   }
@@ -118,6 +120,16 @@ async function createKey(
   out.say(
     `VS Code (.vscode/mcp.json), Cursor (~/.cursor/mcp.json) and Claude Desktop configurations: see \`mcp-valet keys create --json\` or the README, "Connect a client".`,
   );
+}
+
+/**
+ * Where clients should connect: the running endpoint when one runs (it may have been started
+ * on another port than this command's configuration names), else the configured port.
+ */
+async function endpointUrl(ctx: CliContext): Promise<string> {
+  const running = await readEndpointInfo(ctx.config.dataDir);
+  if (running) return running.url;
+  return `http://127.0.0.1:${ctx.config.port === 0 ? '<port>' : ctx.config.port}/mcp`;
 }
 
 function describeKey(k: ValetKey): string {

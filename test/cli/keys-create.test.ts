@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
+import { idpEnv } from '../support/auth.ts';
+import { cliEnv, runCli } from '../support/cli.ts';
+import { connectClient, useValet } from '../support/valet.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+const fx = useValet(adele);
+
+interface KeyCreated {
+  secret: string;
+  url: string;
+  configs: {
+    vscode: { servers: { 'mcp-valet': { url: string } } };
+    cursor: { mcpServers: { 'mcp-valet': { url: string } } };
+    claudeDesktop: { mcpServers: { 'mcp-valet': { env: Record<string, string> } } };
+  };
+}
+
+describe('mcp-valet keys create', () => {
+  it('prints the running endpoint’s URL, not the default port, in the URL and every client configuration', async () => {
+    const running = fx.valet.endpoint.url;
+    expect(running).not.toContain(':47652/');
+    // The CLI's own configuration names the default port; the endpoint runs on another one.
+    const env = cliEnv(idpEnv(fx.idp, fx.valet.dataDir, { VALET_GRAPH_URL: fx.valet.graph.url }));
+    const created = await runCli(
+      ['keys', 'create', '--name', 'cursor', '--tools', 'get_user_details', '--json'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const event = created.events[0] as unknown as KeyCreated;
+    expect(event.url).toBe(running);
+    expect(event.configs.vscode.servers['mcp-valet'].url).toBe(running);
+    expect(event.configs.cursor.mcpServers['mcp-valet'].url).toBe(running);
+    const claude = event.configs.claudeDesktop.mcpServers['mcp-valet'].env;
+    expect(claude.VALET_KEY).toBe(event.secret);
+    if (claude.VALET_URL !== undefined) expect(claude.VALET_URL).toBe(running);
+    expect(created.stderr).toContain(running);
+
+    // The printed configuration works as printed.
+    const { client } = await connectClient(
+      event.configs.cursor.mcpServers['mcp-valet'].url,
+      event.secret,
+    );
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('get_user_details');
+    await client.close();
+  });
+});
