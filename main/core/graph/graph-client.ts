@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../util/valet-error.ts';
 import { GraphError, graphErrorFor, type GraphErrorBody } from './graph-errors.ts';
+import { pathBelow } from './graph-link.ts';
 import {
   DEFAULT_RETRY,
   isRetryable,
@@ -15,6 +16,11 @@ export interface GraphRequest {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** A path under the base URL (`/me/messages`), or a full `@odata.nextLink` on the same base. */
   path: string;
+  /**
+   * Required when `path` is a full link: tests the link's decoded path below the base URL
+   * (`/me/messages`), so that a link can only reach the resource the caller pages through.
+   */
+  linkPath?: (path: string) => boolean;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   headers?: Record<string, string>;
@@ -53,6 +59,9 @@ export interface GraphClientOptions {
  */
 export class GraphClient {
   readonly baseUrl: string;
+  readonly #base: URL;
+  /** The base URL's path with a trailing slash: every request's path starts with it. */
+  readonly #basePath: string;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #fetch: typeof fetch;
@@ -60,6 +69,8 @@ export class GraphClient {
 
   constructor(options: GraphClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#base = new URL(this.baseUrl);
+    this.#basePath = `${this.#base.pathname.replace(/\/+$/, '')}/`;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#fetch = options.fetch ?? fetch;
@@ -127,17 +138,31 @@ export class GraphClient {
 
   #url(req: GraphRequest): string {
     let url: URL;
-    if (/^https?:\/\//i.test(req.path)) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(req.path) || req.path.startsWith('//')) {
       // Only follow paging links on our own Graph: the token must never go anywhere else.
-      if (!req.path.startsWith(`${this.baseUrl}/`)) {
+      const below = pathBelow(req.path, this.#base);
+      if (below === undefined) {
         throw new GraphError(
           'graph_bad_link',
           'That page link does not belong to Microsoft Graph: use the nextPageToken returned by the previous call',
         );
       }
+      if (!req.linkPath?.(below)) {
+        throw new GraphError(
+          'graph_bad_link',
+          'That page link is not a next page of this call: use the nextPageToken returned by the previous call',
+        );
+      }
       url = new URL(req.path);
     } else {
       url = new URL(`${this.baseUrl}${req.path.startsWith('/') ? '' : '/'}${req.path}`);
+      // A dot segment in a tool's path (from an id, say) must not lead out of the base either.
+      if (url.origin !== this.#base.origin || !url.pathname.startsWith(this.#basePath)) {
+        throw new GraphError(
+          'graph_bad_path',
+          "That request leaves Microsoft Graph's base URL: use ids exactly as Graph returned them",
+        );
+      }
     }
     for (const [k, v] of Object.entries(req.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));

@@ -11,6 +11,7 @@ import {
 import { GraphError } from '../../../main/core/graph/graph-errors.ts';
 import { startGraphStandIn } from '../../../main/demo/graph/index.ts';
 import type { GraphUser, RunningGraph } from '../../../main/demo/graph/index.ts';
+import { offlineFetch } from '../../support/offline-fetch.ts';
 
 // The client against the real Graph stand-in over HTTP. Tokens are signed here with a key
 // the stand-in trusts, as the stand-in's own test does, so no IdP or browser is needed.
@@ -235,7 +236,7 @@ describe('GraphClient', () => {
     );
   });
 
-  it('follows nextLinks on its own Graph and refuses any other link before sending the token', async () => {
+  it('follows a nextLink on its own Graph when its path below the base is the one asked for', async () => {
     const first = await client().request<{ value: unknown[]; '@odata.nextLink': string }>({
       path: '/me/messages',
       query: { $top: 3, $select: 'id' },
@@ -244,34 +245,127 @@ describe('GraphClient', () => {
     });
     const next = await client().request<{ value: unknown[] }>({
       path: first.data['@odata.nextLink'],
+      linkPath: (p) => p === '/me/messages',
       token: await token(),
       scopes: ['Mail.Read'],
     });
     expect(next.data.value).toHaveLength(3);
+    expect(seen('GET', '/v1.0/me/messages')).toHaveLength(2);
+  });
 
-    let fetched = 0;
-    const counting: typeof fetch = (...args) => {
-      fetched += 1;
-      return fetch(...args);
-    };
-    const origin = new URL(graph.url).origin;
+  it('refuses a link on another host, port, scheme or path prefix without sending anything', async () => {
+    const { fetch: guarded, strays } = offlineFetch([graph.url]);
+    const { host, origin } = new URL(graph.url);
     for (const link of [
       'https://graph.example.net/v1.0/me/messages?$skip=3',
+      `http://127.0.0.1:${await closedPort()}/v1.0/me/messages?$skip=3`,
+      `${origin.replace('http:', 'https:')}/v1.0/me/messages?$skip=3`,
       `${origin}/beta/me/messages?$skip=3`,
       `${graph.url}.evil.example/me/messages`,
-      `http://user@${new URL(graph.url).host}@evil.example/v1.0/me`,
+      `http://user@${host}@graph.example.net/v1.0/me/messages`,
+      `http://user:pw@${host}/v1.0/me/messages`,
+    ]) {
+      const outcome = await client({ fetch: guarded })
+        .request({ path: link, linkPath: () => true, token: await token(), scopes: ['Mail.Read'] })
+        .then(
+          () => 'followed',
+          (e: unknown) => e,
+        );
+      // Checked first: a link that got past the guard shows here by its URL.
+      expect(strays, 'links followed off our Graph').toEqual([]);
+      expect(outcome, link).toBeInstanceOf(GraphError);
+      const err = outcome as GraphError;
+      expect(err.code, link).toBe('graph_bad_link');
+      expect(err.message).toBe(
+        'That page link does not belong to Microsoft Graph: use the nextPageToken returned by the previous call',
+      );
+    }
+    expect(graph.requests).toEqual([]);
+  });
+
+  it('refuses a link that climbs out of the base path with dot segments, encoded dots or encoded slashes', async () => {
+    const { fetch: guarded, strays } = offlineFetch([graph.url]);
+    const { origin } = new URL(graph.url);
+    for (const below of [
+      '/../beta/me/messages',
+      '/%2e%2e/beta/me/messages',
+      '/%2E%2e/beta/me/messages',
+      '/.%2E/beta/me/messages',
+      '/me/%2e%2e/%2E%2E/%2e%2e/beta/me/messages',
+      '/%2e%2e%2fbeta/me/messages',
+      '/me%2F..%2F..%2Fbeta%2Fme/messages',
+      '/me/%5c..%5c..%5cbeta/me/messages',
+      '/me/..%5C..%5Cbeta/me/messages',
+      '/%252e%252e/beta/me/messages',
     ]) {
       const err = await failure(
-        client({ fetch: counting }).request({
-          path: link,
+        client({ fetch: guarded }).request({
+          path: `${graph.url}${below}`,
+          linkPath: () => true,
           token: await token(),
           scopes: ['Mail.Read'],
         }),
       );
-      expect(err.code).toBe('graph_bad_link');
-      expect(err.message).toContain('use the nextPageToken returned by the previous call');
+      expect(err.code, below).toBe('graph_bad_link');
     }
-    expect(fetched).toBe(0);
+    // A backslash is a slash to the URL parser: it must not help either.
+    const err = await failure(
+      client({ fetch: guarded }).request({
+        path: `${origin}/v1.0\\..\\beta/me/messages`,
+        linkPath: () => true,
+        token: await token(),
+        scopes: ['Mail.Read'],
+      }),
+    );
+    expect(err.code).toBe('graph_bad_link');
+    expect(strays).toEqual([]);
+    expect(graph.requests).toEqual([]);
+  });
+
+  it('refuses a path of its own that dot segments would lead out of the base URL', async () => {
+    const { fetch: guarded, strays } = offlineFetch([graph.url]);
+    for (const path of [
+      '/../beta/me',
+      '/me/messages/../../../beta/me',
+      '/me/%2e%2e/%2e%2e/beta/me',
+    ]) {
+      const err = await failure(
+        client({ fetch: guarded }).request({ path, token: await token(), scopes: ['User.Read'] }),
+      );
+      expect(err.code, path).toBe('graph_bad_path');
+      expect(err.message).toBe(
+        "That request leaves Microsoft Graph's base URL: use ids exactly as Graph returned them",
+      );
+    }
+    expect(strays).toEqual([]);
+    expect(graph.requests).toEqual([]);
+  });
+
+  it('refuses a link on its own Graph whose path is not the one the caller asked for, or with no check at all', async () => {
+    const { fetch: guarded, strays } = offlineFetch([graph.url]);
+    const link = `${graph.url}/users/${ADELE.id}/messages?$skip=3`;
+    const err = await failure(
+      client({ fetch: guarded }).request({
+        path: link,
+        linkPath: (p) => p === '/me/messages',
+        token: await token(),
+        scopes: ['Mail.Read'],
+      }),
+    );
+    expect(err.code).toBe('graph_bad_link');
+    expect(err.message).toBe(
+      'That page link is not a next page of this call: use the nextPageToken returned by the previous call',
+    );
+    const unchecked = await failure(
+      client({ fetch: guarded }).request({
+        path: `${graph.url}/me/messages?$skip=3`,
+        token: await token(),
+        scopes: ['Mail.Read'],
+      }),
+    );
+    expect(unchecked.code).toBe('graph_bad_link');
+    expect(strays).toEqual([]);
+    expect(graph.requests).toEqual([]);
   });
 
   it('times out a slow answer with graph_timeout', async () => {

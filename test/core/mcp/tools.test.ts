@@ -35,6 +35,7 @@ import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { BrowserUser, createTestAuth } from '../../support/auth.ts';
 import { useIdpAndBrowser } from '../../support/fixtures.ts';
 import { runnerPolicyDeps } from '../../support/runner.ts';
+import { offlineFetch } from '../../support/offline-fetch.ts';
 import { startGraphFor } from '../../support/valet.ts';
 
 // Every tool end to end: the real ToolRunner, a real AuthService signed in at the test IdP
@@ -55,6 +56,9 @@ let account: AccountSummary;
 let runner: ToolRunner;
 let seed: UserData;
 const tokens: string[] = [];
+/** Requests the Graph client tried to send anywhere but the stand-in (none may be). */
+let strays: string[] = [];
+let guardedFetch: typeof fetch;
 
 const keyFor = (tools: readonly ToolName[] = TOOL_NAMES, name = 'test key'): ValetKey => ({
   id: 'k_test',
@@ -82,6 +86,7 @@ async function call(
     new AbortController().signal,
   );
   const text = textOf(result);
+  expect(strays, 'requests sent off the Graph stand-in').toEqual([]);
   expect(text).not.toContain('[object Object]');
   expect(text).not.toMatch(/\n\s+at .+:\d+/);
   expect(text).not.toMatch(/eyJ[\w-]{8,}\.eyJ[\w-]{8,}\./);
@@ -152,8 +157,10 @@ beforeAll(async () => {
   }));
   ({ account } = await auth.signIn({ scopes: TOOL_SCOPES }));
   tokens.push((await auth.getToken({ scopes: ['Mail.Read'] })).accessToken);
+  ({ fetch: guardedFetch, strays } = offlineFetch([graph.url]));
   const client = new GraphClient({
     baseUrl: graph.url,
+    fetch: guardedFetch,
     retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, budgetMs: 2_000 },
   });
   runner = new ToolRunner({
@@ -368,6 +375,38 @@ describe('read tools', () => {
     expect(graph.requests.length - before).toBe(1);
   });
 
+  it('page tokens that climb out of the Graph base path, plainly or percent-encoded, are refused before Graph', async () => {
+    const before = graph.requests.length;
+    const first = await ok(listMessages, { top: 1 });
+    const { origin } = new URL(graph.url);
+    const climbing = [
+      `${graph.url}/../beta/me/messages?$skip=1`,
+      `${graph.url}/%2e%2e/beta/me/messages?$skip=1`,
+      `${graph.url}/%2E%2e/beta/me/messages?$skip=1`,
+      `${graph.url}/me/%2e%2E/%2E%2E/beta/me/messages?$skip=1`,
+      `${graph.url}/%2e%2e%2fbeta/me/messages?$skip=1`,
+      `${graph.url}/me%2F..%2F..%2Fbeta%2Fme/messages?$skip=1`,
+      `${graph.url}/me/..%5c..%5Cbeta/me/messages?$skip=1`,
+      `${origin}/v1.0\\..\\beta/me/messages?$skip=1`,
+    ];
+    for (const pageToken of climbing) {
+      expect(await refused(listMessages, { pageToken }), pageToken).toBe(
+        'That pageToken is not a next page of list_messages: pass the nextPageToken of the previous list_messages result unchanged, or leave pageToken out to start again',
+      );
+      const people = pageToken.replace('/me/messages', '/me/people');
+      expect(await refused(searchPeople, { pageToken: people }), people).toContain(
+        'not a next page of search_people',
+      );
+      const events = pageToken.replace('/me/messages', '/me/calendarView');
+      expect(await refused(listEvents, { pageToken: events }), events).toContain(
+        'not a next page of list_events',
+      );
+    }
+    // The token it did hand out still works.
+    expect((await ok(listMessages, { pageToken: first.nextPageToken })).messages).toHaveLength(1);
+    expect(graph.requests.length - before).toBe(2);
+  });
+
   it('get_message returns the HTML body as readable text, capped with a truncated flag', async () => {
     const html = seed.messages.find(
       (m) => m.body.contentType === 'html' && m.ccRecipients.length === 0,
@@ -497,6 +536,40 @@ describe('read tools', () => {
     expect(await refused(searchFiles, { pageToken: `${graph.url}/me/people?$skip=1` })).toContain(
       'not a next page of search_files',
     );
+  });
+
+  it("search_files takes only page tokens of the user's own drive search, nothing around or after it", async () => {
+    // A word in the names of several items, so that there is a second page.
+    const names = seed.driveItems.map((i) => i.name.toLowerCase());
+    const word = names
+      .flatMap((n) => n.split(/[\s._-]+/))
+      .find((w) => w.length > 3 && names.filter((n) => n.includes(w)).length > 1)!;
+    const first = await ok(searchFiles, { query: word, top: 1 });
+    expect(first.nextPageToken).toBeDefined();
+    const own = new URL(first.nextPageToken!);
+    const below = own.pathname.slice(new URL(graph.url).pathname.length);
+    expect(decodeURIComponent(below)).toBe(`/me/drive/root/search(q='${word}')`);
+    const before = graph.requests.length;
+    for (const path of [
+      `/drives/b!someone-else/root/search(q='${word}')`,
+      `/drives/b!someone-else/search(q='${word}')`,
+      `/sites/contoso/drives/b!team/root/search(q='${word}')`,
+      `/users/${alex.id}/drive/root/search(q='${word}')`,
+      `/users/${alex.id}/me/drive/root/search(q='${word}')`,
+      `/me/drive/items/01ABC/search(q='${word}')`,
+      `/me/drive/root/search(q='${word}')/children/search(q='x')`,
+      `/me/drive/root/search(q='${word}'))`,
+      `/me/drive/root/search(q=${word})`,
+      `/me/drive/root/search(q='a')/../../../../users/${alex.id}/drive/root/search(q='${word}')`,
+      `/me/drive/root/search(q='a%2F..%2F..%2F..%2Fdrives%2Fb!x')`,
+    ]) {
+      const pageToken = `${graph.url}${path}${own.search}`;
+      expect(await refused(searchFiles, { pageToken }), path).toMatch(
+        /not a next page of (search_files|this call)/,
+      );
+    }
+    expect(graph.requests.length).toBe(before);
+    expect((await ok(searchFiles, { pageToken: first.nextPageToken })).items).toHaveLength(1);
   });
 
   it('search_people finds colleagues by the start of a name, most relevant first', async () => {
@@ -740,7 +813,7 @@ describe('refusals', () => {
       tokens.push((await signedIn.auth.getToken({ scopes: ['Calendars.Read'] })).accessToken);
       alexRunner = new ToolRunner({
         auth: signedIn.auth,
-        graph: new GraphClient({ baseUrl: graph.url }),
+        graph: new GraphClient({ baseUrl: graph.url, fetch: guardedFetch }),
         meCache: new MeCache<GraphUser>(),
         ...runnerPolicyDeps(),
       });

@@ -112,11 +112,9 @@ export const listEvents = defineTool({
     // Graph answers in UTC when asked, so every time in the result compares directly.
     const headers = { prefer: 'outlook.timezone="UTC"' };
     if (input.pageToken) {
-      const link = pageLink('list_events', input.pageToken, (p) =>
-        /\/me\/(calendar\/)?calendarview$/i.test(p),
-      );
-      const page = await ctx.graph<GraphPage<GraphEventItem>>({ path: link, headers });
-      return result(windowOf(link), page.data);
+      const link = pageLink('list_events', input.pageToken, /^\/me\/(calendar\/)?calendarview$/i);
+      const page = await ctx.graph<GraphPage<GraphEventItem>>({ ...link, headers });
+      return result(windowOf(link.path), page.data);
     }
     const start = input.start ? new Date(input.start) : ctx.now();
     const end = input.end ? new Date(input.end) : new Date(start.getTime() + DEFAULT_DAYS * DAY_MS);

@@ -84,7 +84,7 @@ export const listMessages = defineTool({
   async run(input, ctx) {
     const page = input.pageToken
       ? await ctx.graph<GraphPage<GraphMessageItem>>({
-          path: pageLink('list_messages', input.pageToken, (p) => /\/me\/messages$/i.test(p)),
+          ...pageLink('list_messages', input.pageToken, /^\/me\/messages$/i),
         })
       : await ctx.graph<GraphPage<GraphMessageItem>>({
           path: '/me/messages',

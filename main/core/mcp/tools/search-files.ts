@@ -71,11 +71,12 @@ export const searchFiles = defineTool({
   async run(input, ctx) {
     let request: Parameters<typeof ctx.graph>[0];
     if (input.pageToken) {
-      request = {
-        path: pageLink('search_files', input.pageToken, (p) =>
-          /\/(me\/drive|drives\/[^/]+)\/(root\/)?search\(q=.*\)$/i.test(p),
-        ),
-      };
+      // Only the signed-in user's own drive, searched with one OData string literal.
+      request = pageLink(
+        'search_files',
+        input.pageToken,
+        /^\/me\/drive\/root\/search\(q='(?:[^']|'')*'\)$/i,
+      );
     } else if (input.query !== undefined) {
       // The literal goes in the path: quotes doubled for OData, then percent-encoded so
       // that '#', '?', '/' or '%' in the query stay part of it.

@@ -69,9 +69,7 @@ export const searchPeople = defineTool({
   async run(input, ctx) {
     let request: Parameters<typeof ctx.graph>[0];
     if (input.pageToken) {
-      request = {
-        path: pageLink('search_people', input.pageToken, (p) => /\/me\/people$/i.test(p)),
-      };
+      request = pageLink('search_people', input.pageToken, /^\/me\/people$/i);
     } else if (input.query !== undefined) {
       request = {
         path: '/me/people',
