@@ -66,6 +66,21 @@ export function parseLine(line: string): { record: AuditRecord; intact: boolean 
   }
 }
 
+/** The first line of a file, or undefined when it has none. */
+export async function firstLine(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.toString('utf8', 0, bytesRead);
+    const end = text.indexOf('\n');
+    return end > 0 ? text.slice(0, end) : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The last complete line of a file (read from its end), or undefined when it has none. */
 export async function lastLine(file: string): Promise<string | undefined> {
   const handle = await open(file, 'r').catch(() => undefined);

@@ -1,19 +1,19 @@
 import { writeSync } from 'node:fs';
-import { mkdir, open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError, ValetError } from '../util/valet-error.ts';
-import {
-  ACTIVE_FILE,
-  auditFiles,
-  formatRecord,
-  lastLine,
-  parseLine,
-  rotatedName,
-} from './audit-file.ts';
-import { GENESIS, type AuditEvent, type AuditRecord } from './audit-types.ts';
+import { ACTIVE_FILE, auditFiles, formatRecord, rotatedName } from './audit-file.ts';
+import { lockAuditDir, type LockRetries } from './audit-lock.ts';
+import { findTail } from './audit-repair.ts';
+import { planPrune, type AuditRetention } from './audit-retention.ts';
+import type { AuditEvent, AuditRecord } from './audit-types.ts';
+
+export { AuditBusyError } from './audit-lock.ts';
+
+/** Writes bytes to an open file and says how many were written: `fs.writeSync` unless a test makes the disk fail. */
+export type WriteBytes = (fd: number, data: Buffer, offset: number) => number;
 
 /** Settings for the audit log. */
 export interface AuditLogOptions {
@@ -21,32 +21,36 @@ export interface AuditLogOptions {
   maxFileBytes?: number;
   /** Group commit: appended records reach the disk (fsync) within this time. */
   fsyncIntervalMs?: number;
+  /** How much of the log to keep; checked at start and at each rotation. */
+  retention?: AuditRetention;
+  write?: WriteBytes;
   logger?: Logger;
 }
 
 interface Queued {
-  event: AuditEvent;
+  /** Undefined for a look at the log's end only (repairing it), with nothing new to write. */
+  event: AuditEvent | undefined;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-/** Raised when another process (a running server) holds the log. */
-export class AuditBusyError extends ValetError {
-  constructor() {
-    super('audit_busy', 'The audit log is held by a running MCP Valet');
-  }
-}
+const SERVER_LOCK: LockRetries = { retries: 100, minTimeout: 20, maxTimeout: 100 };
+const COMMAND_LOCK: LockRetries = { retries: 25, minTimeout: 10, maxTimeout: 50 };
 
 /**
  * The append-only audit log: JSONL files in `<data dir>/audit`, owner-only, each record
  * chained to the one before by hash. An append resolves once the record has been written
  * to the file (it has reached the OS), so a killed process loses nothing a client saw;
- * fsync follows within `fsyncIntervalMs` (group commit). One process writes at a time,
- * under a lock file: a server holds it for its whole run; short commands take it per write.
+ * fsync follows within `fsyncIntervalMs` (group commit). An append that cannot be written
+ * rejects: callers fail closed. One process writes at a time, under a lock file: a server
+ * holds it for its whole run; short commands take it per write.
  */
 export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
   readonly dir: string;
-  readonly #options: Required<Omit<AuditLogOptions, 'logger'>>;
+  readonly #maxFileBytes: number;
+  readonly #fsyncIntervalMs: number;
+  readonly #retention: AuditRetention;
+  readonly #writeBytes: WriteBytes;
   readonly #logger: Logger;
   readonly #queue: Queued[] = [];
   #flushing = false;
@@ -55,38 +59,34 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
   #size = 0;
   #tail: { seq: number; hash: string } | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
+  #pruneDue = false;
+  #wantExclusive = false;
 
   constructor(dataDir: string, options: AuditLogOptions = {}) {
     super();
     this.dir = join(dataDir, 'audit');
-    this.#options = {
-      maxFileBytes: options.maxFileBytes ?? 10 * 1024 * 1024,
-      fsyncIntervalMs: options.fsyncIntervalMs ?? 200,
-    };
+    this.#maxFileBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
+    this.#fsyncIntervalMs = options.fsyncIntervalMs ?? 200;
+    this.#retention = options.retention ?? {};
+    this.#writeBytes = options.write ?? ((fd, data, offset) => writeSync(fd, data, offset));
     this.#logger = options.logger ?? silentLogger;
   }
 
-  /** Takes the log for this process's whole run (a server); appends then need no lock. */
+  /**
+   * Takes the log for this process's whole run (a server); appends then need no lock. At
+   * once repairs a torn end a crash left, and prunes what the retention limits let go.
+   */
   async holdExclusive(): Promise<void> {
     if (this.#exclusive) return;
-    const lock = await this.#lock({ retries: 100, minTimeout: 20, maxTimeout: 100 }, (err) => {
-      // Our lock went stale (the process was suspended): go back to locking each write.
-      this.#logger.error(
-        `the audit log lock was lost (${describeError(err)}); writing with a lock per batch`,
-      );
-      this.#exclusive = undefined;
-      this.#tail = undefined;
-    });
-    this.#exclusive = lock;
-    this.#tail = undefined;
+    // Taken inside the write queue, so a write of this process already waiting for the
+    // per-write lock never competes with it.
+    this.#wantExclusive = true;
+    await this.#enqueue(undefined);
   }
 
-  /** Appends a record; resolves when it is written. */
+  /** Appends a record; resolves when it is written, rejects (ValetError) when it could not be. */
   append(event: AuditEvent): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
-      if (!this.#flushing) void this.#flush();
-    });
+    return this.#enqueue(event);
   }
 
   /** Writes what is queued, syncs it to disk, and lets go of the log. */
@@ -100,7 +100,15 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     }
     const release = this.#exclusive;
     this.#exclusive = undefined;
+    this.#wantExclusive = false;
     await release?.().catch(() => undefined);
+  }
+
+  #enqueue(event: AuditEvent | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
   }
 
   async #flush(): Promise<void> {
@@ -108,21 +116,26 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     try {
       while (this.#queue.length) {
         const batch = this.#queue.splice(0);
+        const events = batch.flatMap((q) => (q.event ? [q.event] : []));
         try {
-          if (this.#exclusive) await this.#write(batch.map((q) => q.event));
+          if (this.#wantExclusive && !this.#exclusive) await this.#takeExclusive();
+          if (this.#exclusive) await this.#write(events);
           else {
-            const release = await this.#lock({ retries: 25, minTimeout: 10, maxTimeout: 50 });
+            const release = await lockAuditDir(this.dir, COMMAND_LOCK, (err) =>
+              this.#logger.warn(`the audit log lock was lost: ${describeError(err)}`),
+            );
             try {
               this.#tail = undefined;
-              await this.#write(batch.map((q) => q.event));
+              await this.#write(events);
             } finally {
-              await this.#closeHandle();
-              await release();
+              await this.#closeHandle().catch(() => undefined);
+              await release().catch(() => undefined);
             }
           }
           for (const q of batch) q.resolve();
         } catch (err) {
-          for (const q of batch) q.reject(err);
+          const failure = err instanceof ValetError ? err : this.#failure(err);
+          for (const q of batch) q.reject(failure);
         }
       }
     } finally {
@@ -130,43 +143,96 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     }
   }
 
-  async #write(events: AuditEvent[]): Promise<void> {
+  async #takeExclusive(): Promise<void> {
     try {
-      await this.#writeBatch(events);
+      this.#exclusive = await lockAuditDir(this.dir, SERVER_LOCK, (err) => {
+        // Our lock went stale (the process was suspended): go back to locking each write.
+        this.#logger.error(
+          `the audit log lock was lost (${describeError(err)}); writing with a lock per batch`,
+        );
+        this.#exclusive = undefined;
+        this.#wantExclusive = false;
+        this.#tail = undefined;
+      });
     } catch (err) {
-      // Whatever reached the file, the chain continues from what is really there.
+      this.#wantExclusive = false;
+      throw err;
+    }
+    // At start: repair a torn end a crash left, and prune what the retention limits let go.
+    this.#tail = undefined;
+    this.#pruneDue = true;
+  }
+
+  #failure(err: unknown): ValetError {
+    const code = (err as NodeJS.ErrnoException).code;
+    const fix =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'free disk space'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'make the folder writable by you'
+          : 'check the disk';
+    return new ValetError(
+      'audit_failed',
+      `The audit record could not be written to ${this.dir} (${describeError(err)}): ${fix}; until it can be, calls that need a record fail`,
+      { cause: err },
+    );
+  }
+
+  async #write(events: AuditEvent[]): Promise<void> {
+    let rotated: boolean;
+    try {
+      rotated = await this.#writeBatch(events);
+    } catch (err) {
+      // Whatever reached the file, the next batch continues from what is really there.
       this.#tail = undefined;
       await this.#handle?.close().catch(() => undefined);
       this.#handle = undefined;
       throw err;
     }
+    if (rotated || this.#pruneDue) {
+      this.#pruneDue = false;
+      await this.#prune();
+    }
   }
 
-  async #writeBatch(events: AuditEvent[]): Promise<void> {
-    const tail = this.#tail ?? (await this.#readTail());
-    let { seq, hash } = tail;
-    const lines: string[] = [];
+  /** Writes the records; says whether the active file was rotated on the way. */
+  async #writeBatch(input: AuditEvent[]): Promise<boolean> {
+    let events = input;
+    if (!this.#tail) {
+      const found = await findTail(this.dir);
+      if (found.recovered.length) {
+        this.#logger.warn(
+          `the audit log ended in a torn record (a crash); it was cut off and kept in ${found.recovered.map((r) => String(r.details?.quarantine)).join(', ')}`,
+        );
+        events = [...found.recovered, ...events];
+      }
+      this.#tail = { seq: found.seq, hash: found.hash };
+    }
+    if (!events.length) return false;
+    let { seq, hash } = this.#tail;
+    const lines: Buffer[] = [];
     const records: AuditRecord[] = [];
     for (const event of events) {
       const formatted = formatRecord(event, ++seq, hash);
-      lines.push(formatted.line);
+      lines.push(Buffer.from(`${formatted.line}\n`, 'utf8'));
       if (this.listenerCount('written')) records.push(JSON.parse(formatted.line) as AuditRecord);
       hash = formatted.hash;
     }
     // Split the batch where a file would pass its size, so every file stays within it.
+    let rotated = false;
     let chunk: Buffer[] = [];
     let chunkBytes = 0;
     await this.#openActive();
-    for (const line of lines) {
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
+    for (const bytes of lines) {
       if (
         this.#size + chunkBytes > 0 &&
-        this.#size + chunkBytes + bytes.length > this.#options.maxFileBytes
+        this.#size + chunkBytes + bytes.length > this.#maxFileBytes
       ) {
         await this.#writeChunk(chunk, chunkBytes);
         chunk = [];
         chunkBytes = 0;
         await this.#rotate();
+        rotated = true;
       }
       chunk.push(bytes);
       chunkBytes += bytes.length;
@@ -175,6 +241,7 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     this.#tail = { seq, hash };
     this.#scheduleSync();
     for (const record of records) this.emit('written', record);
+    return rotated;
   }
 
   async #openActive(): Promise<FileHandle> {
@@ -195,26 +262,64 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
   }
 
   /**
-   * One write per chunk: a record is either all there or not at all. The write is
-   * synchronous on purpose: a few kilobytes into the page cache take microseconds, far less
-   * than a round trip through the thread pool on every tool call; the fsync stays async.
+   * One write per chunk: a record is either all there or not at all. A write that fails
+   * half-way is cut back, so no torn line is left behind. The write is synchronous on
+   * purpose: a few kilobytes into the page cache take microseconds, far less than a round
+   * trip through the thread pool on every tool call; the fsync stays async.
    */
   async #writeChunk(chunk: Buffer[], bytes: number): Promise<void> {
     if (bytes === 0) return;
     const data = Buffer.concat(chunk, bytes);
-    const { fd } = await this.#openActive();
+    const handle = await this.#openActive();
     let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written);
+    try {
+      while (written < data.length) written += this.#writeBytes(handle.fd, data, written);
+    } catch (err) {
+      await handle.truncate(this.#size).catch(() => undefined);
+      throw err;
+    }
     this.#size += data.length;
+  }
+
+  /**
+   * Prunes rotated files past the retention limits. The log_pruned record that names them
+   * (and the boundary `audit verify` needs) is on disk before any file goes. A failure is
+   * logged, not thrown: the records of the batch that got here are written.
+   */
+  async #prune(): Promise<void> {
+    try {
+      const plan = await planPrune(this.dir, this.#retention, Date.now(), this.#maxFileBytes);
+      if (!plan.length) return;
+      await this.#writeBatch([
+        {
+          type: 'log_pruned',
+          outcome: 'ok',
+          details: {
+            files: plan,
+            records: plan.reduce((n, p) => n + p.lastSeq - p.firstSeq + 1, 0),
+            throughSeq: plan.at(-1)!.lastSeq,
+          },
+        },
+      ]);
+      await this.#handle?.datasync();
+      for (const p of plan) await rm(join(this.dir, p.file), { force: true });
+    } catch (err) {
+      this.#tail = undefined;
+      this.#logger.error(`could not prune old audit files: ${describeError(err)}`);
+    }
   }
 
   async #closeHandle(): Promise<void> {
     clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
     if (!this.#handle) return;
-    await this.#handle.datasync();
-    await this.#handle.close();
+    const handle = this.#handle;
     this.#handle = undefined;
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
   }
 
   #scheduleSync(): void {
@@ -224,44 +329,8 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
       this.#handle
         ?.datasync()
         .catch((err: unknown) => this.#logger.error(`audit fsync failed: ${describeError(err)}`));
-    }, this.#options.fsyncIntervalMs);
+    }, this.#fsyncIntervalMs);
     this.#syncTimer.unref();
-  }
-
-  /** The last record across the files, so the chain continues across rotations and processes. */
-  async #readTail(): Promise<{ seq: number; hash: string }> {
-    const files = await auditFiles(this.dir);
-    for (const file of files.reverse()) {
-      const line = await lastLine(file);
-      if (!line) continue;
-      const parsed = parseLine(line);
-      if (!parsed)
-        throw new ValetError(
-          'audit_damaged',
-          `The last audit record in ${file} is damaged: run \`mcp-valet audit verify\``,
-        );
-      return { seq: parsed.record.seq, hash: parsed.record.hash };
-    }
-    return { seq: 0, hash: GENESIS };
-  }
-
-  async #lock(
-    retries: { retries: number; minTimeout: number; maxTimeout: number },
-    onCompromised?: (err: Error) => void,
-  ): Promise<() => Promise<void>> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const lockTarget = join(this.dir, 'lock');
-    await writeFile(lockTarget, '', { flag: 'a', mode: 0o600 });
-    try {
-      return await lockfile.lock(lockTarget, {
-        retries,
-        stale: 10_000,
-        ...(onCompromised ? { onCompromised } : {}),
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new AuditBusyError();
-      throw err;
-    }
   }
 }
 

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ACTIVE_FILE, auditFiles, parseLine } from './audit-file.ts';
+import { ACTIVE_FILE, auditFiles, lastLine, parseLine } from './audit-file.ts';
 import { GENESIS, type AuditRecord } from './audit-types.ts';
 
 /** A line of the log with where it is, for naming a bad record. */
@@ -12,8 +12,19 @@ interface Located {
   text: string;
 }
 
-async function* lines(dir: string): AsyncGenerator<Located> {
-  for (const file of await auditFiles(dir)) {
+/** The lines of one file; none when it is gone (pruned since it was listed). */
+async function* fileLines(file: string): AsyncGenerator<string> {
+  const input = createReadStream(file, 'utf8');
+  const gone = new Promise<boolean>((resolve) => {
+    input.once('error', () => resolve(true));
+    input.once('open', () => resolve(false));
+  });
+  if (await gone) return;
+  yield* createInterface({ input, crlfDelay: Infinity });
+}
+
+async function* lines(dir: string, listFiles = auditFiles): AsyncGenerator<Located> {
+  for (const file of await listFiles(dir)) {
     let n = 0;
     const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
     for await (const text of rl) {
@@ -24,8 +35,8 @@ async function* lines(dir: string): AsyncGenerator<Located> {
 }
 
 /** Every record, oldest first (records that do not parse are skipped; `verify` names them). */
-export async function* readAudit(dir: string): AsyncGenerator<AuditRecord> {
-  for await (const { text } of lines(dir)) {
+export async function* readAudit(dir: string, listFiles = auditFiles): AsyncGenerator<AuditRecord> {
+  for await (const { text } of lines(dir, listFiles)) {
     const parsed = parseLine(text);
     if (parsed) yield parsed.record;
   }
@@ -45,14 +56,31 @@ export type AuditVerification =
       bad: { file: string; line: number; seq?: number; reason: string };
     };
 
+/** The boundaries a log_pruned record vouches for: `seq:hash` of each pruned file's last record. */
+function prunedBoundaries(record: AuditRecord): string[] {
+  if (record.type !== 'log_pruned') return [];
+  const files = record.details?.files;
+  if (!Array.isArray(files)) return [];
+  return files.flatMap((f: unknown) => {
+    const { lastSeq, lastHash } = (f ?? {}) as { lastSeq?: unknown; lastHash?: unknown };
+    return typeof lastSeq === 'number' && typeof lastHash === 'string'
+      ? [`${lastSeq}:${lastHash}`]
+      : [];
+  });
+}
+
 /**
  * Checks every record: its hash covers its own content (an edit shows), its `prev` is the
  * hash of the record before (a deletion or a reordering shows), and the sequence numbers
- * count up by one across all files (a deletion shows). Names the first bad record.
+ * count up by one across all files (a deletion shows). The first record must start the
+ * chain, unless older files were pruned: then a later log_pruned record in the chain must
+ * name the record it follows (its number and hash), so deleting files by hand still shows.
+ * Names the first bad record.
  */
 export async function verifyAudit(dir: string): Promise<AuditVerification> {
   let previous: AuditRecord | undefined;
   let first: AuditRecord | undefined;
+  let unattested: { bad: AuditVerification; boundary: string } | undefined;
   let count = 0;
   for await (const at of lines(dir)) {
     const where = { file: basename(at.file), line: at.line };
@@ -78,25 +106,40 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     if (previous && record.seq < expectedSeq)
       return bad(`is out of order: it comes after record ${previous.seq}`);
     if (!previous && (record.seq !== 1 || record.prev !== GENESIS)) {
-      return bad(
-        `is the first record but has number ${record.seq}: the records before it were deleted`,
-      );
+      // Accepted only if a log_pruned record further on names exactly this boundary.
+      unattested = {
+        boundary: `${record.seq - 1}:${record.prev}`,
+        bad: bad(
+          `is the first record but has number ${record.seq}: the records before it were deleted (no log_pruned record says they were pruned)`,
+        ),
+      };
     }
     if (previous && record.prev !== previous.hash) {
       return bad(
         `does not follow record ${previous.seq}: records were removed, replaced or reordered`,
       );
     }
+    if (unattested && prunedBoundaries(record).includes(unattested.boundary))
+      unattested = undefined;
     first ??= record;
     previous = record;
     count++;
   }
+  if (unattested) return unattested.bad;
   return {
     ok: true,
     records: count,
     ...(first ? { first: { seq: first.seq, time: first.time } } : {}),
     ...(previous ? { last: { seq: previous.seq, time: previous.time } } : {}),
   };
+}
+
+/** How `followAudit` looks. */
+export interface FollowOptions {
+  /** How long to wait between looks. */
+  intervalMs?: number;
+  /** Lists the log's files (auditFiles); a test slips a rotation in after it. */
+  listFiles?: (dir: string) => Promise<string[]>;
 }
 
 /**
@@ -108,38 +151,51 @@ export async function followAudit(
   afterSeq: number,
   onRecord: (record: AuditRecord) => void,
   signal: AbortSignal,
-  intervalMs = 500,
+  options: FollowOptions = {},
 ): Promise<void> {
+  const { intervalMs = 500, listFiles = auditFiles } = options;
   const active = join(dir, ACTIVE_FILE);
   let last = afterSeq;
   let position = { ino: -1, offset: 0 };
   let partial = '';
-  const emit = (record: AuditRecord) => {
-    if (record.seq > last) {
-      last = record.seq;
-      onRecord(record);
+  const emitLines = (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const record = line.trim() ? parseLine(line)?.record : undefined;
+      if (record && record.seq > last) {
+        last = record.seq;
+        onRecord(record);
+      }
     }
   };
   while (!signal.aborted) {
-    const info = await stat(active).catch(() => undefined);
-    if (info && info.ino !== position.ino) {
-      // A new active file (first look, or a rotation): catch up through every file once.
-      for await (const record of readAudit(dir)) emit(record);
-      position = { ino: info.ino, offset: info.size };
-      partial = '';
-    } else if (info && info.size > position.offset) {
-      const handle = await open(active, 'r');
+    // The active file is read through a handle opened before the files are listed: when a
+    // rotation renames it in between, its records are still read from this handle, and any
+    // in the file that replaced it are read at the next look (it is a new file then).
+    const handle = await open(active, 'r').catch(() => undefined);
+    if (handle) {
       try {
-        const buffer = Buffer.alloc(info.size - position.offset);
-        await handle.read(buffer, 0, buffer.length, position.offset);
-        position.offset = info.size;
-        const text = partial + buffer.toString('utf8');
-        const lines = text.split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          const parsed = line.trim() ? parseLine(line) : undefined;
-          if (parsed) emit(parsed.record);
+        const { ino, size } = await handle.stat();
+        const fresh = ino !== position.ino || size < position.offset;
+        if (fresh) {
+          // A new active file (first look, a rotation, or a repaired end): catch up on the
+          // rotated files first; those that end before what was seen are skipped.
+          partial = '';
+          for (const file of await listFiles(dir)) {
+            if (basename(file) === ACTIVE_FILE) continue;
+            const end = parseLine((await lastLine(file)) ?? '')?.record.seq;
+            if (end !== undefined && end <= last) continue;
+            for await (const text of fileLines(file)) emitLines(`${text}\n`);
+          }
         }
+        const from = fresh ? 0 : position.offset;
+        if (size > from) {
+          const buffer = Buffer.alloc(size - from);
+          await handle.read(buffer, 0, buffer.length, from);
+          emitLines(buffer.toString('utf8'));
+        }
+        position = { ino, offset: size };
       } finally {
         await handle.close();
       }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../main/core/audit/audit-log.ts';
+import { auditFiles, formatRecord } from '../../../main/core/audit/audit-file.ts';
 import { followAudit, readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { GENESIS, type AuditRecord } from '../../../main/core/audit/audit-types.ts';
 
 let dataDir: string;
 let dir: string;
@@ -27,6 +29,18 @@ async function write(n: number, options = {}): Promise<AuditLog> {
   );
   await log.close();
   return log;
+}
+
+/** A line changed by `edit`, with its hash recomputed as the log would (its prev is kept). */
+function rehash(line: string, edit: (r: AuditRecord) => AuditRecord): string {
+  const r = edit(JSON.parse(line) as AuditRecord);
+  const event = {
+    type: r.type,
+    outcome: r.outcome,
+    ...(r.actor ? { actor: r.actor } : {}),
+    ...(r.details ? { details: r.details } : {}),
+  };
+  return formatRecord(event, r.seq, r.prev, new Date(r.time)).line;
 }
 
 async function lines(file = join(dir, 'audit.jsonl')): Promise<string[]> {
@@ -92,13 +106,39 @@ describe('audit log', () => {
     });
   });
 
-  it('detects deleted first records and a re-chained forgery', async () => {
+  it('names the record after one that was edited and given a fresh hash of its own', async () => {
+    await write(10);
+    const all = await lines();
+    // The edited record is self-consistent; only the next record's prev link shows the edit.
+    all[4] = rehash(all[4]!, (r) => ({ ...r, outcome: 'denied' }));
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      records: 5,
+      bad: { line: 6, seq: 6, reason: expect.stringContaining('does not follow record 5') },
+    });
+  });
+
+  it('detects deleted first records, and a forgery that renumbers the rest from 1 and re-hashes each record', async () => {
     await write(5);
     const all = await lines();
     await writeFile(join(dir, 'audit.jsonl'), `${all.slice(2).join('\n')}\n`);
     expect(await verifyAudit(dir)).toMatchObject({
       ok: false,
       bad: { seq: 3, reason: expect.stringContaining('the records before it were deleted') },
+    });
+    // The forger hides the gap: records 3–5 become 1–3, the first chained to the genesis,
+    // and every record's own hash is recomputed. The links between them still give it away.
+    const forged = all
+      .slice(2)
+      .map((line, i) =>
+        rehash(line, (r) => ({ ...r, seq: i + 1, ...(i === 0 ? { prev: GENESIS } : {}) })),
+      );
+    await writeFile(join(dir, 'audit.jsonl'), `${forged.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      records: 1,
+      bad: { line: 2, seq: 2, reason: expect.stringContaining('does not follow record 1') },
     });
   });
 
@@ -123,7 +163,9 @@ describe('audit log', () => {
     await write(3);
     const seen: number[] = [];
     const stop = new AbortController();
-    const following = followAudit(dir, 1, (r) => seen.push(r.seq), stop.signal, 20);
+    const following = followAudit(dir, 1, (r) => seen.push(r.seq), stop.signal, {
+      intervalMs: 20,
+    });
     const log = new AuditLog(dataDir, { maxFileBytes: 2048 });
     await log.holdExclusive();
     for (let i = 0; i < 30; i++) {
@@ -136,5 +178,32 @@ describe('audit log', () => {
     await following;
     expect(seen).toEqual(Array.from({ length: 32 }, (_, i) => i + 2));
     expect((await readdir(dir)).filter((f) => f.startsWith('audit-')).length).toBeGreaterThan(0);
+  });
+
+  it('misses no record when the active file is rotated right after follow lists the files', async () => {
+    const log = new AuditLog(dataDir, { maxFileBytes: 1500 });
+    await log.holdExclusive();
+    const append = (i: number) =>
+      log.append({ type: 'tool_call', outcome: 'allowed', details: { i } });
+    for (let i = 0; i < 3; i++) await append(i);
+    const seen: number[] = [];
+    const stop = new AbortController();
+    let looks = 0;
+    const following = followAudit(dir, 0, (r) => seen.push(r.seq), stop.signal, {
+      intervalMs: 10,
+      listFiles: async (d) => {
+        const files = await auditFiles(d);
+        // Between the listing and the reading: records land in audit.jsonl, which is then
+        // rotated to audit-000001.jsonl, and more land in a new audit.jsonl.
+        if (looks++ === 0) for (let i = 3; i < 13; i++) await append(i);
+        return files;
+      },
+    });
+    for (let i = 0; i < 100 && seen.length < 13; i++) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    await following;
+    await log.close();
+    expect(await readdir(dir)).toContain('audit-000001.jsonl');
+    expect(seen).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   });
 });
