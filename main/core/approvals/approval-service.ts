@@ -66,12 +66,17 @@ export class ApprovalService extends EventEmitter<ApprovalEventMap> {
     this.#now = now;
   }
 
-  /** Waits for the user's decision on a call; resolves with how it ended. */
+  /**
+   * Waits for the user's decision on a call; resolves with how it ended. Aborting `signal`
+   * (the caller cancelled or hung up) takes the prompt away and ends the wait as `cancelled`;
+   * a caller that is already gone is never shown to the user.
+   */
   request(
     input: Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'>,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ApprovalOutcome> {
+    if (signal?.aborted) return Promise.resolve('cancelled');
     const windowKey = `${input.key.id}\n${input.tool}`;
     const until = this.#windows.get(windowKey);
     if (until !== undefined) {

@@ -3,6 +3,7 @@ import {
   ApprovalService,
   type PendingApproval,
 } from '../../../main/core/approvals/approval-service.ts';
+import { within } from '../../support/within.ts';
 
 const request = {
   tool: 'send_mail',
@@ -26,9 +27,11 @@ describe('ApprovalService', () => {
     const { approvals, requested, advance } = service();
     const first = approvals.request(request, 60_000);
     approvals.decide(requested[0]!.id, { kind: 'window', minutes: 5 });
-    await expect(first).resolves.toBe('approved');
+    expect(await within(first, 'outcome of the approved call')).toBe('approved');
     advance(4 * 60_000);
-    await expect(approvals.request(request, 60_000)).resolves.toBe('approved-by-window');
+    expect(await within(approvals.request(request, 60_000), 'outcome inside the window')).toBe(
+      'approved-by-window',
+    );
     // Another tool, or another key, still asks.
     void approvals.request({ ...request, tool: 'create_event' }, 60_000);
     void approvals.request({ ...request, key: { id: 'k2', name: 'cursor' } }, 60_000);
@@ -37,14 +40,16 @@ describe('ApprovalService', () => {
     const afterWindow = approvals.request(request, 60_000);
     expect(requested).toHaveLength(4);
     approvals.decide(requested[3]!.id, { kind: 'deny' });
-    await expect(afterWindow).resolves.toBe('denied');
+    expect(await within(afterWindow, 'outcome of the denied call')).toBe('denied');
   });
 
   it('counts no decision in time as a deny, and then refuses a late decision', async () => {
     const { approvals, requested } = service();
     const decided: string[] = [];
     approvals.on('approval-decided', (d) => decided.push(d.outcome));
-    await expect(approvals.request(request, 50)).resolves.toBe('timed-out');
+    expect(await within(approvals.request(request, 50), 'time-out of a 50 ms wait')).toBe(
+      'timed-out',
+    );
     expect(approvals.list()).toEqual([]);
     expect(() => approvals.decide(requested[0]!.id, { kind: 'once' })).toThrow(
       /No pending approval .*: it was decided already or timed out/,
@@ -57,15 +62,28 @@ describe('ApprovalService', () => {
     const controller = new AbortController();
     const waiting = approvals.request(request, 60_000, controller.signal);
     controller.abort();
-    await expect(waiting).resolves.toBe('cancelled');
+    expect(await within(waiting, 'end of the wait after the client cancelled')).toBe('cancelled');
     expect(approvals.list()).toEqual([]);
+  });
+
+  it('cancels at once, with no prompt, a request whose caller is already gone', async () => {
+    const { approvals, requested } = service();
+    const decided: string[] = [];
+    approvals.on('approval-decided', (d) => decided.push(d.outcome));
+    const outcome = approvals.request(request, 60_000, AbortSignal.abort());
+    expect(await within(outcome, 'outcome of a request from a caller that is gone')).toBe(
+      'cancelled',
+    );
+    expect(requested).toEqual([]);
+    expect(approvals.list()).toEqual([]);
+    expect(decided).toEqual([]);
   });
 
   it("forgets a revoked key's windows", async () => {
     const { approvals, requested } = service();
     const first = approvals.request(request, 60_000);
     approvals.decide(requested[0]!.id, { kind: 'window', minutes: 60 });
-    await first;
+    await within(first, 'outcome of the approved call');
     approvals.forgetKey('k1');
     void approvals.request(request, 60_000);
     expect(approvals.list()).toHaveLength(1);
