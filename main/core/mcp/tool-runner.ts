@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ApprovalOutcome, ApprovalService } from '../approvals/approval-service.ts';
-import type { AuditEvent } from '../audit/audit-types.ts';
+import type { AuditActor, AuditEvent } from '../audit/audit-types.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { AccountSummary } from '../auth/auth-types.ts';
 import type { GraphClient } from '../graph/graph-client.ts';
@@ -66,11 +66,31 @@ const APPROVAL_MESSAGES: Partial<
   cancelled: (tool) => `The call to ${tool} was cancelled while it waited for approval`,
 };
 
+/** What to do when the audit log cannot take a record; the cause is named before it. */
+const AUDIT_FIX =
+  'make room on the disk of the MCP Valet data folder or fix its permissions, then check the log with `mcp-valet audit verify`';
+
+/** Longest name of an unknown tool kept in the audit log and the live log. */
+const MAX_UNKNOWN_NAME = 128;
+
+/** One call as it goes: what its audit records will say, and whether the tool started. */
+interface CallState {
+  name: string;
+  caller: Caller;
+  account?: AccountSummary;
+  /** The tool_call record's details; the tool_intent record takes its args and approval. */
+  details: Record<string, unknown>;
+  graphRequestIds: string[];
+  ran: boolean;
+}
+
 /**
  * Runs one tool call for a caller: the policy decides (key's tools, read-only, global
- * switches, Entra app roles), risky calls wait for the user's approval, the tool runs with
- * a token for exactly its scopes as the key's account, and the outcome is in the audit log
- * before the result goes back. Failures become `isError` results a person can act on.
+ * switches, Entra app roles), then the arguments are checked, risky calls wait for the user's
+ * approval, the tool runs with a token for exactly its scopes as the key's account, and the
+ * outcome is in the audit log before the result goes back. Auditing fails closed: a call whose
+ * record cannot be written gives an error and no result, and a tool that changes data runs only
+ * once a record of the intent is written. Failures become `isError` results a person can act on.
  */
 export class ToolRunner {
   readonly #deps: ToolRunnerDeps;
@@ -79,105 +99,171 @@ export class ToolRunner {
     this.#deps = deps;
   }
 
+  /**
+   * Runs `tool` (or refuses the name of a tool that does not exist) for `caller`. Aborting
+   * `signal` (the client cancelled or hung up) ends a wait for approval and stops the call.
+   */
   async call(
-    tool: ToolDefinition,
+    tool: ToolDefinition | string,
     args: unknown,
     caller: Caller,
     signal: AbortSignal,
     extras: CallExtras = {},
   ): Promise<CallToolResult> {
     const started = performance.now();
-    const requestIds: string[] = [];
-    const { key } = caller;
-    const client = caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
-    let account: AccountSummary | undefined;
-    let details: Record<string, unknown> = { tool: tool.name };
-    const finish = async (outcome: ToolCallRecord['outcome'], errorCode?: string) => {
-      const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      const record: ToolCallRecord = {
-        tool: tool.name,
-        keyId: key.id,
-        keyName: key.name,
-        account: account?.username,
-        client,
-        outcome,
-        ...(errorCode ? { errorCode } : {}),
-        durationMs,
-        graphRequestIds: requestIds,
-      };
-      await this.#audit({
-        type: 'tool_call',
-        actor: {
-          keyId: key.id,
-          keyName: key.name,
-          ...(account ? { account: account.username } : {}),
-          ...(client ? { client } : {}),
-        },
-        outcome: outcome === 'ok' ? 'allowed' : outcome,
-        details: {
-          ...details,
-          durationMs,
-          graphRequestIds: requestIds,
-          ...(errorCode ? { error: errorCode } : {}),
-        },
-      });
-      this.#deps.onCall?.(record);
+    const known = typeof tool === 'string' ? undefined : tool;
+    const name = known?.name ?? (tool as string).slice(0, MAX_UNKNOWN_NAME);
+    const state: CallState = {
+      name,
+      caller,
+      details: { tool: name },
+      graphRequestIds: [],
+      ran: false,
     };
+    let result: CallToolResult;
+    let outcome: ToolCallRecord['outcome'] = 'ok';
+    let errorCode: string | undefined;
     try {
-      account = await this.#deps.auth.resolveAccount(key.account?.homeAccountId);
-      const policy = await this.#deps.policy();
-      const decision = decide({
-        toolName: tool.name,
-        tool,
-        key,
-        roles: account?.roles ?? [],
-        account: account?.username ?? 'the signed-in account',
-        policy,
-      });
-      if (!decision.allowed) {
-        details = { ...details, rule: decision.rule };
-        throw new ValetError('policy_denied', decision.message);
-      }
-      const parsed = tool.input.safeParse(args ?? {});
-      if (!parsed.success) throw invalidArguments(tool.name, describeIssues(parsed.error));
-      const input = parsed.data as Record<string, unknown>;
-      details = { ...details, args: auditArgs(tool, input) };
-      if (!account) {
-        throw new ValetError(
-          'no_account',
-          key.account
-            ? `The account ${key.account.username} of valet key '${key.name}' is not signed in: run \`mcp-valet login\` and sign in as ${key.account.username}`
-            : 'Nobody is signed in to MCP Valet: run `mcp-valet login` or sign in from the app',
-        );
-      }
-      if (decision.approval) {
-        const outcome = await this.#approve(tool, input, caller, account, policy, signal, extras);
-        details = { ...details, approval: outcome };
-        const refusal = APPROVAL_MESSAGES[outcome];
-        if (refusal)
-          throw new ValetError(
-            `approval_${outcome}`,
-            refusal(tool.name, policy.approvalTimeoutSeconds),
-          );
-      }
-      const output = await tool.run(
-        input as never,
-        this.#context(tool, account, signal, requestIds),
-      );
-      await finish('ok');
-      return {
-        content: [{ type: 'text', text: JSON.stringify(output) }],
-        structuredContent: output as Record<string, unknown>,
-      };
+      result = await this.#run(known, args, state, signal, extras);
     } catch (err) {
-      const code = isValetError(err) ? err.code : 'unexpected';
-      const denied = code === 'policy_denied' || code.startsWith('approval_');
-      await finish(denied ? 'denied' : 'failed', code);
+      errorCode = isValetError(err) ? err.code : 'unexpected';
+      const denied = errorCode === 'policy_denied' || errorCode.startsWith('approval_');
+      outcome = denied ? 'denied' : 'failed';
       const text = isValetError(err)
         ? err.message
-        : `${tool.name} failed unexpectedly: ${describeError(err)}`;
+        : `${name} failed unexpectedly: ${describeError(err)}`;
+      result = { isError: true, content: [{ type: 'text', text }] };
+    }
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const record: ToolCallRecord = {
+      tool: name,
+      keyId: caller.key.id,
+      keyName: caller.key.name,
+      account: state.account?.username,
+      client: clientOf(caller),
+      outcome,
+      ...(errorCode ? { errorCode } : {}),
+      durationMs,
+      graphRequestIds: state.graphRequestIds,
+    };
+    const { details } = state;
+    details.durationMs = durationMs;
+    details.graphRequestIds = state.graphRequestIds;
+    if (errorCode) details.error = errorCode;
+    try {
+      await this.#deps.audit({
+        type: 'tool_call',
+        actor: actorOf(state),
+        outcome: outcome === 'ok' ? 'allowed' : outcome,
+        details,
+      });
+    } catch (err) {
+      const cause = describeError(err);
+      this.#logger.error(`could not write the audit record of a tool_call: ${cause}`);
+      this.#deps.onCall?.({ ...record, outcome: 'failed', errorCode: 'audit_failed' });
+      const text = state.ran
+        ? `${name} ran, but MCP Valet could not write it to the audit log (${cause}), so its result is withheld: ${AUDIT_FIX}`
+        : `${name} was not run, and MCP Valet could not write the call to the audit log (${cause}): ${AUDIT_FIX}`;
       return { isError: true, content: [{ type: 'text', text }] };
     }
+    this.#deps.onCall?.(record);
+    return result;
+  }
+
+  /** Policy, arguments, account, approval, intent, then the tool; throws what refuses the call. */
+  async #run(
+    tool: ToolDefinition | undefined,
+    args: unknown,
+    state: CallState,
+    signal: AbortSignal,
+    extras: CallExtras,
+  ): Promise<CallToolResult> {
+    const { name, caller, details } = state;
+    const { key } = caller;
+    const account = await this.#deps.auth.resolveAccount(key.account?.homeAccountId);
+    state.account = account;
+    const policy = await this.#deps.policy();
+    const decision = decide({
+      toolName: name,
+      tool,
+      key,
+      roles: account?.roles ?? [],
+      account: account?.username ?? 'the signed-in account',
+      policy,
+    });
+    if (!decision.allowed) {
+      details.rule = decision.rule;
+      throw new ValetError('policy_denied', decision.message);
+    }
+    // decide() allows only a tool that exists.
+    const run = tool as ToolDefinition;
+    const parsed = run.input.safeParse(args ?? {});
+    if (!parsed.success) throw invalidArguments(name, describeIssues(parsed.error));
+    const input = parsed.data as Record<string, unknown>;
+    details.args = auditArgs(run, input);
+    if (!account) {
+      throw new ValetError(
+        'no_account',
+        key.account
+          ? `The account ${key.account.username} of valet key '${key.name}' is not signed in: run \`mcp-valet login\` and sign in as ${key.account.username}`
+          : 'Nobody is signed in to MCP Valet: run `mcp-valet login` or sign in from the app',
+      );
+    }
+    if (decision.approval) {
+      const approval = await this.#approve(run, input, caller, account, policy, signal, extras);
+      details.approval = approval;
+      const refusal = APPROVAL_MESSAGES[approval];
+      if (refusal)
+        throw new ValetError(`approval_${approval}`, refusal(name, policy.approvalTimeoutSeconds));
+    }
+    if (signal.aborted) {
+      throw new ValetError('cancelled', `The call to ${name} was cancelled before it ran`);
+    }
+    if (run.kind === 'write') await this.#intent(state);
+    state.ran = true;
+    const output = await run.run(
+      input as never,
+      this.#context(run, account, signal, state.graphRequestIds),
+    );
+    const checked = run.output.safeParse(output);
+    if (!checked.success) {
+      throw new ValetError(
+        'invalid_output',
+        `${name} made a result that does not match its output schema (${describeIssues(checked.error)}), so it is not returned: please report this bug in MCP Valet`,
+      );
+    }
+    return {
+      content: [{ type: 'text', text: JSON.stringify(output) }],
+      structuredContent: output as Record<string, unknown>,
+    };
+  }
+
+  /** Records that a tool is about to change data; the tool does not run unless this is written. */
+  async #intent(state: CallState): Promise<void> {
+    const { name, details } = state;
+    try {
+      await this.#deps.audit({
+        type: 'tool_intent',
+        actor: actorOf(state),
+        outcome: 'pending',
+        details: {
+          tool: name,
+          args: details.args,
+          ...(details.approval ? { approval: details.approval } : {}),
+        },
+      });
+    } catch (err) {
+      const cause = describeError(err);
+      this.#logger.error(`could not write the audit record of a tool_intent: ${cause}`);
+      throw new ValetError(
+        'audit_failed',
+        `${name} was not run: MCP Valet could not write its intent to the audit log (${cause}): ${AUDIT_FIX}`,
+      );
+    }
+  }
+
+  get #logger(): Logger {
+    return this.#deps.logger ?? silentLogger;
   }
 
   async #approve(
@@ -218,16 +304,6 @@ export class ToolRunner {
     }
   }
 
-  async #audit(event: AuditEvent): Promise<void> {
-    try {
-      await this.#deps.audit(event);
-    } catch (err) {
-      (this.#deps.logger ?? silentLogger).error(
-        `could not write the audit record of a ${event.type}: ${describeError(err)}`,
-      );
-    }
-  }
-
   #context(
     tool: ToolDefinition,
     account: AccountSummary,
@@ -264,4 +340,20 @@ export class ToolRunner {
         ].sort(),
     };
   }
+}
+
+/** The client as the audit log names it, e.g. `Claude 1.0.0`. */
+function clientOf(caller: Caller): string | undefined {
+  return caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
+}
+
+/** Who made the call, for its audit records: the key, its account and its client. */
+function actorOf(state: CallState): AuditActor {
+  const client = clientOf(state.caller);
+  return {
+    keyId: state.caller.key.id,
+    keyName: state.caller.key.name,
+    ...(state.account ? { account: state.account.username } : {}),
+    ...(client ? { client } : {}),
+  };
 }

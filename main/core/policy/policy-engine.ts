@@ -47,15 +47,16 @@ export function decide(input: PolicyInput): PolicyDecision {
       `${tool.name} is turned off for everyone by the MCP Valet policy; an admin can turn it on again`,
     );
   }
-  if (!key.tools.includes(tool.name)) {
+  const keyRule = keyRefusal(tool, key);
+  if (keyRule === 'not-in-key') {
     return deny(
-      'not-in-key',
+      keyRule,
       `The valet key '${key.name}' may not call ${tool.name}; it may call ${key.tools.join(', ') || 'no tools'}. Create a key that includes it: \`mcp-valet keys create --name <name> --tools ${tool.name}\``,
     );
   }
-  if (key.readOnly && tool.kind === 'write') {
+  if (keyRule === 'read-only') {
     return deny(
-      'read-only',
+      keyRule,
       `The valet key '${key.name}' is read-only, so it may not call ${tool.name}, which changes data`,
     );
   }
@@ -66,6 +67,25 @@ export function decide(input: PolicyInput): PolicyDecision {
     );
   }
   return { allowed: true, approval: tool.kind === 'write' || rules.approval === true };
+}
+
+/** The key's own rules: the tools it lists, and no tool that changes data when it is read-only. */
+function keyRefusal(tool: PolicyTool, key: PolicyInput['key']): DenyRule | undefined {
+  if (!key.tools.includes(tool.name)) return 'not-in-key';
+  if (key.readOnly && tool.kind === 'write') return 'read-only';
+  return undefined;
+}
+
+/**
+ * The tools a key is shown (`tools/list`): those its own rules let it call, in the order given.
+ * The policy's switches and role gates are left to `decide` at call time: they can change while
+ * a client stays connected, and a key's own rules cannot.
+ */
+export function toolsForKey<T extends PolicyTool>(
+  tools: readonly T[],
+  key: PolicyInput['key'],
+): T[] {
+  return tools.filter((tool) => keyRefusal(tool, key) === undefined);
 }
 
 /** One tool's effective policy, as `mcp-valet policy` and the UI show it. */

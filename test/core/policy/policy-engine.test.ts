@@ -4,6 +4,7 @@ import { ALL_TOOLS } from '../../../main/core/mcp/tools/index.ts';
 import {
   decide,
   effectiveToolPolicies,
+  toolsForKey,
   type DenyRule,
 } from '../../../main/core/policy/policy-engine.ts';
 import { policySchema, type Policy } from '../../../main/core/policy/policy-schema.ts';
@@ -318,6 +319,31 @@ describe('policy engine', () => {
       approval: true,
       requireRole: null,
     });
+  });
+
+  it('shows a key exactly the tools that its own list and read-only flag let it call', () => {
+    const names = (key: { tools: ToolName[]; readOnly: boolean }) =>
+      toolsForKey(ALL_TOOLS, { name: 'cursor', ...key }).map((t) => t.name);
+    expect(names({ tools: ALL, readOnly: false })).toEqual(ALL);
+    expect(names({ tools: ALL, readOnly: true })).toEqual(READS);
+    expect(names({ tools: ['send_mail', 'get_message'], readOnly: false })).toEqual([
+      'get_message',
+      'send_mail',
+    ]);
+    expect(names({ tools: ['send_mail', 'create_event'], readOnly: true })).toEqual([]);
+    // Every tool shown is one decide() lets the key call under a policy that switches nothing off.
+    for (const readOnly of [false, true])
+      for (const t of toolsForKey(ALL_TOOLS, { name: 'cursor', tools: ALL, readOnly }))
+        expect(
+          decide({
+            toolName: t.name,
+            tool: t,
+            key: { name: 'cursor', tools: ALL, readOnly },
+            roles: [],
+            account: 'adele@contoso.test',
+            policy: policy(),
+          }).allowed,
+        ).toBe(true);
   });
 
   it('refuses a policy that names an unknown tool or setting', () => {
