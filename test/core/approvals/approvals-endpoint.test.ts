@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { PendingApproval } from '../../../main/core/approvals/approval-service.ts';
+import type {
+  ApprovalOutcome,
+  PendingApproval,
+} from '../../../main/core/approvals/approval-service.ts';
+import { isValetError } from '../../../main/core/util/valet-error.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
+import { within } from '../../support/within.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {
@@ -12,9 +17,27 @@ const fx = useValet(adele, {
 const sent = () =>
   fx.valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail' && r.status === 202);
 const nextRequest = () =>
-  new Promise<PendingApproval>((resolve) =>
-    fx.valet.core.approvals.once('approval-requested', resolve),
+  within(
+    new Promise<PendingApproval>((resolve) =>
+      fx.valet.core.approvals.once('approval-requested', resolve),
+    ),
+    'approval prompt',
   );
+/** The outcome of one approval, once it is decided (or times out, or is cancelled). */
+const outcomeOf = (id: string) =>
+  within(
+    new Promise<ApprovalOutcome>((resolve) => {
+      const on = (d: { id: string; outcome: ApprovalOutcome }) => {
+        if (d.id !== id) return;
+        fx.valet.core.approvals.off('approval-decided', on);
+        resolve(d.outcome);
+      };
+      fx.valet.core.approvals.on('approval-decided', on);
+    }),
+    `decision on approval ${id}`,
+  );
+/** The result of a call, bounded so that a call that never answers fails the test at once. */
+const answer = <T>(call: Promise<T>, ms = 5_000) => within(call, 'answer to the call', ms);
 const mail = {
   to: ['alex@contoso.test'],
   subject: 'Quarterly numbers',
@@ -48,7 +71,7 @@ describe('approvals through the endpoint', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(sent().length).toBe(before);
     fx.valet.core.approvals.decide(pending.id, { kind: 'once' });
-    const result = await call;
+    const result = await answer(call);
     expect(result.isError).toBeFalsy();
     expect(sent().length).toBe(before + 1);
   });
@@ -59,7 +82,7 @@ describe('approvals through the endpoint', () => {
     const asked = nextRequest();
     const call = client.callTool({ name: 'send_mail', arguments: mail });
     fx.valet.core.approvals.decide((await asked).id, { kind: 'deny' });
-    const result = await call;
+    const result = await answer(call);
     expect(result.isError).toBe(true);
     expect(text(result)).toContain('The user denied send_mail in MCP Valet: it was not run');
     expect(sent().length).toBe(before);
@@ -69,7 +92,7 @@ describe('approvals through the endpoint', () => {
     const { client } = await connectClient(fx.valet.endpoint.url, fx.secret);
     const before = sent().length;
     const started = Date.now();
-    const result = await client.callTool({ name: 'send_mail', arguments: mail });
+    const result = await answer(client.callTool({ name: 'send_mail', arguments: mail }), 10_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
     expect(result.isError).toBe(true);
     expect(text(result)).toContain(
@@ -101,7 +124,7 @@ describe('approvals through the endpoint', () => {
       name: 'create_event',
       arguments: { subject: 'Planning', start: '2030-01-07T10:00:00', end: '2030-01-07T11:00:00' },
     });
-    await both;
+    await within(both, 'two approval prompts');
     expect(
       fx.valet.core.approvals
         .list()
@@ -117,8 +140,8 @@ describe('approvals through the endpoint', () => {
     fx.valet.core.approvals.decide(requests.find((a) => a.tool === 'send_mail')!.id, {
       kind: 'once',
     });
-    expect((await toAlex).isError).toBeFalsy();
-    expect(text(await toMegan)).toContain('The user denied create_event');
+    expect((await answer(toAlex)).isError).toBeFalsy();
+    expect(text(await answer(toMegan))).toContain('The user denied create_event');
     expect(sent().length).toBe(before + 1);
   });
 
@@ -134,7 +157,7 @@ describe('approvals through the endpoint', () => {
     expect(sent().length).toBe(before);
     expect(pending.summary.map((l) => l.label)).not.toContain('approved');
     fx.valet.core.approvals.decide(pending.id, { kind: 'deny' });
-    expect((await call).isError).toBe(true);
+    expect((await answer(call)).isError).toBe(true);
     expect(sent().length).toBe(before);
   });
 
@@ -145,11 +168,82 @@ describe('approvals through the endpoint', () => {
     const asked = nextRequest();
     const first = client.callTool({ name: 'send_mail', arguments: mail });
     fx.valet.core.approvals.decide((await asked).id, { kind: 'window', minutes: 10 });
-    expect((await first).isError).toBeFalsy();
+    expect((await answer(first)).isError).toBeFalsy();
     let prompted = false;
     fx.valet.core.approvals.once('approval-requested', () => (prompted = true));
-    expect((await client.callTool({ name: 'send_mail', arguments: mail })).isError).toBeFalsy();
+    expect(
+      (await answer(client.callTool({ name: 'send_mail', arguments: mail }))).isError,
+    ).toBeFalsy();
     expect(prompted).toBe(false);
     expect(sent().length).toBe(before + 2);
+  });
+
+  it("does not let one key's approve-for-N-minutes window through another key's send_mail", async () => {
+    const { secret: first } = await fx.valet.createKey({ name: 'windowed' });
+    const { secret: second } = await fx.valet.createKey({ name: 'other' });
+    const a = (await connectClient(fx.valet.endpoint.url, first)).client;
+    const b = (await connectClient(fx.valet.endpoint.url, second)).client;
+    const before = sent().length;
+    const asked = nextRequest();
+    const fromA = a.callTool({ name: 'send_mail', arguments: mail });
+    fx.valet.core.approvals.decide((await asked).id, { kind: 'window', minutes: 10 });
+    expect((await answer(fromA)).isError).toBeFalsy();
+    expect(sent().length).toBe(before + 1);
+
+    const askedAgain = nextRequest();
+    const fromB = b.callTool({ name: 'send_mail', arguments: mail });
+    const pending = await askedAgain;
+    expect(pending.key.name).toBe('other');
+    expect(sent().length).toBe(before + 1);
+    fx.valet.core.approvals.decide(pending.id, { kind: 'deny' });
+    expect(text(await answer(fromB))).toContain('The user denied send_mail');
+    expect(sent().length).toBe(before + 1);
+  });
+
+  it('ends the approve-for-N-minutes windows of a key when it is revoked', async () => {
+    const { key, secret } = await fx.valet.createKey({ name: 'revoked-later' });
+    const { client } = await connectClient(fx.valet.endpoint.url, secret);
+    const asked = nextRequest();
+    const first = client.callTool({ name: 'send_mail', arguments: mail });
+    fx.valet.core.approvals.decide((await asked).id, { kind: 'window', minutes: 10 });
+    expect((await answer(first)).isError).toBeFalsy();
+    await fx.valet.core.revokeKey(key.id);
+
+    // The key's next send_mail, had it one, would need the user again.
+    const askedAgain = nextRequest();
+    const outcome = fx.valet.core.approvals.request(
+      {
+        tool: 'send_mail',
+        action: 'Send an email',
+        key: { id: key.id, name: key.name },
+        client: null,
+        account: adele.username,
+        summary: [],
+      },
+      5_000,
+    );
+    fx.valet.core.approvals.decide((await askedAgain).id, { kind: 'deny' });
+    expect(await within(outcome, "outcome of the revoked key's approval")).toBe('denied');
+  });
+
+  it('ends the prompt of a client that hangs up while send_mail waits, and sends nothing', async () => {
+    const { client, transport } = await connectClient(fx.valet.endpoint.url, fx.secret);
+    const before = sent().length;
+    const asked = nextRequest();
+    void client.callTool({ name: 'send_mail', arguments: mail }).catch(() => undefined);
+    const pending = await asked;
+    const outcome = outcomeOf(pending.id);
+    await transport.close();
+    expect(await outcome).toBe('cancelled');
+    expect(fx.valet.core.approvals.list().map((a) => a.id)).not.toContain(pending.id);
+    let refusal: unknown;
+    try {
+      fx.valet.core.approvals.decide(pending.id, { kind: 'once' });
+    } catch (err) {
+      refusal = err;
+    }
+    expect(isValetError(refusal, 'no_approval')).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent().length).toBe(before);
   });
 });
