@@ -6,7 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { KeyRejection, KeyStore, ValetKey } from '../keys/key-store.ts';
 import type { CallerResolver } from '../mcp/server-factory.ts';
-import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { RateLimiter, Refusal } from '../ratelimit/rate-limiter.ts';
 import { handleControl, type ControlHandlers } from './control-api.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError, ValetError } from '../util/valet-error.ts';
@@ -16,6 +16,7 @@ import {
   describeRequestId,
   InFlightRequests,
   readJsonBody,
+  type Post,
   sendJsonRpcError,
   type Rejection,
 } from './request-guards.ts';
@@ -25,9 +26,17 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   keyId: string;
+  /** When its last HTTP exchange began or ended. */
   lastSeen: number;
+  /** HTTP exchanges of the session still open (calls, event streams): it is in use. */
+  open: number;
   inFlight: InFlightRequests;
 }
+
+/** A client keeps its session while it works; an abandoned one goes after this long. */
+const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** Enough for every window of a client sharing one key; each session costs some 17 KB. */
+const DEFAULT_MAX_SESSIONS_PER_KEY = 32;
 
 /** How much of a refused request's Origin its event carries (enough to tell sources apart). */
 const MAX_ORIGIN_CHARS = 200;
@@ -66,8 +75,10 @@ export interface EndpointOptions extends EndpointEvents {
    */
   allowedOrigins?: string[];
   maxBodyBytes?: number;
-  /** Sessions idle this long are closed. */
+  /** Sessions with nothing open and unused this long are closed; 10 minutes by default. */
   idleTimeoutMs?: number;
+  /** Sessions one key may hold; opening one more closes its least recently used. 32 by default. */
+  maxSessionsPerKey?: number;
   logger?: Logger;
   /** Per-key and total limits on MCP requests. */
   limiter?: RateLimiter;
@@ -141,7 +152,7 @@ export class McpEndpoint {
     this.#server = server;
     this.#hosts = allowedHosts(port);
     this.#url = `http://127.0.0.1:${port}/mcp`;
-    const idle = this.#options.idleTimeoutMs ?? 30 * 60_000;
+    const idle = this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.#sweeper = setInterval(() => void this.#sweep(idle), Math.min(idle, 60_000)).unref();
     return this.#url;
   }
@@ -242,36 +253,22 @@ export class McpEndpoint {
       );
       return;
     }
-    let body: unknown;
-    // Runs when the exchange closes: releases the admission, or hands that to the session's
-    // in-flight requests once the body is handed to MCP (see `post` below).
-    let onClose: (() => void) | undefined;
+    // What the end of this HTTP exchange must undo: the admission at first, then (once the
+    // request reaches MCP) the session's bookkeeping.
+    const exchange: { closed: boolean; onClose?: () => void } = { closed: false };
+    res.once('close', () => {
+      exchange.closed = true;
+      exchange.onClose?.();
+    });
     if (req.method === 'POST' && this.#options.limiter) {
       const admission = this.#options.limiter.acquire(key.id);
       if (!admission.ok) {
-        this.#options.onRateLimited?.({
-          key,
-          reason: admission.reason,
-          retryAfterSeconds: admission.retryAfterSeconds,
-        });
-        const what =
-          admission.reason === 'rate'
-            ? `valet key '${key.name}' is over its request rate`
-            : admission.reason === 'key-concurrency'
-              ? `valet key '${key.name}' has too many requests in flight`
-              : 'MCP Valet has too many requests in flight';
-        sendJsonRpcError(
-          res,
-          429,
-          `Too many requests: ${what}; retry after ${admission.retryAfterSeconds} s`,
-          -32000,
-          { 'retry-after': String(admission.retryAfterSeconds) },
-        );
+        this.#refuseOverLimit(res, key, admission);
         return;
       }
-      onClose = admission.release;
-      res.once('close', () => onClose?.());
+      exchange.onClose = admission.release;
     }
+    let body: unknown;
     if (req.method === 'POST') {
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
         reject('media-type', 415, 'Unsupported media type: send application/json', {}, key.id);
@@ -329,20 +326,19 @@ export class McpEndpoint {
       );
       return;
     }
+    // The client hung up while its request was read or its key checked: nothing to serve.
+    if (exchange.closed) return;
     let closed = NEVER_CLOSED;
+    let post: Post | undefined;
+    const release = exchange.onClose;
     if (req.method === 'POST') {
-      // A client that hangs up before its answer aborts `closed`, so the MCP layer can stop
-      // the call (and a pending approval); the admission stays held until the call ends.
-      const controller = new AbortController();
-      closed = controller.signal;
-      const inFlight = session.inFlight;
-      const post = inFlight.begin(body, onClose ?? (() => undefined));
-      if ('duplicate' in post) {
-        const id = describeRequestId(post.duplicate);
+      const begun = session.inFlight.begin(body, release ?? (() => undefined));
+      if ('duplicate' in begun) {
+        const id = describeRequestId(begun.duplicate);
         reject(
           'duplicate-id',
           400,
-          post.inBatch
+          begun.inBatch
             ? `Invalid request: request id ${id} appears twice in this batch; give each request its own id`
             : `Invalid request: request id ${id} is already in flight in this session; give each request its own id`,
           {},
@@ -351,12 +347,21 @@ export class McpEndpoint {
         );
         return;
       }
-      onClose = () => {
-        if (!res.writableFinished) controller.abort();
-        inFlight.closed(post);
-      };
-      if (!this.#options.limiter) res.once('close', onClose);
+      post = begun;
     }
+    // A client that hangs up before its answer aborts `closed`, so the MCP layer can stop the
+    // call (and a pending approval); the admission stays held until the call has ended.
+    const controller = post ? new AbortController() : undefined;
+    if (controller) closed = controller.signal;
+    const current = session;
+    current.open++;
+    exchange.onClose = () => {
+      current.open--;
+      current.lastSeen = Date.now();
+      if (!post) return release?.();
+      if (!res.writableFinished) controller?.abort();
+      current.inFlight.closed(post);
+    };
     // The key, not the session, authorizes this request; tools read it from here.
     (req as IncomingMessage & { auth?: unknown }).auth = {
       token: key.id,
@@ -370,14 +375,36 @@ export class McpEndpoint {
     );
   }
 
+  #refuseOverLimit(res: ServerResponse, key: ValetKey, refusal: Refusal): void {
+    this.#options.onRateLimited?.({
+      key,
+      reason: refusal.reason,
+      retryAfterSeconds: refusal.retryAfterSeconds,
+    });
+    const what =
+      refusal.reason === 'rate'
+        ? `valet key '${key.name}' is over its request rate`
+        : refusal.reason === 'key-concurrency'
+          ? `valet key '${key.name}' has too many requests in flight`
+          : 'MCP Valet has too many requests in flight';
+    sendJsonRpcError(
+      res,
+      429,
+      `Too many requests: ${what}; retry after ${refusal.retryAfterSeconds} s`,
+      -32000,
+      { 'retry-after': String(refusal.retryAfterSeconds) },
+    );
+  }
+
   async #openSession(key: ValetKey): Promise<Session> {
     // The transport announces the session id before the session object below exists.
     const holder: { session?: Session } = {};
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
+      onsessioninitialized: async (id) => {
         const session = holder.session;
         if (!session) return;
+        await this.#makeRoomFor(key);
         this.#sessions.set(id, session);
         this.#options.onSessionOpened?.({
           sessionId: id,
@@ -402,6 +429,7 @@ export class McpEndpoint {
       server,
       keyId: key.id,
       lastSeen: Date.now(),
+      open: 0,
       inFlight,
     };
     holder.session = session;
@@ -427,6 +455,22 @@ export class McpEndpoint {
     return session;
   }
 
+  /**
+   * Keeps a key within its session cap by closing its least recently used session, preferring
+   * one with nothing open. A client that lost its session simply initializes again, whereas
+   * refusing the new one would lock out the key's own client behind sessions it abandoned.
+   */
+  async #makeRoomFor(key: ValetKey): Promise<void> {
+    const max = this.#options.maxSessionsPerKey ?? DEFAULT_MAX_SESSIONS_PER_KEY;
+    const mine = [...this.#sessions].filter(([, s]) => s.keyId === key.id);
+    if (mine.length < max) return;
+    mine.sort(([, a], [, b]) => Number(a.open > 0) - Number(b.open > 0) || a.lastSeen - b.lastSeen);
+    this.#logger.info(
+      `valet key '${key.name}' reached its ${max} sessions: closing its least recently used`,
+    );
+    await Promise.all(mine.slice(0, mine.length - max + 1).map(([id]) => this.#closeSession(id)));
+  }
+
   async #closeSession(id: string): Promise<void> {
     const session = this.#sessions.get(id);
     if (!session) return;
@@ -435,12 +479,13 @@ export class McpEndpoint {
     await session.server.close().catch(() => undefined);
   }
 
-  /** Closes idle sessions, and those of keys revoked since (their streams may sit silent). */
+  /** Closes idle sessions (nothing open, unused for the idle timeout), and those of keys revoked since (their streams may sit silent). */
   async #sweep(idleMs: number): Promise<void> {
     const cutoff = Date.now() - idleMs;
     for (const [id, s] of this.#sessions) {
       const key = await this.#options.keys.get(s.keyId).catch(() => undefined);
-      if (s.lastSeen < cutoff || !key || key.revokedAt) await this.#closeSession(id);
+      if ((s.open === 0 && s.lastSeen < cutoff) || !key || key.revokedAt)
+        await this.#closeSession(id);
     }
   }
 }

@@ -97,7 +97,7 @@ export function readJsonBody(
 export type RequestId = string | number;
 
 /** One HTTP POST's share of the session's requests; `done` runs once it is over. */
-interface Post {
+export interface Post {
   ids: RequestId[];
   remaining: number;
   closed: boolean;

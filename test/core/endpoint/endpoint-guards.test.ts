@@ -5,12 +5,21 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { McpEndpoint, type EndpointEvents } from '../../../main/core/endpoint/mcp-endpoint.ts';
 import { KeyStore } from '../../../main/core/keys/key-store.ts';
+import { within } from '../../support/within.ts';
 import { TOOL_NAMES } from '../../../main/core/mcp/tool-definition.ts';
-import { rawRequest, type RawRequestOptions } from './raw-http.ts';
+import {
+  openRawSession,
+  rawRequest,
+  startRequest,
+  toolCall,
+  waitFor,
+  type RawRequestOptions,
+} from './raw-http.ts';
 
 type Refusal = Parameters<NonNullable<EndpointEvents['onRejected']>>[0];
 
 const refusals: Refusal[] = [];
+const releases: Array<() => void> = [];
 let endpoint: McpEndpoint;
 let keys: KeyStore;
 let secret: string;
@@ -20,6 +29,11 @@ function standIn(): McpServer {
   server.registerTool('quick', { description: 'answers at once' }, () => ({
     content: [{ type: 'text', text: 'ok' }],
   }));
+  server.registerTool('wait_for_release', { description: 'waits for the test' }, () => {
+    return new Promise((resolve) =>
+      releases.push(() => resolve({ content: [{ type: 'text', text: 'done' }] })),
+    );
+  });
   return server;
 }
 
@@ -117,5 +131,99 @@ describe('refusals name their Origin', () => {
     expect(refusals).toHaveLength(2);
     expect(refusals[0]).not.toHaveProperty('origin');
     expect(refusals[1]!.origin).toBe(long.slice(0, 200));
+  });
+});
+
+/** An endpoint of the stand-in server with its own session options; closed after the file. */
+async function endpointWith(options: { maxSessionsPerKey?: number; idleTimeoutMs?: number }) {
+  const other = new McpEndpoint({ port: 0, keys, createServer: standIn, ...options });
+  await other.start();
+  opened.push(other);
+  return other;
+}
+const opened: McpEndpoint[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((e) => e.close()));
+});
+
+/** The HTTP status a session answers a tools/call with: 200 while it lives, 404 once closed. */
+async function statusOf(url: string, key: string, sessionId: string, id = 50): Promise<number> {
+  const res = await rawRequest(url, {
+    headers: { authorization: `Bearer ${key}`, 'mcp-session-id': sessionId },
+    body: toolCall(id, 'quick'),
+  });
+  return res.status;
+}
+
+describe('sessions per key', () => {
+  it('closes the least recently used session of a key that opens more than maxSessionsPerKey, and leaves other keys alone', async () => {
+    const capped = await endpointWith({ maxSessionsPerKey: 3 });
+    const a = await newKey('many-sessions');
+    const b = await newKey('one-session');
+    const other = await openRawSession(capped.url, b);
+    const [s1, s2, s3] = [
+      await openRawSession(capped.url, a),
+      await openRawSession(capped.url, a),
+      await openRawSession(capped.url, a),
+    ] as [string, string, string];
+    // s1 is used again, so s2 is now the one used least recently.
+    expect(await statusOf(capped.url, a, s1)).toBe(200);
+    const s4 = await openRawSession(capped.url, a);
+    expect(await statusOf(capped.url, a, s2)).toBe(404);
+    for (const s of [s1, s3, s4]) expect(await statusOf(capped.url, a, s)).toBe(200);
+    expect(await statusOf(capped.url, b, other)).toBe(200);
+    expect(capped.sessionCount).toBe(4);
+  });
+
+  it('closes an idle session rather than one with a call in flight', async () => {
+    const capped = await endpointWith({ maxSessionsPerKey: 2 });
+    const a = await newKey('busy-sessions');
+    const busy = await openRawSession(capped.url, a);
+    const idle = await openRawSession(capped.url, a);
+    const call = startRequest(capped.url, {
+      headers: { authorization: `Bearer ${a}`, 'mcp-session-id': busy },
+      body: toolCall(1, 'wait_for_release'),
+    });
+    await waitFor(() => releases.length === 1, 'the call to start');
+    // The busy session was used first, but its call is still running.
+    await openRawSession(capped.url, a);
+    expect(await statusOf(capped.url, a, idle)).toBe(404);
+    releases.splice(0).forEach((release) => release());
+    expect((await call.response).body).toContain('done');
+    expect(await statusOf(capped.url, a, busy, 2)).toBe(200);
+  });
+
+  it('by default holds at most 32 sessions per key', async () => {
+    const a = await newKey('default-cap');
+    const sessions: string[] = [];
+    for (let i = 0; i < 33; i++) sessions.push(await openRawSession(endpoint.url, a));
+    expect(await statusOf(endpoint.url, a, sessions[0]!)).toBe(404);
+    expect(await statusOf(endpoint.url, a, sessions[1]!)).toBe(200);
+    expect(await statusOf(endpoint.url, a, sessions[32]!)).toBe(200);
+  });
+});
+
+describe('idle sessions', () => {
+  it('closes a session idle for idleTimeoutMs, but not one that holds its event stream open', async () => {
+    const short = await endpointWith({ idleTimeoutMs: 300 });
+    const a = await newKey('idle');
+    const idle = await openRawSession(short.url, a);
+    const listening = await openRawSession(short.url, a);
+    const stream = startRequest(short.url, {
+      method: 'GET',
+      headers: {
+        authorization: `Bearer ${a}`,
+        'mcp-session-id': listening,
+        accept: 'text/event-stream',
+      },
+    });
+    try {
+      expect((await within(stream.headers, 'event stream', 2_000)).status).toBe(200);
+      await waitFor(() => short.sessionCount < 2, 'a session to close', 3_000);
+      expect(await statusOf(short.url, a, idle)).toBe(404);
+      expect(await statusOf(short.url, a, listening)).toBe(200);
+    } finally {
+      stream.request.destroy();
+    }
   });
 });

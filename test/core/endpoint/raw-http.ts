@@ -7,7 +7,10 @@ export interface RawResponse {
   body: string;
 }
 
-/** What a raw request sends; Host, Accept and Content-Type default to what an MCP client sends. */
+/**
+ * What a raw request sends; Host, Accept and Content-Type default to what an MCP client sends,
+ * and a POST's body to an initialize request.
+ */
 export interface RawRequestOptions {
   method?: string;
   path?: string;
@@ -71,7 +74,10 @@ export function startRequest(
   });
   // A test that hangs up on purpose does not care how the request ended.
   response.catch(() => undefined);
-  req.end(options.body ?? JSON.stringify(INITIALIZE));
+  req.end(
+    options.body ??
+      ((options.method ?? 'POST') === 'POST' ? JSON.stringify(INITIALIZE) : undefined),
+  );
   return { request: req, headers, response };
 }
 
