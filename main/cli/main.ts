@@ -7,6 +7,7 @@ import { registerKeyCommands } from './commands/key-commands.ts';
 import { registerPolicyCommand } from './commands/policy-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStdioCommand } from './commands/stdio-command.ts';
+import { registerUiCommand } from './commands/ui-command.ts';
 import type { CliContext } from './context.ts';
 import { EXIT, Output, type CliIo } from './output.ts';
 
@@ -50,6 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
   registerAuthCommands(program, run);
   registerServeCommand(program, run);
+  registerUiCommand(program, run);
   registerKeyCommands(program, run);
   registerPolicyCommand(program, run);
   registerApprovalCommands(program, run);

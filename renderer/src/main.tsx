@@ -7,8 +7,10 @@ import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('The page has no #root element');
-createRoot(root).render(
-  <StrictMode>
-    <App api={currentApi()} />
-  </StrictMode>,
+void currentApi().then((api) =>
+  createRoot(root).render(
+    <StrictMode>
+      <App api={api} />
+    </StrictMode>,
+  ),
 );

@@ -8,13 +8,14 @@ import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { launchBrowser, newUserContext, signInAtIdp } from '../support/browser.ts';
-import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { cliEnv, runCli, spawnCli, type CliProcess } from '../support/cli.ts';
 import { startTestIdp } from '../support/idp.ts';
 import { connectClient, startGraphFor } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const shots = join(root, 'test-results', 'screenshots');
+let env: NodeJS.ProcessEnv;
 let idp: RunningIdp;
 let graph: RunningGraph;
 let browser: Browser;
@@ -25,10 +26,8 @@ beforeAll(async () => {
   [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
   graph = await startGraphFor(idp);
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-window-'));
-  serve = spawnCli(
-    ['serve', '--ui', '--json'],
-    cliEnv(idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0' })),
-  );
+  env = cliEnv(idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0' }));
+  serve = spawnCli(['serve', '--ui', '--json'], env);
   uiUrl = String((await serve.nextEvent('ready', 60_000)).ui_url);
   await mkdir(shots, { recursive: true });
 });
@@ -60,9 +59,11 @@ describe('the window, end to end in Chromium against serve --ui', () => {
     const context = await newUserContext(browser);
     const page = await context.newPage();
     await page.goto(uiUrl);
-    // The secret went into an HttpOnly cookie; the page is reloaded without it.
-    expect(new URL(page.url()).search).toBe('');
-    const secret = new URL(uiUrl).searchParams.get('key')!;
+    // The link's one-use secret rides in the fragment; the page spends it and drops it from
+    // the address. The session it got lives in this tab's sessionStorage, never in a cookie.
+    const secret = new URLSearchParams(new URL(uiUrl).hash.slice(1)).get('link')!;
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    await expect.poll(() => new URL(page.url()).hash, { timeout: 10_000 }).toBe('');
     expect(await page.content()).not.toContain(secret);
     expect(
       await page.evaluate(
@@ -72,6 +73,7 @@ describe('the window, end to end in Chromium against serve --ui', () => {
           document.cookie,
       ),
     ).not.toContain(secret);
+    expect(await context.cookies(new URL(uiUrl).origin)).toEqual([]);
 
     // Sign in through the window, completing the IdP's pages in the same browser.
     await expect
@@ -98,6 +100,11 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       join(shots, 'status.png'),
       join(root, 'test', 'ui', 'screenshots', 'status.png'),
     );
+    // A reload keeps the session (sessionStorage), with no link.
+    await page.reload();
+    await expect
+      .poll(() => page.getByText(adele.username).first().isVisible(), { timeout: 10_000 })
+      .toBe(true);
 
     // A key for an external client, its secret shown once.
     await view(page, 'Clients');
@@ -184,12 +191,16 @@ describe('the window, end to end in Chromium against serve --ui', () => {
     await context.close();
   });
 
-  it('turns away a browser without the link, and pages from other origins', async () => {
+  it('turns away a browser without a link or with a spent one, and pages from other origins', async () => {
     const origin = new URL(uiUrl).origin;
     const stranger = await newUserContext(browser);
     const page = await stranger.newPage();
+    // The page itself holds no secret; without a session it says how to get one.
     const response = await page.goto(origin);
-    expect(response?.status()).toBe(401);
+    expect(response?.status()).toBe(200);
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent(), { timeout: 10_000 })
+      .toBe('This page needs a link to open MCP Valet: run `mcp-valet ui` for a new one');
     const cross = await page.evaluate(
       async (o) =>
         (
@@ -202,13 +213,40 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       origin,
     );
     expect(cross).toBe(401);
+    // The link the run printed was spent by the first test: a second use is refused.
+    const spent = await stranger.newPage();
+    await spent.goto(uiUrl);
+    await expect
+      .poll(() => spent.getByRole('alert').first().textContent(), { timeout: 10_000 })
+      .toBe(
+        'This link to MCP Valet was already used (a link opens the window once): run `mcp-valet ui` for a new link',
+      );
     await stranger.close();
-    // With the cookie but from another origin: 403.
-    const res = await fetch(`${origin}/api/getStatus`, {
-      method: 'POST',
-      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
-      body: '{}',
-    });
-    expect(res.status).toBe(403);
+
+    // A new link from `mcp-valet ui` opens a session; that session from another origin: 403.
+    const fresh = await runCli(['ui', '--no-open', '--json'], env);
+    expect(fresh.code).toBe(0);
+    const link = String(fresh.events[0]!.url);
+    const user = await newUserContext(browser);
+    const window = await user.newPage();
+    await window.goto(link);
+    await expect
+      .poll(() => window.getByText('Nobody is signed in').isVisible(), { timeout: 10_000 })
+      .toBe(true);
+    const token = await window.evaluate(() => sessionStorage.getItem('mcp-valet-session'));
+    expect(token).toMatch(/^[\w-]{43}$/);
+    await user.close();
+    const call = (from: string) =>
+      fetch(`${origin}/api/getStatus`, {
+        method: 'POST',
+        headers: {
+          origin: from,
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+        },
+        body: '{}',
+      });
+    expect((await call(origin)).status).toBe(200);
+    expect((await call('https://evil.example')).status).toBe(403);
   });
 });

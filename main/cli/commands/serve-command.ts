@@ -12,7 +12,10 @@ export function registerServeCommand(program: Command, run: CommandRunner): void
     .command('serve')
     .description('run headless: the local MCP endpoint at http://127.0.0.1:<port>/mcp')
     .option('--port <n>', 'port for the endpoint (0 picks a free one); default VALET_PORT or 47652')
-    .option('--ui', 'also serve the window to a browser, at a link with a one-run secret')
+    .option(
+      '--ui',
+      'also serve the window to a browser, at a one-use link (`mcp-valet ui` gives a new one)',
+    )
     .option('--json', 'newline-delimited JSON events on stdout (ready, tool_call, stopped)')
     .action((opts: { port?: string; ui?: boolean; json?: boolean }) =>
       run(opts, async (ctx, out) => {
@@ -84,19 +87,13 @@ export async function serveUntilStopped(
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   await onReady?.(endpoint.url);
-  let ui: WebBridge | undefined;
-  if (options.ui) {
-    const { createAppApi } = await import('../../core/app/app-api.ts');
-    const { startWebBridge } = await import('../../core/web/web-bridge.ts');
-    ui = await startWebBridge(
-      createAppApi(core, { demo: options.demo ?? false, shell: 'browser' }),
-    );
-  }
+  const ui = options.ui ? await startUi(core, options.demo ?? false) : undefined;
   out.event({ event: 'ready', url: endpoint.url, ...(ui ? { ui_url: ui.url } : {}) });
   out.say(`MCP Valet is serving at ${endpoint.url} (Ctrl+C to stop)`);
   if (ui) {
     out.say(`The window: ${ui.url}`);
-    // The link carries this run's secret: it goes to the user's own browser, nowhere else.
+    out.say('(The link opens the window once, within 10 minutes; `mcp-valet ui` gives a new one.)');
+    // The link carries a one-use secret: it goes to the user's own browser, nowhere else.
     await options
       .openBrowser?.(ui.url)
       .catch(() => out.say('(Open that link in a browser on this machine.)'));
@@ -111,4 +108,22 @@ export async function serveUntilStopped(
   await core.close();
   out.event({ event: 'stopped', signal });
   out.say(`Stopped (${signal}); all sessions closed.`);
+}
+
+/**
+ * Starts the web bridge with this run's control token (from endpoint.json, written when the
+ * endpoint started), so that `mcp-valet ui` can ask it for a new link, and records where it is.
+ */
+async function startUi(core: ValetCore, demo: boolean): Promise<WebBridge> {
+  const { createAppApi } = await import('../../core/app/app-api.ts');
+  const { startWebBridge } = await import('../../core/web/web-bridge.ts');
+  const { readEndpointInfo, recordWebUi } = await import('../../core/endpoint/endpoint-info.ts');
+  const { dataDir } = core.config;
+  const running = await readEndpointInfo(dataDir);
+  const controlToken = running?.pid === process.pid ? running.controlToken : undefined;
+  const ui = await startWebBridge(createAppApi(core, { demo, shell: 'browser' }), {
+    ...(controlToken ? { controlToken } : {}),
+  });
+  await recordWebUi(dataDir, ui.origin);
+  return ui;
 }

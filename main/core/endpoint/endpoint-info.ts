@@ -8,6 +8,8 @@ const infoSchema = z.object({
   pid: z.number(),
   startedAt: z.string(),
   controlToken: z.string().optional(),
+  /** The window in a browser (`serve --ui`): where `mcp-valet ui` asks for a new link. */
+  ui: z.object({ origin: z.string() }).optional(),
 });
 
 /** Where a running endpoint says it is, so `status` and `stdio` can find it. */
@@ -29,6 +31,30 @@ export async function writeEndpointInfo(
   );
 }
 
+/**
+ * Adds the window's origin to this process's record, so `mcp-valet ui` can find it. The
+ * record keeps everything else it says; one of another process is left alone.
+ */
+export async function recordWebUi(dataDir: string, origin: string): Promise<boolean> {
+  const text = await readFileIfExists(infoPath(dataDir));
+  const record = text === undefined ? undefined : parseJson(text);
+  if (!isObject(record) || record.pid !== process.pid) return false;
+  await writeFileAtomic(infoPath(dataDir), `${JSON.stringify({ ...record, ui: { origin } })}\n`);
+  return true;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Removes the record, if it is this process's. */
 export async function removeEndpointInfo(dataDir: string): Promise<void> {
   const info = await readEndpointInfo(dataDir, { includeStale: true });
@@ -42,15 +68,7 @@ export async function readEndpointInfo(
 ): Promise<EndpointInfo | undefined> {
   const text = await readFileIfExists(infoPath(dataDir));
   if (!text) return undefined;
-  const parsed = infoSchema.safeParse(
-    (() => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return undefined;
-      }
-    })(),
-  );
+  const parsed = infoSchema.safeParse(parseJson(text));
   if (!parsed.success) return undefined;
   if (options.includeStale) return parsed.data;
   try {
