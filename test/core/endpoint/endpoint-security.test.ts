@@ -1,7 +1,10 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { readAudit } from '../../../main/core/audit/audit-reader.ts';
+import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
+import { waitFor } from './raw-http.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, { key: 'matrix' });
@@ -58,6 +61,24 @@ function send(options: {
 
 const auth = (key = fx.secret) => ({ authorization: `Bearer ${key}` });
 
+/** The audit log's records of requests refused for `reason`. */
+async function rejectionRecords(reason: string): Promise<AuditRecord[]> {
+  const found: AuditRecord[] = [];
+  for await (const r of readAudit(fx.valet.core.audit.dir))
+    if (r.type === 'endpoint_rejected' && r.details?.reason === reason) found.push(r);
+  return found;
+}
+
+/** How many requests the audit log says were refused for `reason` (a record may count several). */
+async function rejections(reason: string): Promise<number> {
+  const records = await rejectionRecords(reason);
+  return records.reduce(
+    (n, r) => n + (typeof r.details?.count === 'number' ? r.details.count : 1),
+    0,
+  );
+}
+let refusedCount = 0;
+
 describe('endpoint security', () => {
   it('answers only to loopback Host names (DNS rebinding)', async () => {
     const port = new URL(fx.valet.endpoint.url).port;
@@ -95,6 +116,44 @@ describe('endpoint security', () => {
     expect(garbage.status).toBe(401);
     // An Entra token is not a valet key either: tokens never pass through.
     expect((await send({ headers: auth('eyJhbGciOiJSUzI1NiJ9.e30.sig') })).status).toBe(401);
+  });
+
+  it('refuses a known key id with a wrong secret (401), gives it no use of that key’s session, and audits the refusal', async () => {
+    const { key, secret: real } = await fx.valet.createKey({ name: 'guessed' });
+    const wrongSecret = `mvk_${key.id}_${'A'.repeat(43)}`;
+    expect(wrongSecret).not.toBe(real);
+    const refusedBefore = await rejections('unknown');
+    const init = await send({ headers: auth(wrongSecret) });
+    expect(init.status).toBe(401);
+    expect(init.headers['mcp-session-id']).toBeUndefined();
+    expect(init.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(JSON.parse(init.body).error.message).toContain('Unknown valet key');
+    // The key's own session answers the real secret, and only it.
+    const opened = await send({ headers: auth(real) });
+    const sessionId = String(opened.headers['mcp-session-id']);
+    const graphBefore = fx.valet.graph.requests.length;
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'get_user_details', arguments: {} },
+    });
+    const hijack = await send({
+      headers: { ...auth(wrongSecret), 'mcp-session-id': sessionId },
+      body: call,
+    });
+    expect(hijack.status).toBe(401);
+    expect(hijack.body).not.toContain(adele.username);
+    expect(fx.valet.graph.requests.length).toBe(graphBefore);
+    await waitFor(
+      () => refusedCount >= refusedBefore + 2,
+      'the refusals to reach the audit log',
+      5_000,
+      async () => (refusedCount = await rejections('unknown')),
+    );
+    const records = await rejectionRecords('unknown');
+    expect(records.at(-1)).toMatchObject({ outcome: 'rejected', details: { status: 401 } });
+    expect(JSON.stringify(records)).not.toContain(wrongSecret.slice(17));
   });
 
   it('stops a revoked key at once, in the middle of a session', async () => {

@@ -122,11 +122,21 @@ export function toolCall(id: number | string, name: string, args: Record<string,
   });
 }
 
-/** Resolves once `check` holds, polling every 10 ms; rejects after `ms` naming `what`. */
-export async function waitFor(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+/**
+ * Resolves once `check` holds, polling every 10 ms (running `refresh` before each look, when
+ * given); rejects after `ms` naming `what`.
+ */
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  ms = 5_000,
+  refresh?: () => Promise<unknown>,
+): Promise<void> {
   const until = Date.now() + ms;
+  await refresh?.();
   while (!check()) {
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+    await refresh?.();
   }
 }
