@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,11 @@ import { connectClient, startGraphFor } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const root = fileURLToPath(new URL('../..', import.meta.url));
+// Screenshots go to the ignored test-results/; the README's picture changes only on purpose.
 const shots = join(root, 'test-results', 'screenshots');
+const readmeShot = join(root, 'test', 'ui', 'screenshots', 'status.png');
+const updateReadmeShot = process.env.VALET_UPDATE_README_SCREENSHOT === '1';
+let readmeShotMtime: number;
 let env: NodeJS.ProcessEnv;
 let idp: RunningIdp;
 let graph: RunningGraph;
@@ -30,6 +34,7 @@ beforeAll(async () => {
   serve = spawnCli(['serve', '--ui', '--json'], env);
   uiUrl = String((await serve.nextEvent('ready', 60_000)).ui_url);
   await mkdir(shots, { recursive: true });
+  readmeShotMtime = (await stat(readmeShot)).mtimeMs;
 });
 afterAll(async () => {
   serve?.child.kill('SIGTERM');
@@ -96,10 +101,7 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       .poll(() => page.getByRole('button', { name: /^Grant / }).count(), { timeout: 10_000 })
       .toBe(0);
     await shot(page, 'status');
-    await copyFile(
-      join(shots, 'status.png'),
-      join(root, 'test', 'ui', 'screenshots', 'status.png'),
-    );
+    if (updateReadmeShot) await copyFile(join(shots, 'status.png'), readmeShot);
     // A reload keeps the session (sessionStorage), with no link.
     await page.reload();
     await expect
@@ -248,5 +250,11 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       });
     expect((await call(origin)).status).toBe(200);
     expect((await call('https://evil.example')).status).toBe(403);
+  });
+
+  it(`leaves the README's screenshot as it is${updateReadmeShot ? ' (VALET_UPDATE_README_SCREENSHOT=1: updates it)' : ''}`, async () => {
+    const now = (await stat(readmeShot)).mtimeMs;
+    if (updateReadmeShot) expect(now).toBeGreaterThan(readmeShotMtime);
+    else expect(now).toBe(readmeShotMtime);
   });
 });
