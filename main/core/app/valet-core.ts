@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ApprovalService } from '../approvals/approval-service.ts';
-import { AuditBusyError, AuditLog } from '../audit/audit-log.ts';
+import { AuditBusyError, AuditLog, type AuditLogOptions } from '../audit/audit-log.ts';
 import type { AuditEvent } from '../audit/audit-types.ts';
+import { RefusalAggregator } from '../audit/refusal-aggregator.ts';
 import { AuthService, type AuthServiceOptions } from '../auth/auth-service.ts';
 import type { CacheRecovery } from '../cache/guarded-persistence.ts';
 import { openTokenCache } from '../cache/token-cache.ts';
@@ -49,7 +50,8 @@ export interface ValetCoreOptions extends Pick<
   logger?: Logger;
   graph?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
   meTtlMs?: number;
-  audit?: { maxFileBytes?: number; fsyncIntervalMs?: number };
+  /** Audit log settings beyond the configured retention (file size, fsync interval, writer). */
+  audit?: Omit<AuditLogOptions, 'logger'>;
   onCacheRecovered?: (recovery: CacheRecovery) => void;
 }
 
@@ -72,6 +74,8 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
   readonly limiter: RateLimiter;
   readonly runner: ToolRunner;
   readonly #pending = new Set<Promise<void>>();
+  /** Refused requests are counted into about one record a second per source and reason. */
+  readonly #refusals = new RefusalAggregator({ record: (event) => this.#recordLater(event) });
   #limits: Policy['rateLimits'];
   #endpoint: McpEndpoint | undefined;
 
@@ -86,7 +90,12 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     this.graph = new GraphClient({ baseUrl: config.graphUrl, ...options.graph });
     this.tools = ALL_TOOLS;
     this.policy = new PolicyStore(config.configFile, config.policy, this.logger);
-    this.audit = new AuditLog(config.dataDir, { ...options.audit, logger: this.logger });
+    const { maxMegabytes, maxAgeDays } = config.auditRetention;
+    this.audit = new AuditLog(config.dataDir, {
+      retention: { maxBytes: maxMegabytes * 1024 * 1024, maxAgeMs: maxAgeDays * 86_400_000 },
+      ...options.audit,
+      logger: this.logger,
+    });
     this.#limits = config.policy.rateLimits;
     this.limiter = new RateLimiter(() => this.#limits);
     const meCache = new MeCache<GraphUser>(options.meTtlMs);
@@ -250,11 +259,12 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       createServer: (resolveCaller) => createMcpServer(this.tools, this.runner, resolveCaller),
       onRejected: (e) => {
         this.emit('endpoint-rejected', e);
-        this.#recordLater({
+        this.#refusals.add({
           type: 'endpoint_rejected',
-          ...(e.keyId ? { actor: { keyId: e.keyId } } : {}),
-          outcome: 'rejected',
-          details: { reason: e.reason, status: e.status },
+          reason: e.reason,
+          status: e.status,
+          ...(e.keyId ? { keyId: e.keyId } : {}),
+          ...(e.origin !== undefined ? { origin: e.origin } : {}),
         });
       },
       onSessionOpened: (e) => {
@@ -272,11 +282,12 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       },
       onSessionClosed: (e) => this.emit('session-closed', e),
       onRateLimited: (e) =>
-        this.#recordLater({
+        this.#refusals.add({
           type: 'rate_limited',
-          actor: { keyId: e.key.id, keyName: e.key.name },
-          outcome: 'rejected',
-          details: { reason: e.reason, retryAfterSeconds: e.retryAfterSeconds },
+          reason: e.reason,
+          keyId: e.key.id,
+          keyName: e.key.name,
+          retryAfterSeconds: e.retryAfterSeconds,
         }),
     });
     await endpoint.start();
@@ -293,6 +304,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       await endpoint.close();
       await removeEndpointInfo(this.config.dataDir);
     }
+    this.#refusals.flush();
     await Promise.all(this.#pending);
     await this.audit.close();
   }

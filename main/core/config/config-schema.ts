@@ -11,6 +11,10 @@ export const DEFAULT_PORT = 47652;
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 /** The tenant used when none is configured: any work or school account. */
 export const DEFAULT_TENANT = 'organizations';
+/** How much audit log is kept when no limit is set: old files are pruned past this. */
+export const DEFAULT_AUDIT_MAX_MB = 1024;
+/** The smallest size limit: the active audit file and one rotated file (10 MB each). */
+const MIN_AUDIT_MAX_MB = 20;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -56,6 +60,16 @@ export const SETTINGS = {
     key: 'allowPlaintextCache',
     fix: 'use 1 to allow a 0600 plaintext token cache when no keyring exists, or 0',
   },
+  auditMaxMegabytes: {
+    env: 'VALET_AUDIT_MAX_MB',
+    key: 'auditMaxMegabytes',
+    fix: `use a whole number of megabytes, at least ${MIN_AUDIT_MAX_MB}, or 0 to keep the whole log`,
+  },
+  auditMaxAgeDays: {
+    env: 'VALET_AUDIT_MAX_AGE_DAYS',
+    key: 'auditMaxAgeDays',
+    fix: 'use a whole number of days up to 36500, or 0 to keep records of any age',
+  },
   dataDir: {
     env: 'VALET_DATA_DIR',
     key: 'dataDir',
@@ -65,6 +79,14 @@ export const SETTINGS = {
 
 /** The name of a setting. */
 export type SettingName = keyof typeof SETTINGS;
+
+function wholeNumber(max: number) {
+  return z.coerce
+    .number({ error: 'is not a number' })
+    .int('is not a whole number')
+    .min(0, 'is below 0')
+    .max(max, `is above ${max}`);
+}
 
 /** Validators for each setting's raw string or JSON value. Messages say what was expected. */
 export const settingSchemas = {
@@ -105,6 +127,11 @@ export const settingSchemas = {
       .enum(['1', '0', 'true', 'false'], { error: 'is not 1 or 0' })
       .transform((v) => v === '1' || v === 'true'),
   ),
+  auditMaxMegabytes: wholeNumber(1_048_576).refine(
+    (v) => v === 0 || v >= MIN_AUDIT_MAX_MB,
+    `is below ${MIN_AUDIT_MAX_MB}`,
+  ),
+  auditMaxAgeDays: wholeNumber(36_500),
   dataDir: z.string().trim().min(1, 'is empty'),
 } satisfies Record<SettingName, z.ZodType>;
 
@@ -117,6 +144,8 @@ export const configFileSchema = z.strictObject({
   port: z.union([z.number(), z.string()]).optional(),
   broker: z.string().optional(),
   allowPlaintextCache: z.union([z.boolean(), z.string()]).optional(),
+  auditMaxMegabytes: z.union([z.number(), z.string()]).optional(),
+  auditMaxAgeDays: z.union([z.number(), z.string()]).optional(),
   /** Tool switches, app-role requirements, approvals and rate limits (see policy-schema.ts). */
   policy: z.unknown().optional(),
 });

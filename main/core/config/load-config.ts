@@ -4,6 +4,7 @@ import { readFileIfExists } from '../util/atomic-file.ts';
 import { defaultAuthority, resolveAuthority, type ResolvedAuthority } from './authority.ts';
 import {
   configFileSchema,
+  DEFAULT_AUDIT_MAX_MB,
   DEFAULT_GRAPH_URL,
   DEFAULT_PORT,
   DEFAULT_TENANT,
@@ -34,6 +35,8 @@ export interface ValetConfig {
   port: number;
   broker: BrokerMode;
   allowPlaintextCache: boolean;
+  /** How much audit log to keep: older files are pruned past either limit (0: no limit). */
+  auditRetention: { maxMegabytes: number; maxAgeDays: number };
   /** The policy at start; PolicyStore follows later edits. */
   policy: Policy;
   sources: Record<SettingName, SettingSource>;
@@ -115,6 +118,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     port: get('port', DEFAULT_PORT),
     broker: get('broker', 'auto'),
     allowPlaintextCache: get('allowPlaintextCache', false),
+    auditRetention: {
+      maxMegabytes: get('auditMaxMegabytes', DEFAULT_AUDIT_MAX_MB),
+      maxAgeDays: get('auditMaxAgeDays', 0),
+    },
     policy: policy.data,
     sources,
   };

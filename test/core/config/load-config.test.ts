@@ -180,4 +180,47 @@ describe('loadConfig', () => {
       rateLimits: { requestsPerMinute: 300 },
     });
   });
+
+  it('keeps 1024 MB of audit log and records of any age unless told otherwise', async () => {
+    const config = await loadConfig({ VALET_DATA_DIR: dataDir });
+    expect(config.auditRetention).toEqual({ maxMegabytes: 1024, maxAgeDays: 0 });
+    expect(config.sources).toMatchObject({
+      auditMaxMegabytes: 'default',
+      auditMaxAgeDays: 'default',
+    });
+  });
+
+  it('reads the audit retention from config.json, and the environment wins', async () => {
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({ auditMaxMegabytes: 200, auditMaxAgeDays: 90 }),
+    );
+    expect((await loadConfig({ VALET_DATA_DIR: dataDir })).auditRetention).toEqual({
+      maxMegabytes: 200,
+      maxAgeDays: 90,
+    });
+    const config = await loadConfig({
+      VALET_DATA_DIR: dataDir,
+      VALET_AUDIT_MAX_MB: '0',
+      VALET_AUDIT_MAX_AGE_DAYS: '365',
+    });
+    expect(config.auditRetention).toEqual({ maxMegabytes: 0, maxAgeDays: 365 });
+    expect(config.sources).toMatchObject({ auditMaxMegabytes: 'env', auditMaxAgeDays: 'env' });
+  });
+
+  it('rejects a bad audit retention with one line naming the setting and the fix', async () => {
+    expect((await failure({ VALET_AUDIT_MAX_MB: '5' })).message).toMatch(
+      /^VALET_AUDIT_MAX_MB is below 20 \(got '5'\): use a whole number of megabytes, at least 20, or 0 to keep the whole log$/,
+    );
+    expect((await failure({ VALET_AUDIT_MAX_AGE_DAYS: 'a week' })).message).toMatch(
+      /^VALET_AUDIT_MAX_AGE_DAYS is not a number \(got 'a week'\): use a whole number of days/,
+    );
+    expect((await failure({ VALET_AUDIT_MAX_AGE_DAYS: '-1' })).message).toMatch(
+      /^VALET_AUDIT_MAX_AGE_DAYS is below 0/,
+    );
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ auditMaxMegabytes: 2.5 }));
+    expect((await failure({})).message).toMatch(
+      /^auditMaxMegabytes in .*config\.json is not a whole number \(got '2\.5'\)/,
+    );
+  });
 });
