@@ -66,9 +66,16 @@ const APPROVAL_MESSAGES: Partial<
   cancelled: (tool) => `The call to ${tool} was cancelled while it waited for approval`,
 };
 
-/** What to do when the audit log cannot take a record; the cause is named before it. */
-const AUDIT_FIX =
-  'make room on the disk of the MCP Valet data folder or fix its permissions, then check the log with `mcp-valet audit verify`';
+/**
+ * Why a record could not be written, and what to do. The audit log's own errors already name
+ * the folder, the cause and the fix; anything else gets the usual causes' fix.
+ */
+function auditFailure(err: unknown): string {
+  const why = isValetError(err, 'audit_failed')
+    ? err.message
+    : `The audit record could not be written (${describeError(err)}): make room on the disk of the MCP Valet data folder or make it writable`;
+  return `${why}. Then check the log with \`mcp-valet audit verify\``;
+}
 
 /** Longest name of an unknown tool kept in the audit log and the live log. */
 const MAX_UNKNOWN_NAME = 128;
@@ -158,12 +165,11 @@ export class ToolRunner {
         details,
       });
     } catch (err) {
-      const cause = describeError(err);
-      this.#logger.error(`could not write the audit record of a tool_call: ${cause}`);
+      this.#logger.error(`could not write the audit record of a tool_call: ${describeError(err)}`);
       this.#deps.onCall?.({ ...record, outcome: 'failed', errorCode: 'audit_failed' });
       const text = state.ran
-        ? `${name} ran, but MCP Valet could not write it to the audit log (${cause}), so its result is withheld: ${AUDIT_FIX}`
-        : `${name} was not run, and MCP Valet could not write the call to the audit log (${cause}): ${AUDIT_FIX}`;
+        ? `${name} ran, but its result is withheld because the call could not be audited. ${auditFailure(err)}`
+        : `${name} was not run, and the call could not be audited. ${auditFailure(err)}`;
       return { isError: true, content: [{ type: 'text', text }] };
     }
     this.#deps.onCall?.(record);
@@ -253,11 +259,12 @@ export class ToolRunner {
         },
       });
     } catch (err) {
-      const cause = describeError(err);
-      this.#logger.error(`could not write the audit record of a tool_intent: ${cause}`);
+      this.#logger.error(
+        `could not write the audit record of a tool_intent: ${describeError(err)}`,
+      );
       throw new ValetError(
         'audit_failed',
-        `${name} was not run: MCP Valet could not write its intent to the audit log (${cause}): ${AUDIT_FIX}`,
+        `${name} was not run, because what it was about to do could not be audited first. ${auditFailure(err)}`,
       );
     }
   }

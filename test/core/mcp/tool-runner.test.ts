@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -8,6 +11,7 @@ import {
   type ApprovalOutcome,
   type PendingApproval,
 } from '../../../main/core/approvals/approval-service.ts';
+import { AuditLog } from '../../../main/core/audit/audit-log.ts';
 import type { AuditEvent } from '../../../main/core/audit/audit-types.ts';
 import { MeCache } from '../../../main/core/graph/me-cache.ts';
 import type { ValetKey } from '../../../main/core/keys/key-store.ts';
@@ -79,8 +83,16 @@ async function callerFor(name: string): Promise<Caller> {
 }
 
 const live = () => new AbortController().signal;
-const FIX =
-  'make room on the disk of the MCP Valet data folder or fix its permissions, then check the log with `mcp-valet audit verify`';
+/** What a failed write says when the writer's error is not the audit log's own. */
+const GENERIC =
+  'The audit record could not be written (ENOSPC: no space left on device, write): make room on the disk of the MCP Valet data folder or make it writable. Then check the log with `mcp-valet audit verify`';
+
+/** A real audit log that cannot write: its folder's path runs through a file. */
+async function brokenAuditLog(): Promise<AuditLog> {
+  const dir = await mkdtemp(join(tmpdir(), 'valet-broken-audit-'));
+  await writeFile(join(dir, 'file'), '');
+  return new AuditLog(join(dir, 'file'));
+}
 
 describe('the audit record comes before the result', () => {
   it('holds the result of a call until its tool_call record is written', async () => {
@@ -103,14 +115,17 @@ describe('the audit record comes before the result', () => {
   });
 
   it('withholds the result, with an error naming the cause and the fix, when its record cannot be written', async () => {
-    const runner = runnerWith(auditWriter({ fail: 'tool_call' }).write);
+    const log = await brokenAuditLog();
+    const runner = runnerWith((event) => log.append(event));
     const result = await runner.call(getUserDetails, {}, await callerFor('unrecorded'), live());
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toBeUndefined();
-    expect(textOf(result)).toBe(
-      `get_user_details ran, but MCP Valet could not write it to the audit log (ENOSPC: no space left on device, write), so its result is withheld: ${FIX}`,
+    const text = textOf(result);
+    expect(text).toMatch(
+      /^get_user_details ran, but its result is withheld because the call could not be audited\. The audit record could not be written to .+ \(ENOTDIR: not a directory, .+\): .+\. Then check the log with `mcp-valet audit verify`$/,
     );
-    expect(textOf(result)).not.toContain(adele.name);
+    expect(text).toContain(log.dir);
+    expect(text).not.toContain(adele.name);
   });
 
   it('gives a refused call the audit error too when its record cannot be written', async () => {
@@ -119,7 +134,7 @@ describe('the audit record comes before the result', () => {
     const result = await runner.call(getUserDetails, {}, { key }, live());
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `get_user_details was not run, and MCP Valet could not write the call to the audit log (ENOSPC: no space left on device, write): ${FIX}`,
+      `get_user_details was not run, and the call could not be audited. ${GENERIC}`,
     );
   });
 });
@@ -166,7 +181,7 @@ describe('a record of the intent before a tool changes data', () => {
     const result = await runner.call(sendMail, mail, await callerFor('no-intent'), live());
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `send_mail was not run: MCP Valet could not write its intent to the audit log (ENOSPC: no space left on device, write): ${FIX}`,
+      `send_mail was not run, because what it was about to do could not be audited first. ${GENERIC}`,
     );
     expect(sent().length).toBe(before);
     expect(audit.written).toMatchObject([
