@@ -117,7 +117,8 @@ describe('the audit record comes before the result', () => {
   it('withholds the result, with an error naming the cause and the fix, when its record cannot be written', async () => {
     const log = await brokenAuditLog();
     const runner = runnerWith((event) => log.append(event));
-    const result = await runner.call(getUserDetails, {}, await callerFor('unrecorded'), live());
+    const caller = await callerFor('unrecorded');
+    const result = await within(runner.call(getUserDetails, {}, caller, live()), 'answer');
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toBeUndefined();
     const text = textOf(result);
@@ -131,7 +132,7 @@ describe('the audit record comes before the result', () => {
   it('gives a refused call the audit error too when its record cannot be written', async () => {
     const runner = runnerWith(auditWriter({ fail: 'tool_call' }).write);
     const { key } = await fx.valet.createKey({ name: 'refused', tools: ['auth_status'] });
-    const result = await runner.call(getUserDetails, {}, { key }, live());
+    const result = await within(runner.call(getUserDetails, {}, { key }, live()), 'answer');
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
       `get_user_details was not run, and the call could not be audited. ${GENERIC}`,
@@ -178,7 +179,8 @@ describe('a record of the intent before a tool changes data', () => {
     const audit = auditWriter({ fail: 'tool_intent' });
     const runner = runnerWith(audit.write);
     const before = sent().length;
-    const result = await runner.call(sendMail, mail, await callerFor('no-intent'), live());
+    const caller = await callerFor('no-intent');
+    const result = await within(runner.call(sendMail, mail, caller, live()), 'answer');
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
       `send_mail was not run, because what it was about to do could not be audited first. ${GENERIC}`,
@@ -195,7 +197,8 @@ describe('a record of the intent before a tool changes data', () => {
 
   it('writes no intent for a tool that only reads', async () => {
     const audit = auditWriter();
-    await runnerWith(audit.write).call(getUserDetails, {}, await callerFor('reading'), live());
+    const caller = await callerFor('reading');
+    await within(runnerWith(audit.write).call(getUserDetails, {}, caller, live()), 'answer');
     expect(audit.written.map((e) => e.type)).toEqual(['tool_call']);
   });
 });
