@@ -139,13 +139,18 @@ describe('packaging (electron-builder.yml)', () => {
     );
     try {
       const ready = await cli.nextEvent('ready');
-      const link = await fetch(String(ready.ui_url), { redirect: 'manual' });
-      expect(link.status).toBe(302);
-      const page = await fetch(new URL('/', String(ready.ui_url)), {
-        headers: { cookie: link.headers.get('set-cookie')!.split(';')[0]! },
-      });
+      const link = new URL(String(ready.ui_url));
+      const page = await fetch(new URL('/', link));
       expect(page.status).toBe(200);
+      expect(page.headers.get('set-cookie')).toBeNull();
       expect(await page.text()).toContain('<div id="root">');
+      // The page trades the link's secret (in the fragment) for its session.
+      const session = await fetch(new URL('/api/session', link), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ link: new URLSearchParams(link.hash.slice(1)).get('link') }),
+      });
+      expect(session.status).toBe(200);
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;
