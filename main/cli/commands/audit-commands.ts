@@ -44,10 +44,14 @@ export function registerAuditCommands(
         const result = await verifyAudit(ctx.core.audit.dir);
         out.event({ event: 'audit_verified', ...result });
         if (result.ok) {
+          const pruned =
+            (result.first?.seq ?? 1) > 1
+              ? ` Records before ${result.first?.seq} were pruned by the retention limit, as a log_pruned record says.`
+              : '';
           out.say(
             result.records === 0
               ? 'The audit log is empty.'
-              : `The audit log is intact: ${result.records} records, ${result.first?.time} to ${result.last?.time} (records ${result.first?.seq}–${result.last?.seq}).`,
+              : `The audit log is intact: ${result.records} records, ${result.first?.time} to ${result.last?.time} (records ${result.first?.seq}–${result.last?.seq}).${pruned}`,
           );
         } else {
           const { file, line, seq, reason } = result.bad;
