@@ -33,6 +33,63 @@ describe('Approvals view', () => {
     expect(within(mail).getByText(/Time left: (1 min [0-9]+ s|2 min 0 s)/)).toBeTruthy();
   });
 
+  it('sets invisible-character marks, warnings and the cut apart, and lists the URLs the mail loads and links', async () => {
+    const api = new InMemoryApi();
+    api.requestApproval({
+      summary: [
+        { label: 'To', value: 'megan@contoso.com' },
+        { label: 'Subject', value: 'Invoice ⟦U+202E⟧fdp.exe⟦U+202C⟧' },
+        { label: 'Format', value: 'HTML, shown above as text' },
+        {
+          label: 'Body',
+          value:
+            'Hi⟦U+200B ×3⟧ Megan,\n⟦12 lines with only invisible characters: U+200B⟧\nPay today.\n… not shown: 4 more lines (210 characters)',
+        },
+        {
+          label: 'Loads when opened',
+          value:
+            'track.example — https://track.example/open.gif?u=megan (img src)\ncdn.example — https://cdn.example/a.css (link href)',
+        },
+        {
+          label: 'Links to',
+          value:
+            'evil.example — https://evil.example/login ⚠ the link text shows www.paypal.com\ncontoso.com — https://contoso.com/plan',
+        },
+      ],
+    });
+    const { user } = await renderApp(api);
+    await openView(user, 'Approvals');
+    const mail = card(/Send an email/);
+    const value = (label: string) =>
+      within(mail).getByText(label).nextElementSibling as HTMLElement;
+
+    expect([...mail.querySelectorAll('mark')].map((m) => m.textContent)).toEqual([
+      '⟦U+202E⟧',
+      '⟦U+202C⟧',
+      '⟦U+200B ×3⟧',
+      '⟦12 lines with only invisible characters: U+200B⟧',
+    ]);
+    for (const mark of mail.querySelectorAll('mark'))
+      expect(mark.getAttribute('title')).toBe('Not visible in the message: shown here as a mark');
+    expect(value('Subject').textContent).toBe('Invoice ⟦U+202E⟧fdp.exe⟦U+202C⟧');
+
+    const cut = within(value('Body')).getByText('… not shown: 4 more lines (210 characters)');
+    expect(cut.tagName).toBe('EM');
+
+    expect(value('Loads when opened').textContent!.split('\n')).toEqual([
+      'track.example — https://track.example/open.gif?u=megan (img src)',
+      'cdn.example — https://cdn.example/a.css (link href)',
+    ]);
+    expect(value('Links to').textContent!.split('\n')).toEqual([
+      'evil.example — https://evil.example/login ⚠ the link text shows www.paypal.com',
+      'contoso.com — https://contoso.com/plan',
+    ]);
+    const warning = within(value('Links to')).getByText('⚠ the link text shows www.paypal.com');
+    expect(warning.tagName).toBe('STRONG');
+    // URLs are text to read, not links to follow from the prompt.
+    expect(mail.querySelector('a')).toBeNull();
+  });
+
   it('approves once, approves for a chosen number of minutes, and denies', async () => {
     const api = new InMemoryApi();
     api.requestApproval({ id: 'a1', action: 'Send an email' });

@@ -1,19 +1,33 @@
 import type { SummaryLine } from '../approvals/approval-service.ts';
 import type { ToolDefinition } from './tool-definition.ts';
+import { preview, urlLines, visible } from './tools/approval-text.ts';
+import { textUrls } from './tools/mail-urls.ts';
 
-/** What the approving person reads: the tool's own faithful description, or its arguments as given. */
+/** How much of each argument the prompt shows before it says what it cut. */
+const ARGUMENT_SHOWN = { lines: 10, chars: 500 };
+
+/**
+ * What the approving person reads: the tool's own faithful description, or else its
+ * arguments as given, with invisible characters marked, cuts said, and the URLs in them.
+ */
 export function approvalSummary(
   tool: ToolDefinition,
   input: Record<string, unknown>,
 ): { action: string; summary: SummaryLine[] } {
   if (tool.describe) return tool.describe(input as never);
-  const summary = Object.entries(input)
+  const shown = Object.entries(input)
     .filter(([, v]) => v !== undefined)
-    .map(([label, v]) => ({
-      label,
-      value: typeof v === 'string' ? v.slice(0, 300) : JSON.stringify(v),
-    }));
-  return { action: tool.title, summary };
+    .map(([label, v]) => ({ label, text: typeof v === 'string' ? v : JSON.stringify(v) }));
+  return {
+    action: tool.title,
+    summary: [
+      ...shown.map(({ label, text }) => ({
+        label: visible(label),
+        value: preview(text, ARGUMENT_SHOWN),
+      })),
+      ...urlLines(shown.flatMap(({ text }) => textUrls(text))),
+    ],
+  };
 }
 
 /**

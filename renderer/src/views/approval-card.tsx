@@ -36,7 +36,9 @@ export function ApprovalCard({
           <div key={`${i}-${line.label}`}>
             <dt>{line.label}</dt>
             {/* Multi-line values (a mail body) keep their line breaks: the CSS sets pre-wrap. */}
-            <dd className="multiline">{line.value}</dd>
+            <dd className="multiline">
+              <SummaryValue value={line.value} />
+            </dd>
           </div>
         ))}
       </dl>
@@ -82,5 +84,45 @@ export function ApprovalCard({
       </div>
       <ErrorText error={action.error} />
     </article>
+  );
+}
+
+/**
+ * The core's marks in a summary value: `⟦…⟧` for characters that do not show in the
+ * message, `⚠ …` for a URL that is not what it seems, and the line that says what was cut.
+ * The core marks any `⟦`, `⟧` or line-leading `…` of the message itself, so these are its own.
+ */
+const MARKS = /(⟦[^⟦⟧\n]*⟧|⚠[^\n]*|^… (?:not shown:|and \d)[^\n]*)/gm;
+
+/** A summary value with the core's marks set apart, as text: nothing in it is a link. */
+function SummaryValue({ value }: { value: string }) {
+  const parts = value.split(MARKS);
+  return (
+    <>
+      {parts.map((part, i) => {
+        if (i % 2 === 0) return part;
+        if (part.startsWith('⟦'))
+          return (
+            <mark
+              key={i}
+              className="hidden-char"
+              title="Not visible in the message: shown here as a mark"
+            >
+              {part}
+            </mark>
+          );
+        if (part.startsWith('⚠'))
+          return (
+            <strong key={i} className="url-warning">
+              {part}
+            </strong>
+          );
+        return (
+          <em key={i} className="cut">
+            {part}
+          </em>
+        );
+      })}
+    </>
   );
 }

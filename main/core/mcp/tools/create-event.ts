@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
+import { preview, urlLines, visible } from './approval-text.ts';
 import { isTimeZone, wallClock, type GraphDateTime } from './event-time.ts';
 import { eventOutput, toEvent } from './list-events.ts';
+import { textUrls } from './mail-urls.ts';
 import { emailInput, invalidArguments } from './tool-input.ts';
 
 const MAX_ATTENDEES = 50;
+/** How much of the description the approval prompt shows before it says what it cut. */
+const BODY_SHOWN = { lines: 10, chars: 1_000 };
 
 const timeInput = (what: string) =>
   z.iso
@@ -69,19 +73,15 @@ export const createEvent = defineTool({
   describe: (input) => ({
     action: 'Create a calendar event',
     summary: [
-      { label: 'Subject', value: input.subject },
-      { label: 'When', value: `${input.start} → ${input.end} (${input.timeZone})` },
-      ...(input.location ? [{ label: 'Where', value: input.location }] : []),
-      ...(input.attendees?.length ? [{ label: 'Invites', value: input.attendees.join(', ') }] : []),
-      ...(input.isOnlineMeeting ? [{ label: 'Online meeting', value: 'yes' }] : []),
-      ...(input.body
-        ? [
-            {
-              label: 'Description',
-              value: input.body.split(/\r?\n/).slice(0, 4).join('\n').slice(0, 300),
-            },
-          ]
+      { label: 'Subject', value: visible(input.subject) },
+      { label: 'When', value: visible(`${input.start} → ${input.end} (${input.timeZone})`) },
+      ...(input.location ? [{ label: 'Where', value: visible(input.location) }] : []),
+      ...(input.attendees?.length
+        ? [{ label: 'Invites', value: visible(input.attendees.join(', ')) }]
         : []),
+      ...(input.isOnlineMeeting ? [{ label: 'Online meeting', value: 'yes' }] : []),
+      ...(input.body ? [{ label: 'Description', value: preview(input.body, BODY_SHOWN) }] : []),
+      ...urlLines([...textUrls(input.location ?? ''), ...textUrls(input.body ?? '')]),
     ],
   }),
   auditArgs: (input) => ({

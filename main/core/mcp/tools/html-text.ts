@@ -1,3 +1,6 @@
+import { decodeEntities } from './html-entities.ts';
+import { scanHtml } from './html-tokens.ts';
+
 const BLOCK = new Set([
   'address',
   'article',
@@ -29,130 +32,69 @@ const BLOCK = new Set([
   'tr',
   'ul',
 ]);
-/** Elements whose content is not text a reader sees. */
-const HIDDEN = new Set(['head', 'script', 'style', 'title', 'template', 'noscript', 'xml']);
-
-const NAMED: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-  ndash: '–',
-  mdash: '—',
-  hellip: '…',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  bull: '•',
-  middot: '·',
-  copy: '©',
-  reg: '®',
-  trade: '™',
-  euro: '€',
-  pound: '£',
-  yen: '¥',
-  cent: '¢',
-  deg: '°',
-  times: '×',
-  divide: '÷',
-  laquo: '«',
-  raquo: '»',
-  zwnj: '',
-  zwj: '',
-  shy: '',
-};
-
-/** Decodes the character references of HTML text (named ones of mail, and all numeric ones). */
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,9});/gi, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const code =
-        ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));
-      const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-      return valid ? String.fromCodePoint(code) : '\uFFFD';
-    }
-    return NAMED[ref.toLowerCase()] ?? whole;
-  });
-}
-
-function attribute(tag: string, name: string): string | undefined {
-  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag);
-  const value = match?.[1] ?? match?.[2] ?? match?.[3];
-  return value === undefined ? undefined : decodeEntities(value);
-}
+/**
+ * Elements whose content is not text a reader sees. Not `head` or `noscript`: a browser
+ * shows text put there (text in `head` starts the body; mail runs no scripts).
+ */
+const HIDDEN = new Set(['template', 'xml']);
 
 /** Open links tracked for their targets; deeper nesting is not real mail and is ignored. */
 const MAX_OPEN_LINKS = 8;
-/** Attributes are read from at most this much of a tag, so a hostile tag cannot cost more. */
-const MAX_TAG_READ = 2048;
 
 /**
  * Readable text from an HTML mail body: paragraphs and line breaks kept, list items
  * bulleted, link targets shown after their text, scripts, styles and comments dropped.
- * One forward scan with indexOf, so hostile markup (mail comes from anyone) costs linear time.
+ * What Outlook's conditional comments hold is shown, as Outlook shows it. The tokeniser
+ * reads hostile markup (mail comes from anyone) in linear time.
  */
 export function htmlToText(html: string): string {
   const out: string[] = [];
   const links: Array<{ href: string | undefined; at: number }> = [];
-  let hiddenUntil: string | undefined;
-  let i = 0;
-  let gt = -1;
-  const text = (raw: string) => {
-    if (hiddenUntil === undefined && raw !== '') out.push(decodeEntities(raw).replace(/\s+/g, ' '));
-  };
-  while (i < html.length) {
-    const lt = html.indexOf('<', i);
-    if (lt === -1) {
-      text(html.slice(i));
-      break;
-    }
-    text(html.slice(i, lt));
-    if (html.startsWith('<!--', lt)) {
-      const end = html.indexOf('-->', lt + 4);
-      i = end === -1 ? html.length : end + 3;
-      continue;
-    }
-    // The next '>' only moves forward, so many stray '<' before it are not rescanned.
-    if (gt <= lt) gt = html.indexOf('>', lt + 1);
-    if (gt === -1) {
-      text(html.slice(lt));
-      break;
-    }
-    const name = /^<(\/?)([a-z][a-z0-9]*)/i.exec(html.slice(lt, lt + 16));
-    if (!name && !/^<[!?]/.test(html.slice(lt, lt + 2))) {
-      text('<'); // not a tag, as in "a < b"
-      i = lt + 1;
-      continue;
-    }
-    const tagText = html.slice(lt, Math.min(gt, lt + MAX_TAG_READ));
-    i = gt + 1;
-    if (!name) continue; // <!DOCTYPE …>, <?xml …?>
-    const closing = name[1] === '/';
-    const tag = (name[2] ?? '').toLowerCase();
-    if (hiddenUntil !== undefined) {
-      if (closing && tag === hiddenUntil) hiddenUntil = undefined;
-    } else if (HIDDEN.has(tag)) {
-      if (!closing && !tagText.endsWith('/')) hiddenUntil = tag;
-    } else if (tag === 'br') {
-      out.push('\n');
-    } else if (tag === 'li') {
-      if (!closing) out.push('\n• ');
-    } else if (tag === 'td' || tag === 'th') {
-      if (closing) out.push('\t');
-    } else if (tag === 'img') {
-      const alt = closing ? undefined : attribute(tagText, 'alt');
-      if (alt) out.push(`[${alt}]`);
-    } else if (tag === 'a') {
-      if (!closing && links.length < MAX_OPEN_LINKS)
-        links.push({ href: attribute(tagText, 'href'), at: out.length });
-      else if (closing) out.push(linkTarget(links.pop(), out));
-    } else if (BLOCK.has(tag)) {
-      out.push(tag === 'p' || /^h\d$/.test(tag) ? '\n\n' : '\n');
-    }
-  }
+  let hidden: { tag: string; depth: number } | undefined;
+  scanHtml(html, {
+    text(raw) {
+      // HTML collapses ASCII whitespace only: a BOM or a line separator stays, to be marked.
+      if (hidden === undefined) out.push(decodeEntities(raw).replace(/[ \t\n\f\r]+/g, ' '));
+    },
+    rawText(tag, content) {
+      // Of the elements that hold no markup, these are shown (textarea in its box).
+      if (hidden !== undefined) return;
+      if (tag === 'textarea') out.push(decodeEntities(content));
+      else if (tag === 'xmp' || tag === 'plaintext') out.push(content);
+    },
+    endTag(tag) {
+      if (hidden !== undefined) {
+        if (tag === hidden.tag && --hidden.depth === 0) hidden = undefined;
+      } else if (tag === 'td' || tag === 'th') {
+        out.push('\t');
+      } else if (tag === 'a') {
+        out.push(linkTarget(links.pop(), out));
+      } else if (tag === 'br') {
+        out.push('\n'); // a browser reads </br> as <br>
+      } else if (BLOCK.has(tag)) {
+        out.push(tag === 'p' || /^h\d$/.test(tag) ? '\n\n' : '\n');
+      }
+    },
+    startTag(tag, attributes, selfClosing) {
+      if (hidden !== undefined) {
+        if (tag === hidden.tag && !selfClosing) hidden.depth++;
+      } else if (HIDDEN.has(tag)) {
+        if (!selfClosing) hidden = { tag, depth: 1 };
+      } else if (tag === 'br') {
+        out.push('\n');
+      } else if (tag === 'li') {
+        out.push('\n• ');
+      } else if (tag === 'img') {
+        const alt = attributes.find((a) => a.name === 'alt')?.value;
+        if (alt) out.push(`[${alt}]`);
+      } else if (tag === 'a') {
+        if (links.length < MAX_OPEN_LINKS)
+          links.push({ href: attributes.find((a) => a.name === 'href')?.value, at: out.length });
+      } else if (BLOCK.has(tag)) {
+        out.push(tag === 'p' || /^h\d$/.test(tag) ? '\n\n' : '\n');
+      }
+    },
+  });
   return tidyLines(out.join(''));
 }
 
@@ -167,15 +109,18 @@ function linkTarget(
   return label === href || `mailto:${label}` === href ? '' : ` (${href})`;
 }
 
-/** Trims every line, collapses runs of spaces and of blank lines, and trims the whole. */
+/**
+ * Trims every line, collapses runs of spaces and of blank lines, and trims the whole. Only
+ * spaces, tabs and no-break spaces go: invisible characters stay, for the prompt to mark.
+ */
 export function tidyLines(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
     .split('\n')
-    .map((line) => line.replace(/[ \t\u00a0]+/g, ' ').trim())
+    .map((line) => line.replace(/[ \t\u00a0]+/g, ' ').replace(/^ | $/g, ''))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
-    .trim();
+    .replace(/^\n+|\n+$/g, '');
 }
 
 /** Cuts text to at most `max` characters without splitting a surrogate pair. */

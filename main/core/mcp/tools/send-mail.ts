@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { defineTool } from '../tool-definition.ts';
+import { preview, urlLines, visible } from './approval-text.ts';
 import { htmlToText } from './html-text.ts';
+import { htmlUrls, textUrls } from './mail-urls.ts';
 import { toRecipients } from './mail-address.ts';
 import { emailInput, invalidArguments } from './tool-input.ts';
 
 /** Recipients in all (To, Cc and Bcc); more looks like a mass mailing, not an assistant's errand. */
 const MAX_RECIPIENTS = 50;
+/** How much of the body the approval prompt shows before it says what it cut. */
+const BODY_SHOWN = { lines: 20, chars: 2_000 };
 
 const recipientList = (what: string) =>
   z
@@ -47,17 +51,24 @@ export const sendMail = defineTool({
     subject: z.string(),
     savedToSentItems: z.boolean(),
   }),
-  describe: (input) => ({
-    action: 'Send an email',
-    summary: [
-      { label: 'To', value: input.to.join(', ') },
-      ...(input.cc?.length ? [{ label: 'Cc', value: input.cc.join(', ') }] : []),
-      ...(input.bcc?.length ? [{ label: 'Bcc', value: input.bcc.join(', ') }] : []),
-      { label: 'Subject', value: input.subject },
-      { label: 'Body', value: firstLines(input.body, input.bodyType) },
-      ...(input.importance !== 'normal' ? [{ label: 'Importance', value: input.importance }] : []),
-    ],
-  }),
+  describe: (input) => {
+    const html = input.bodyType === 'html';
+    return {
+      action: 'Send an email',
+      summary: [
+        { label: 'To', value: visible(input.to.join(', ')) },
+        ...(input.cc?.length ? [{ label: 'Cc', value: visible(input.cc.join(', ')) }] : []),
+        ...(input.bcc?.length ? [{ label: 'Bcc', value: visible(input.bcc.join(', ')) }] : []),
+        { label: 'Subject', value: visible(input.subject) },
+        ...(html ? [{ label: 'Format', value: 'HTML, shown above as text' }] : []),
+        { label: 'Body', value: preview(html ? htmlToText(input.body) : input.body, BODY_SHOWN) },
+        ...urlLines(html ? htmlUrls(input.body) : textUrls(input.body)),
+        ...(input.importance !== 'normal'
+          ? [{ label: 'Importance', value: input.importance }]
+          : []),
+      ],
+    };
+  },
   auditArgs: (input) => ({
     to: input.to,
     cc: input.cc ?? [],
@@ -101,15 +112,3 @@ export const sendMail = defineTool({
     };
   },
 });
-
-/** The first lines of a body for the approval prompt: enough to recognise it, not the whole text. */
-function firstLines(body: string, type: 'text' | 'html'): string {
-  const text = type === 'html' ? htmlToText(body) : body;
-  const lines = text
-    .split(/\r?\n/)
-    .map((l) => l.trimEnd())
-    .filter((l, i, all) => l || (i > 0 && all[i - 1]));
-  const shown = lines.slice(0, 6).join('\n').slice(0, 500);
-  const rest = lines.length - 6;
-  return rest > 0 ? `${shown}\n… (${rest} more line${rest === 1 ? '' : 's'})` : shown;
-}
