@@ -39,7 +39,7 @@ describe('Approvals view', () => {
       summary: [
         { label: 'To', value: 'megan@contoso.com' },
         { label: 'Subject', value: 'Invoice ⟦U+202E⟧fdp.exe⟦U+202C⟧' },
-        { label: 'Format', value: 'HTML, shown above as text' },
+        { label: 'Format', value: 'HTML, shown below as text' },
         {
           label: 'Body',
           value:

@@ -91,7 +91,7 @@ describe('send_mail approval prompt', () => {
       '</body></html>',
     ].join('');
     const lines = mail({ body: html, bodyType: 'html' });
-    expect(valueOf(lines, 'Format')).toBe('HTML, shown above as text');
+    expect(valueOf(lines, 'Format')).toBe('HTML, shown below as text');
     expect(valueOf(lines, 'Body')).toBe('Hi Alex,\n\nnumbers attached');
     expect(valueOf(lines, 'Loads when opened').split('\n')).toEqual([
       'css.example — https://css.example/a.css (CSS)',

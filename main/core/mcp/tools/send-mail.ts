@@ -60,7 +60,7 @@ export const sendMail = defineTool({
         ...(input.cc?.length ? [{ label: 'Cc', value: visible(input.cc.join(', ')) }] : []),
         ...(input.bcc?.length ? [{ label: 'Bcc', value: visible(input.bcc.join(', ')) }] : []),
         { label: 'Subject', value: visible(input.subject) },
-        ...(html ? [{ label: 'Format', value: 'HTML, shown above as text' }] : []),
+        ...(html ? [{ label: 'Format', value: 'HTML, shown below as text' }] : []),
         { label: 'Body', value: preview(html ? htmlToText(input.body) : input.body, BODY_SHOWN) },
         ...urlLines(html ? htmlUrls(input.body) : textUrls(input.body)),
         ...(input.importance !== 'normal'
