@@ -14,6 +14,7 @@ import { describeError, isValetError, ValetError } from '../util/valet-error.ts'
 import { approvalSummary, auditArgs } from './call-summary.ts';
 import type { GraphUser, ToolContext, ToolDefinition } from './tool-definition.ts';
 import { describeIssues, invalidArguments } from './tools/tool-input.ts';
+import { visible } from './tools/approval-text.ts';
 
 /** Who is calling: the valet key of this request, and what the client said it is. */
 export interface Caller {
@@ -299,7 +300,10 @@ export class ToolRunner {
           tool: tool.name,
           action,
           key: { id: caller.key.id, name: caller.key.name },
-          client: caller.client ?? null,
+          // The client names itself in `initialize`: shown to the user, so marked like the rest.
+          client: caller.client
+            ? { name: shownName(caller.client.name), version: shownName(caller.client.version) }
+            : null,
           account: account.username,
           summary,
         },
@@ -347,6 +351,12 @@ export class ToolRunner {
         ].sort(),
     };
   }
+}
+
+/** A client's own name for the approval prompt: invisible characters marked, and bounded. */
+function shownName(text: string): string {
+  const marked = visible(text);
+  return marked.length > 80 ? `${marked.slice(0, 80)}…` : marked;
 }
 
 /** The client as the audit log names it, e.g. `Claude 1.0.0`. */

@@ -65,7 +65,7 @@ describe('approvals through the endpoint', () => {
       {
         label: 'Body',
         value:
-          'Hi Alex,\nthe numbers are in.\nLine three\nLine four\nLine five\nLine six\n… (1 more line)',
+          'Hi Alex,\nthe numbers are in.\nLine three\nLine four\nLine five\nLine six\nLine seven',
       },
     ]);
     await new Promise((r) => setTimeout(r, 300));
@@ -245,5 +245,21 @@ describe('approvals through the endpoint', () => {
     expect(isValetError(refusal, 'no_approval')).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(sent().length).toBe(before);
+  });
+
+  it('shows a client whose name hides a right-to-left override with the override marked', async () => {
+    // The client names itself in initialize; "Claude\u202Eedualc" would read as "Claudeclaude".
+    const { client, transport } = await connectClient(
+      fx.valet.endpoint.url,
+      fx.secret,
+      'Claude\u202Eedualc',
+    );
+    const asked = nextRequest();
+    const call = client.callTool({ name: 'send_mail', arguments: mail }).catch(() => undefined);
+    const pending = await asked;
+    expect(pending.client?.name).toBe('Claude⟦U+202E⟧edualc');
+    fx.valet.core.approvals.decide(pending.id, { kind: 'deny' });
+    await answer(call);
+    await transport.close();
   });
 });
