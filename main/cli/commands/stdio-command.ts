@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load-config.ts';
-import { readEndpointInfo } from '../../core/endpoint/endpoint-info.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
+import { isLoopbackUrl, locateLocalEndpoint, proveEndpoint } from '../control-client.ts';
 import { EXIT, Output, type CliIo } from '../output.ts';
 
 /** Registers `stdio`: the bridge for stdio-only MCP clients. */
@@ -13,7 +13,7 @@ export function registerStdioCommand(
   program
     .command('stdio')
     .description(
-      'bridge a stdio MCP client (e.g. Claude Desktop) to the local endpoint; key from VALET_KEY, endpoint from VALET_URL or the running instance',
+      'bridge a stdio MCP client (e.g. Claude Desktop) to the local endpoint; key from VALET_KEY, endpoint from the running instance (or VALET_URL, https, for a remote server)',
     )
     .action(async () => {
       // No --json here: stdout belongs to the MCP protocol.
@@ -25,12 +25,10 @@ export function registerStdioCommand(
             'no_key',
             "VALET_KEY is not set: put a valet key from `mcp-valet keys create` in the client configuration's env",
           );
+        const log = (line: string) => out.say(`mcp-valet stdio: ${line}`);
+        const endpoint = await endpointFinder(io.env, log);
         const { runStdioBridge } = await import('../stdio-bridge.ts');
-        await runStdioBridge({
-          url: await endpointUrl(io.env),
-          key,
-          log: (line) => out.say(`mcp-valet stdio: ${line}`),
-        });
+        await runStdioBridge({ endpoint, key, log });
       } catch (err) {
         setExit(out.fail(err));
         return;
@@ -39,17 +37,44 @@ export function registerStdioCommand(
     });
 }
 
-async function endpointUrl(env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * How the bridge finds, on every (re)connect, an endpoint it may send the valet key to.
+ * A local endpoint is whatever endpoint.json in the data dir names now (a restart may move it
+ * to another port), and it must prove it holds that run's control token first. A remote
+ * server (VALET_URL, https) proves itself by its TLS certificate instead.
+ */
+async function endpointFinder(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<() => Promise<string>> {
   const explicit = env.VALET_URL?.trim();
   if (explicit) {
     if (!URL.canParse(explicit))
       throw new ValetError(
         'config_invalid',
-        `VALET_URL is not a URL (got '${explicit}'): use http://127.0.0.1:<port>/mcp`,
+        `VALET_URL is not a URL (got '${explicit}'): use https://<server>/mcp for a remote MCP Valet, or leave it out for the local one`,
       );
-    return explicit;
+    const url = new URL(explicit);
+    if (!isLoopbackUrl(url)) {
+      if (url.protocol !== 'https:')
+        throw new ValetError(
+          'config_invalid',
+          `VALET_URL must be https for a server on another machine (got ${url.origin}${url.pathname}): the valet key must not cross the network in clear`,
+        );
+      // A remote server has no endpoint.json here to prove itself with: TLS does that, as
+      // fetch checks its certificate against the system's CAs (and NODE_EXTRA_CA_CERTS).
+      return () => Promise.resolve(explicit);
+    }
   }
-  const config = await loadConfig(env);
-  const running = await readEndpointInfo(config.dataDir);
-  return running?.url ?? `http://127.0.0.1:${config.port}/mcp`;
+  const { dataDir } = await loadConfig(env);
+  let noted = '';
+  return async () => {
+    const { url, controlToken } = await locateLocalEndpoint(dataDir);
+    if (explicit && explicit !== url && noted !== url) {
+      noted = url;
+      log(`VALET_URL says ${explicit}, but MCP Valet runs at ${url} (endpoint.json): using ${url}`);
+    }
+    await proveEndpoint(url, controlToken);
+    return url;
+  };
 }

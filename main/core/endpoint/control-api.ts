@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ApprovalDecision, ApprovalService } from '../approvals/approval-service.ts';
@@ -22,6 +22,24 @@ const auditEventSchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 
+const proofRequestSchema = z.object({ nonce: z.string().regex(/^[\w-]{32,128}$/) });
+
+/**
+ * The answer to an endpoint challenge: an HMAC, under the run's control token, of the
+ * challenger's nonce and of the address and port the answering server listens on. Binding the
+ * port means a program on another port cannot pass on the real server's answer as its own.
+ */
+export function endpointProof(
+  controlToken: string,
+  nonce: string,
+  address: string,
+  port: number,
+): string {
+  return createHmac('sha256', controlToken)
+    .update(`mcp-valet endpoint proof v1\n${nonce}\n${address}:${port}`)
+    .digest('base64url');
+}
+
 /** What the control API serves. */
 export interface ControlHandlers {
   approvals: ApprovalService;
@@ -42,9 +60,9 @@ function tokenMatches(presented: string | undefined, expected: string): boolean 
 
 /**
  * The local control API under /control, for MCP Valet's own CLI while a server runs
- * (`mcp-valet approvals …`, audit records of CLI commands). It takes the per-run control
- * token from endpoint.json (owner-only), never a valet key, so an MCP client cannot
- * approve its own calls.
+ * (`mcp-valet approvals …`, audit records of CLI commands, the stdio bridge's check that it
+ * talks to this user's MCP Valet). It takes the per-run control token from endpoint.json
+ * (owner-only), never a valet key, so an MCP client cannot approve its own calls.
  */
 export async function handleControl(
   req: IncomingMessage,
@@ -53,6 +71,10 @@ export async function handleControl(
   controlToken: string,
   handlers: ControlHandlers,
 ): Promise<void> {
+  if (path === '/control/proof') {
+    await answerChallenge(req, res, controlToken);
+    return;
+  }
   if (!tokenMatches(bearerOf(req), controlToken)) {
     send(res, 401, { error: 'the control API needs the control token from endpoint.json' });
     return;
@@ -101,4 +123,34 @@ export async function handleControl(
       ...(isValetError(err) ? { code: err.code } : {}),
     });
   }
+}
+
+/**
+ * The one route without the token: a client that holds the token (from the owner-only
+ * endpoint.json) sends a fresh nonce and checks the answer before it sends a valet key here,
+ * so a program squatting the port gets no key. The token itself never crosses the wire, and
+ * the answer is useless for any other nonce or port.
+ */
+async function answerChallenge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  controlToken: string,
+): Promise<void> {
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST');
+    send(res, 405, {
+      error: 'the proof route takes POST {"nonce": "<32 to 128 base64url characters>"}',
+    });
+    return;
+  }
+  const body = await readJsonBody(req, 1024);
+  const parsed = body.ok ? proofRequestSchema.safeParse(body.value) : undefined;
+  const { localAddress, localPort } = req.socket;
+  if (!parsed?.success || localAddress === undefined || localPort === undefined) {
+    send(res, 400, { error: 'send {"nonce": "<32 to 128 base64url characters>"}' });
+    return;
+  }
+  send(res, 200, {
+    proof: endpointProof(controlToken, parsed.data.nonce, localAddress, localPort),
+  });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PendingApproval } from '../../../main/core/approvals/approval-service.ts';
 import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
+import { endpointProof } from '../../../main/core/endpoint/control-api.ts';
 import { readEndpointInfo } from '../../../main/core/endpoint/endpoint-info.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
@@ -133,5 +134,31 @@ describe('the control API', () => {
     expect(sentMail()).toEqual([]);
     expect(fx.valet.core.approvals.list()).toEqual([]);
     await client.close();
+  });
+
+  it('answers a challenge without the token: an HMAC of the nonce and its own port, never the token itself', async () => {
+    const token = await controlToken();
+    const port = Number(new URL(fx.valet.endpoint.url).port);
+    const nonce = randomBytes(32).toString('base64url');
+    const answer = await control('POST', '/control/proof', undefined, { nonce });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({
+      proof: endpointProof(token, nonce, '127.0.0.1', port),
+    });
+    expect(answer.text).not.toContain(token);
+    // Bound to the nonce and the port: useless for another challenge or another port.
+    expect(endpointProof(token, nonce, '127.0.0.1', port + 1)).not.toBe(
+      JSON.parse(answer.text).proof,
+    );
+    const other = await control('POST', '/control/proof', undefined, {
+      nonce: randomBytes(32).toString('base64url'),
+    });
+    expect(JSON.parse(other.text).proof).not.toBe(JSON.parse(answer.text).proof);
+
+    expect((await control('POST', '/control/proof', undefined, { nonce: 'short' })).status).toBe(
+      400,
+    );
+    expect((await control('POST', '/control/proof', undefined, {})).status).toBe(400);
+    expect((await control('GET', '/control/proof', undefined)).status).toBe(405);
   });
 });
