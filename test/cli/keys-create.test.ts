@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
@@ -44,5 +47,27 @@ describe('mcp-valet keys create', () => {
     );
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('get_user_details');
     await client.close();
+  });
+
+  it('prints the configured port when no endpoint runs, and never a non-local URL from endpoint.json', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'valet-keys-'));
+    const env = cliEnv(idpEnv(fx.idp, dataDir, { VALET_PORT: '47999' }));
+    const idle = await runCli(['keys', 'create', '--name', 'a', '--json'], env);
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(idle.events[0]).toMatchObject({ url: 'http://127.0.0.1:47999/mcp' });
+
+    await writeFile(
+      join(dataDir, 'endpoint.json'),
+      JSON.stringify({
+        url: 'https://valet.example/mcp',
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+      }),
+      { mode: 0o600 },
+    );
+    const forged = await runCli(['keys', 'create', '--name', 'b', '--json'], env);
+    expect(forged.code, forged.stderr).toBe(0);
+    expect(forged.events[0]).toMatchObject({ url: 'http://127.0.0.1:47999/mcp' });
+    expect(forged.stdout).not.toContain('valet.example');
   });
 });

@@ -4,6 +4,7 @@ import type { ValetKey } from '../../core/keys/key-store.ts';
 import { READ_TOOLS, TOOL_NAMES, type ToolName } from '../../core/mcp/tool-definition.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import type { CliContext } from '../context.ts';
+import { isLoopbackUrl } from '../control-client.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
 import { clientConfigs } from '../../core/app/client-configs.ts';
@@ -128,7 +129,9 @@ async function createKey(
  */
 async function endpointUrl(ctx: CliContext): Promise<string> {
   const running = await readEndpointInfo(ctx.config.dataDir);
-  if (running) return running.url;
+  // Only a local endpoint's URL is printed next to a secret.
+  if (running && URL.canParse(running.url) && isLoopbackUrl(new URL(running.url)))
+    return running.url;
   return `http://127.0.0.1:${ctx.config.port === 0 ? '<port>' : ctx.config.port}/mcp`;
 }
 
