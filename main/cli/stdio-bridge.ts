@@ -157,12 +157,13 @@ class Bridge {
       this.#fail(id, explain(err));
       return;
     }
-    if (!(await this.#stillThere(upstream))) {
+    const sound = await this.#stillThere(upstream);
+    if (this.#inFlight.get(id) !== entry) return;
+    if (!sound) {
       this.#again(id, entry, true);
       this.#retire(upstream);
       return;
     }
-    if (this.#inFlight.get(id) !== entry) return;
     entry.upstream = upstream;
     upstream.sent += 1;
     try {
@@ -207,7 +208,9 @@ class Bridge {
         : entry.message.method;
     this.#fail(
       id,
-      `MCP Valet stopped while ${what} was in flight: it may or may not have run, so it was not sent again; check \`mcp-valet audit\` before trying again`,
+      undelivered
+        ? `MCP Valet's sessions kept ending before ${what} could be sent: try again in a moment`
+        : `MCP Valet stopped while ${what} was in flight: it may or may not have run, so it was not sent again; check \`mcp-valet audit\` before trying again`,
     );
   }
 
