@@ -51,6 +51,8 @@ interface InFlight {
 }
 
 const MAX_ATTEMPTS = 3;
+/** How long a lost session is tried again by default: an endpoint restarting is back by then. */
+const RECONNECT_GRACE_MS = 5000;
 /** An endpoint that takes a session's initialize but never answers it is treated as gone. */
 const REPLAY_TIMEOUT_MS = 10_000;
 
@@ -246,7 +248,8 @@ class Bridge {
     // An endpoint that is restarting comes back within moments; one that was never reached
     // is reported at once.
     const deadline =
-      Date.now() + (this.#everConnected ? (this.#options.reconnectGraceMs ?? 3000) : 0);
+      Date.now() +
+      (this.#everConnected ? (this.#options.reconnectGraceMs ?? RECONNECT_GRACE_MS) : 0);
     for (let attempt = 0; ; attempt++) {
       let upstream: Upstream | undefined;
       try {
