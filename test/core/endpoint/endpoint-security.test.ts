@@ -61,23 +61,18 @@ function send(options: {
 
 const auth = (key = fx.secret) => ({ authorization: `Bearer ${key}` });
 
-/** The audit log's records of requests refused for `reason`. */
-async function rejectionRecords(reason: string): Promise<AuditRecord[]> {
+/** The audit log's records of requests refused for `reason` from `source` (an Origin). */
+async function rejectionRecords(reason: string, source: string): Promise<AuditRecord[]> {
   const found: AuditRecord[] = [];
   for await (const r of readAudit(fx.valet.core.audit.dir))
-    if (r.type === 'endpoint_rejected' && r.details?.reason === reason) found.push(r);
+    if (
+      r.type === 'endpoint_rejected' &&
+      r.details?.reason === reason &&
+      r.details.source === source
+    )
+      found.push(r);
   return found;
 }
-
-/** How many requests the audit log says were refused for `reason` (a record may count several). */
-async function rejections(reason: string): Promise<number> {
-  const records = await rejectionRecords(reason);
-  return records.reduce(
-    (n, r) => n + (typeof r.details?.count === 'number' ? r.details.count : 1),
-    0,
-  );
-}
-let refusedCount = 0;
 
 describe('endpoint security', () => {
   it('answers only to loopback Host names (DNS rebinding)', async () => {
@@ -122,8 +117,9 @@ describe('endpoint security', () => {
     const { key, secret: real } = await fx.valet.createKey({ name: 'guessed' });
     const wrongSecret = `mvk_${key.id}_${'A'.repeat(43)}`;
     expect(wrongSecret).not.toBe(real);
-    const refusedBefore = await rejections('unknown');
-    const init = await send({ headers: auth(wrongSecret) });
+    // The endpoint's own Origin (accepted) tells this test's refusals apart in the audit log.
+    const own = { origin: `http://${new URL(fx.valet.endpoint.url).host}` };
+    const init = await send({ headers: { ...auth(wrongSecret), ...own } });
     expect(init.status).toBe(401);
     expect(init.headers['mcp-session-id']).toBeUndefined();
     expect(init.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -139,20 +135,25 @@ describe('endpoint security', () => {
       params: { name: 'get_user_details', arguments: {} },
     });
     const hijack = await send({
-      headers: { ...auth(wrongSecret), 'mcp-session-id': sessionId },
+      headers: { ...auth(wrongSecret), ...own, 'mcp-session-id': sessionId },
       body: call,
     });
     expect(hijack.status).toBe(401);
     expect(hijack.body).not.toContain(adele.username);
     expect(fx.valet.graph.requests.length).toBe(graphBefore);
+    // Refusals are audited as counts (one record a second per source and reason at most).
+    let records: AuditRecord[] = [];
+    const counted = () => records.reduce((n, r) => n + Number(r.details?.count ?? 1), 0);
     await waitFor(
-      () => refusedCount >= refusedBefore + 2,
-      'the refusals to reach the audit log',
+      () => counted() >= 2,
+      'both refusals in the audit log',
       5_000,
-      async () => (refusedCount = await rejections('unknown')),
+      async () => {
+        records = await rejectionRecords('unknown', own.origin);
+      },
     );
-    const records = await rejectionRecords('unknown');
-    expect(records.at(-1)).toMatchObject({ outcome: 'rejected', details: { status: 401 } });
+    expect(counted()).toBe(2);
+    expect(records[0]).toMatchObject({ outcome: 'rejected', details: { status: 401 } });
     expect(JSON.stringify(records)).not.toContain(wrongSecret.slice(17));
   });
 
