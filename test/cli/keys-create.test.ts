@@ -37,7 +37,9 @@ describe('mcp-valet keys create', () => {
     expect(event.configs.cursor.mcpServers['mcp-valet'].url).toBe(running);
     const claude = event.configs.claudeDesktop.mcpServers['mcp-valet'].env;
     expect(claude.VALET_KEY).toBe(event.secret);
-    if (claude.VALET_URL !== undefined) expect(claude.VALET_URL).toBe(running);
+    // The stdio bridge finds the endpoint (and proves it) through the data dir, not a URL.
+    expect(claude.VALET_DATA_DIR).toBe(fx.valet.dataDir);
+    expect(claude.VALET_URL).toBeUndefined();
     expect(created.stderr).toContain(running);
 
     // The printed configuration works as printed.

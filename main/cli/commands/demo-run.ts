@@ -65,7 +65,7 @@ export async function runDemo(
       demo: true,
       openBrowser,
       onReady: (url) => {
-        const configs = clientConfigs(url, secret);
+        const configs = clientConfigs(url, secret, dataDir);
         out.event({
           event: 'demo',
           users: DEMO_ACCOUNTS.map((u) => ({

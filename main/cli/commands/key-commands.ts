@@ -105,7 +105,13 @@ async function createKey(
     account: account ? { homeAccountId: account.homeAccountId, username: account.username } : null,
   });
   const url = await endpointUrl(ctx);
-  out.event({ event: 'key_created', key, secret, url, configs: clientConfigs(url, secret) });
+  out.event({
+    event: 'key_created',
+    key,
+    secret,
+    url,
+    configs: clientConfigs(url, secret, ctx.core.config.dataDir),
+  });
   out.say(
     `Created valet key '${key.name}' (${key.id}) acting as ${key.account?.username ?? 'the active account'}.`,
   );

@@ -217,7 +217,7 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
         account: owner ? { homeAccountId: owner.homeAccountId, username: owner.username } : null,
       });
       const url = core.endpoint?.url ?? `http://127.0.0.1:${core.config.port}/mcp`;
-      const configs = clientConfigs(url, created.secret, options.selfCommand);
+      const configs = clientConfigs(url, created.secret, core.config.dataDir, options.selfCommand);
       const text = (v: unknown) => JSON.stringify(v, null, 2);
       return {
         key: key(created.key),

@@ -21,11 +21,14 @@ export function selfCommand(): SelfCommand {
 
 /**
  * The configuration each client needs: VS Code and Cursor speak Streamable HTTP with an
- * Authorization header; Claude Desktop starts the stdio shim, which forwards to the endpoint.
+ * Authorization header; Claude Desktop starts the stdio shim, which finds the running endpoint
+ * (and the secret it proves itself with) in `dataDir`, so it gets that directory explicitly:
+ * Claude Desktop may start it with another environment than the user's shell.
  */
 export function clientConfigs(
   url: string,
   secret: string,
+  dataDir: string,
   self: SelfCommand = selfCommand(),
 ): ClientConfigs {
   return {
@@ -42,7 +45,7 @@ export function clientConfigs(
         'mcp-valet': {
           command: self.command,
           args: [...self.args, 'stdio'],
-          env: { VALET_KEY: secret, VALET_URL: url },
+          env: { VALET_KEY: secret, VALET_DATA_DIR: dataDir },
         },
       },
     },
