@@ -479,7 +479,10 @@ export class McpEndpoint {
     await session.server.close().catch(() => undefined);
   }
 
-  /** Closes idle sessions (nothing open, unused for the idle timeout), and those of keys revoked since (their streams may sit silent). */
+  /**
+   * Closes idle sessions (nothing open, unused for the idle timeout), and those of keys
+   * revoked since (their streams may sit silent).
+   */
   async #sweep(idleMs: number): Promise<void> {
     const cutoff = Date.now() - idleMs;
     for (const [id, s] of this.#sessions) {
