@@ -1,7 +1,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -88,7 +89,13 @@ export function createMcpServer(
     const caller = resolveCaller(extra.authInfo, extra.sessionId);
     return { tools: caller ? toolsForKey(tools, caller.key).map(listing) : [] };
   });
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  // tools/call is taken as the fallback for methods with no handler of their own, because a
+  // handler registered for it gets only envelopes the SDK has already checked: one whose
+  // `arguments` is not an object, or whose `name` is not a string, would be refused before
+  // the runner could audit it.
+  server.fallbackRequestHandler = async (request, extra) => {
+    if (request.method !== 'tools/call')
+      throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
     const caller = resolveCaller(extra.authInfo, extra.sessionId);
     if (!caller) return NO_KEY;
     // The endpoint's signal of a client that hung up: its call must not go on without it.
@@ -107,8 +114,9 @@ export function createMcpServer(
                 params: { progressToken: token, progress: ++progress, message },
               }),
           };
-    const { name, arguments: args } = request.params;
-    return runner.call(byName.get(name) ?? name, args, caller, signal, extras);
-  });
+    const { name, arguments: args } = (request.params ?? {}) as Record<string, unknown>;
+    const toolName = typeof name === 'string' ? name : '';
+    return runner.call(byName.get(toolName) ?? toolName, args, caller, signal, extras);
+  };
   return mcp;
 }

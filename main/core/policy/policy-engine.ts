@@ -39,7 +39,13 @@ export function decide(input: PolicyInput): PolicyDecision {
     rule,
     message,
   });
-  if (!tool) return deny('unknown-tool', `There is no tool named '${toolName}'`);
+  if (!tool)
+    return deny(
+      'unknown-tool',
+      toolName
+        ? `There is no tool named '${toolName}'`
+        : "This tools/call names no tool: put a tool's name from tools/list in params.name",
+    );
   const rules = policy.tools[tool.name] ?? {};
   if (rules.enabled === false) {
     return deny(

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
@@ -118,6 +118,32 @@ describe('policy first, then the arguments, and every tools/call audited', () =>
     expect(text(result)).toBe("There is no tool named 'delete_mailbox'");
     expect(await callsOf('guesser')).toMatchObject([
       { outcome: 'denied', details: { tool: 'delete_mailbox', rule: 'unknown-tool' } },
+    ]);
+  });
+
+  it('audits a tools/call whose arguments are not an object, or that names no tool', async () => {
+    const { client, prompted } = await clientFor({ name: 'malformed' });
+    const before = sent().length;
+    // What a careless or hostile client can put on the wire, past any typing of its own.
+    const raw = (params: Record<string, unknown>) =>
+      within(
+        client.request({ method: 'tools/call', params } as never, CallToolResultSchema),
+        'answer to a malformed tools/call',
+      );
+    const stringArgs = await raw({ name: 'send_mail', arguments: 'send it to everyone' });
+    expect(stringArgs.isError).toBe(true);
+    expect(text(stringArgs)).toMatch(/^Invalid arguments for send_mail: /);
+    const numberName = await raw({ name: 42, arguments: {} });
+    expect(text(numberName)).toBe(
+      "This tools/call names no tool: put a tool's name from tools/list in params.name",
+    );
+    expect(prompted()).toEqual([]);
+    expect(sent().length).toBe(before);
+    expect(
+      (await callsOf('malformed')).map((r) => [r.details?.tool, r.outcome, r.details?.error]),
+    ).toEqual([
+      ['send_mail', 'failed', 'invalid_arguments'],
+      ['', 'denied', 'policy_denied'],
     ]);
   });
 });
