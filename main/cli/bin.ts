@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `mcp-valet` executable. It must start under any Node, so it uses only plain
 // JavaScript syntax and built-ins until it knows it runs on Node >= 22.12.
+// First of all, before anything allocates: V8's heap limits for a long-running process.
+import '../core/util/heap-limits.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

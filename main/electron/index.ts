@@ -1,6 +1,8 @@
 // The Electron main process entry (package.json "main"). No top-level await here: Electron
 // emits `ready` only once this module has finished evaluating, and startDesktopApp waits for
 // `ready`, so awaiting it at the top level would hang the app.
+// First of all, before the app loads: V8's heap limits (imports evaluate in order).
+import '../core/util/heap-limits.ts';
 import { app } from 'electron';
 import { describeError } from '../core/util/valet-error.ts';
 import { startDesktopApp } from './desktop-app.ts';

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const argv = process.argv;
@@ -68,5 +69,29 @@ describe('the main process entry', () => {
     expect(written.join('')).toContain('VALET_KEY is not set');
     expect(BrowserWindow.all).toHaveLength(0);
     expect(Tray.all).toHaveLength(0);
+  });
+
+  it('sets V8’s heap limits before it loads the app', async () => {
+    const { platform } = await freshElectron();
+    process.argv = ['/opt/electron', '/opt/mcp-valet', 'stdio'];
+    const order: string[] = [];
+    const setFlags = vi
+      .spyOn(v8, 'setFlagsFromString')
+      .mockImplementation((flag: string) => void order.push(flag));
+    vi.doMock('../../main/electron/desktop-app.ts', async (importOriginal) => {
+      order.push('the app');
+      return importOriginal();
+    });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await import('../../main/electron/index.ts');
+      for (let i = 0; i < 200 && platform.exitCode === undefined; i++)
+        await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      write.mockRestore();
+      setFlags.mockRestore();
+      vi.doUnmock('../../main/electron/desktop-app.ts');
+    }
+    expect(order).toEqual(['--semi-space-growth-factor=1', '--heap-growing-percent=30', 'the app']);
   });
 });
