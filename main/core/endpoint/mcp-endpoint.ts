@@ -35,6 +35,8 @@ interface Session {
 
 /** A client keeps its session while it works; an abandoned one goes after this long. */
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** See EndpointOptions.requestTimeoutMs. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Enough for every window of a client sharing one key; each session costs some 17 KB. */
 const DEFAULT_MAX_SESSIONS_PER_KEY = 32;
 
@@ -79,6 +81,12 @@ export interface EndpointOptions extends EndpointEvents {
   idleTimeoutMs?: number;
   /** Sessions one key may hold; opening one more closes its least recently used. 32 by default. */
   maxSessionsPerKey?: number;
+  /**
+   * Time a client has to send a whole request, headers and body, before the connection is
+   * closed (408): a client that stalls mid-body holds nothing for long. 30 s by default. It
+   * does not limit answers, which may wait minutes for an approval.
+   */
+  requestTimeoutMs?: number;
   logger?: Logger;
   /** Per-key and total limits on MCP requests. */
   limiter?: RateLimiter;
@@ -128,13 +136,36 @@ export class McpEndpoint {
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => {
-      this.#handle(req, res).catch((err: unknown) => {
-        this.#logger.error(`endpoint request failed: ${describeError(err)}`);
-        sendJsonRpcError(res, 500, 'Internal error in MCP Valet', -32603);
+    const requestTimeout = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const server = createServer(
+      {
+        requestTimeout,
+        headersTimeout: requestTimeout,
+        // Node checks for late requests on this beat (30 s by default): keep it finer than the limit.
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, requestTimeout / 4)),
+      },
+      (req, res) => {
+        this.#handle(req, res).catch((err: unknown) => {
+          this.#logger.error(`endpoint request failed: ${describeError(err)}`);
+          sendJsonRpcError(res, 500, 'Internal error in MCP Valet', -32603);
+        });
+      },
+    );
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // A request that did not arrive in time is told so; anything else malformed is dropped.
+      if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) return socket.destroy();
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        error: {
+          code: -32000,
+          message: `Request timeout: send the whole request within ${requestTimeout / 1000} s`,
+        },
+        id: null,
       });
+      socket.end(
+        `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
-    server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(

@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -135,7 +136,11 @@ describe('refusals name their Origin', () => {
 });
 
 /** An endpoint of the stand-in server with its own session options; closed after the file. */
-async function endpointWith(options: { maxSessionsPerKey?: number; idleTimeoutMs?: number }) {
+async function endpointWith(options: {
+  maxSessionsPerKey?: number;
+  idleTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}) {
   const other = new McpEndpoint({ port: 0, keys, createServer: standIn, ...options });
   await other.start();
   opened.push(other);
@@ -225,5 +230,26 @@ describe('idle sessions', () => {
     } finally {
       stream.request.destroy();
     }
+  });
+});
+
+describe('stalled requests', () => {
+  it('closes the connection of a client that stops in the middle of its body, within requestTimeoutMs', async () => {
+    const strict = await endpointWith({ requestTimeoutMs: 400 });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    const socket = connect(Number(new URL(strict.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // The headers promise a whole body; only its first half ever comes.
+    socket.write(
+      `POST /mcp HTTP/1.1\r\nHost: ${new URL(strict.url).host}\r\nAuthorization: Bearer ${secret}\r\n` +
+        `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, body.length / 2)}`,
+    );
+    await within(closed, 'the stalled connection to be closed', 5_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('send the whole request within 0.4 s');
   });
 });
