@@ -241,7 +241,14 @@ describe('JSON-RPC fuzzer against the real endpoint', () => {
       // Refusals are written in the background (and may be grouped per second): let them land.
       await settle();
       const MB = 1024 * 1024;
-      expect((liveMemory() - warmLive) / MB, `VALET_FUZZ_SEED=${SEED}`).toBeLessThan(24);
+      // The least of a few looks: on a loaded machine a look can still catch the last sockets
+      // and records on their way out, which are not kept; what is kept shows in every look.
+      let kept = Infinity;
+      for (let look = 0; look < 3; look++) {
+        kept = Math.min(kept, liveMemory() - warmLive);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(kept / MB, `VALET_FUZZ_SEED=${SEED}`).toBeLessThan(24);
       expect(peakRss / MB, `VALET_FUZZ_SEED=${SEED}`).toBeLessThan(1024);
       expect(await verifyAudit(fx.valet.core.audit.dir)).toMatchObject({ ok: true });
     },
