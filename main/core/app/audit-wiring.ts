@@ -1,7 +1,26 @@
+import type { PendingApproval } from '../approvals/approval-service.ts';
 import type { AuditEvent } from '../audit/audit-types.ts';
 import type { ValetCore } from './valet-core.ts';
 
-/** Records sign-in and approval events of the core in the audit log. Approval summaries are never recorded. */
+/**
+ * The record of a prompt shown to the user. It is written before the prompt is shown (see
+ * ApprovalService), not after: a prompt that leaves no trace is never shown. No summary.
+ */
+export function approvalRequested(a: PendingApproval): AuditEvent {
+  return {
+    type: 'approval_requested',
+    actor: {
+      keyId: a.key.id,
+      keyName: a.key.name,
+      account: a.account,
+      ...(a.client ? { client: `${a.client.name} ${a.client.version}` } : {}),
+    },
+    outcome: 'pending',
+    details: { tool: a.tool, approvalId: a.id },
+  };
+}
+
+/** Records sign-in and approval decisions of the core in the audit log. Approval summaries are never recorded. */
 export function auditCoreEvents(core: ValetCore, record: (event: AuditEvent) => void): void {
   const { auth, approvals } = core;
   auth.on('signed-in', ({ account, method }) =>
@@ -33,19 +52,6 @@ export function auditCoreEvents(core: ValetCore, record: (event: AuditEvent) => 
   );
   auth.on('failed', ({ operation, code }) =>
     record({ type: 'auth_failure', outcome: code, details: { operation } }),
-  );
-  approvals.on('approval-requested', (a) =>
-    record({
-      type: 'approval_requested',
-      actor: {
-        keyId: a.key.id,
-        keyName: a.key.name,
-        account: a.account,
-        ...(a.client ? { client: `${a.client.name} ${a.client.version}` } : {}),
-      },
-      outcome: 'pending',
-      details: { tool: a.tool, approvalId: a.id },
-    }),
   );
   approvals.on('approval-decided', (d) =>
     record({

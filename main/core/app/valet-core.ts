@@ -31,7 +31,7 @@ import { PolicyStore } from '../policy/policy-store.ts';
 import { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError, ValetError } from '../util/valet-error.ts';
-import { auditCoreEvents } from './audit-wiring.ts';
+import { approvalRequested, auditCoreEvents } from './audit-wiring.ts';
 
 /** Events of the core beyond sign-in (those are on `auth`): what the live log and the UI follow. */
 export interface CoreEventMap {
@@ -69,7 +69,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
   readonly graph: GraphClient;
   readonly tools: readonly ToolDefinition[];
   readonly policy: PolicyStore;
-  readonly approvals = new ApprovalService();
+  readonly approvals: ApprovalService;
   readonly audit: AuditLog;
   readonly limiter: RateLimiter;
   readonly runner: ToolRunner;
@@ -96,6 +96,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       ...options.audit,
       logger: this.logger,
     });
+    this.approvals = new ApprovalService(Date.now, (a) => this.record(approvalRequested(a)));
     this.#limits = config.policy.rateLimits;
     this.limiter = new RateLimiter(() => this.#limits);
     const meCache = new MeCache<GraphUser>(options.meTtlMs);

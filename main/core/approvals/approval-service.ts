@@ -61,9 +61,16 @@ export class ApprovalService extends EventEmitter<ApprovalEventMap> {
   /** `${keyId}\n${tool}` → until when an approve-for-N-minutes decision holds. */
   readonly #windows = new Map<string, number>();
 
-  constructor(now: () => number = Date.now) {
+  readonly #record: ((approval: PendingApproval) => Promise<void>) | undefined;
+
+  /**
+   * `record` writes the audit record of a prompt; the user is asked only once it is written,
+   * and a prompt whose record cannot be written is never shown (the request rejects).
+   */
+  constructor(now: () => number = Date.now, record?: (approval: PendingApproval) => Promise<void>) {
     super();
     this.#now = now;
+    this.#record = record;
   }
 
   /**
@@ -71,16 +78,16 @@ export class ApprovalService extends EventEmitter<ApprovalEventMap> {
    * (the caller cancelled or hung up) takes the prompt away and ends the wait as `cancelled`;
    * a caller that is already gone is never shown to the user.
    */
-  request(
+  async request(
     input: Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'>,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ApprovalOutcome> {
-    if (signal?.aborted) return Promise.resolve('cancelled');
+    if (signal?.aborted) return 'cancelled';
     const windowKey = `${input.key.id}\n${input.tool}`;
     const until = this.#windows.get(windowKey);
     if (until !== undefined) {
-      if (until > this.#now()) return Promise.resolve('approved-by-window');
+      if (until > this.#now()) return 'approved-by-window';
       this.#windows.delete(windowKey);
     }
     const now = this.#now();
@@ -90,6 +97,20 @@ export class ApprovalService extends EventEmitter<ApprovalEventMap> {
       requestedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + timeoutMs).toISOString(),
     };
+    if (this.#record) {
+      await this.#record(approval);
+      if (signal?.aborted) {
+        // The caller went while the record was written: its prompt ends before it is shown.
+        this.emit('approval-decided', {
+          id: approval.id,
+          tool: approval.tool,
+          key: approval.key,
+          account: approval.account,
+          outcome: 'cancelled',
+        });
+        return 'cancelled';
+      }
+    }
     return new Promise((resolve) => {
       const finish = (outcome: ApprovalOutcome, decision?: ApprovalDecision) => {
         if (!this.#pending.delete(approval.id)) return;

@@ -79,6 +79,35 @@ describe('ApprovalService', () => {
     expect(decided).toEqual([]);
   });
 
+  it('shows a prompt only once its record is written, and never one whose record cannot be written', async () => {
+    let release!: () => void;
+    const written = new Promise<void>((resolve) => (release = resolve));
+    const slow = new ApprovalService(Date.now, () => written);
+    const shown: PendingApproval[] = [];
+    slow.on('approval-requested', (a) => shown.push(a));
+    const waiting = slow.request(request, 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(shown).toEqual([]);
+    expect(slow.list()).toEqual([]);
+    release();
+    await within(
+      new Promise((r) => slow.once('approval-requested', r)),
+      'the prompt once its record is written',
+    );
+    slow.decide(slow.list()[0]!.id, { kind: 'deny' });
+    expect(await within(waiting, 'outcome of the denied call')).toBe('denied');
+
+    const full = new ApprovalService(Date.now, () =>
+      Promise.reject(new Error('no space left on device')),
+    );
+    full.on('approval-requested', (a) => shown.push(a));
+    await expect(within(full.request(request, 60_000), 'refusal')).rejects.toThrow(
+      'no space left on device',
+    );
+    expect(full.list()).toEqual([]);
+    expect(shown).toHaveLength(1);
+  });
+
   it("forgets a revoked key's windows", async () => {
     const { approvals, requested } = service();
     const first = approvals.request(request, 60_000);

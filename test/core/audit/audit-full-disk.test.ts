@@ -10,6 +10,7 @@ import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
 import { startTestIdp } from '../../support/idp.ts';
 import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
+import { within } from '../../support/within.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 
@@ -106,6 +107,29 @@ describe('a full disk under the audit log', () => {
     expect(text).toMatch(/could not be written .*ENOSPC.*free disk space/);
     expect(text).not.toContain(adele.username);
     expect(refused!.structuredContent).toBeUndefined();
+
+    // A prompt that would leave no trace is never shown, and nothing is sent.
+    const prompts: string[] = [];
+    const onPrompt = (a: { tool: string }) => prompts.push(a.tool);
+    valet.core.approvals.on('approval-requested', onPrompt);
+    const mails = () => valet.graph.requests.filter((r) => r.path === '/v1.0/me/sendMail').length;
+    const mailsBefore = mails();
+    try {
+      const mail = await within(
+        client.callTool({
+          name: 'send_mail',
+          arguments: { to: ['alex@contoso.test'], subject: 'Numbers', body: 'Hi Alex' },
+        }),
+        'answer to send_mail on a full disk',
+      );
+      expect(mail.isError).toBe(true);
+      expect(JSON.stringify(mail.content)).toMatch(/send_mail was not run/);
+    } finally {
+      valet.core.approvals.off('approval-requested', onPrompt);
+    }
+    expect(prompts).toEqual([]);
+    expect(valet.core.approvals.list()).toEqual([]);
+    expect(mails()).toBe(mailsBefore);
 
     await freeDisk();
     const after = await call();
