@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { endpointProof } from '../core/endpoint/control-api.ts';
 import { readEndpointInfo } from '../core/endpoint/endpoint-info.ts';
 import { ValetError } from '../core/util/valet-error.ts';
+import { STAMP_MAX_AGE_MS } from '../core/util/watched-stamp.ts';
 
 /** Calls the running MCP Valet's control API with the control token from endpoint.json. */
 export async function callControl<T>(
@@ -40,6 +41,36 @@ export async function callControl<T>(
       json.error ?? `MCP Valet answered HTTP ${response.status}`,
     );
   return json;
+}
+
+/**
+ * Tells the MCP Valet running on this data dir (if one does) that keys.json changed, and which
+ * key was revoked, so it refuses that key from its very next request. Resolves once the server
+ * has read the file again; when it cannot be told (it does not answer, or is too old to have
+ * the route), once STAMP_MAX_AGE_MS has passed, after which its next check reads the file anyway.
+ */
+export async function announceKeysChanged(dataDir: string, revoked?: string): Promise<void> {
+  const running = await readEndpointInfo(dataDir);
+  if (!running?.controlToken) return;
+  const started = performance.now();
+  try {
+    const response = await fetch(new URL('/control/keys/changed', running.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${running.controlToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(revoked === undefined ? {} : { revoked }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(2000),
+    });
+    await response.body?.cancel();
+    if (response.ok) return;
+  } catch {
+    // Not told: wait below.
+  }
+  const left = STAMP_MAX_AGE_MS + 20 - (performance.now() - started);
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
 }
 
 const NOT_RUNNING_HINT = 'start the app or `mcp-valet serve`';

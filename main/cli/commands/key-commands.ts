@@ -4,7 +4,7 @@ import type { ValetKey } from '../../core/keys/key-store.ts';
 import { READ_TOOLS, TOOL_NAMES, type ToolName } from '../../core/mcp/tool-definition.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import type { CliContext } from '../context.ts';
-import { isLoopbackUrl } from '../control-client.ts';
+import { announceKeysChanged, isLoopbackUrl } from '../control-client.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
 import { clientConfigs } from '../../core/app/client-configs.ts';
@@ -58,6 +58,8 @@ export function registerKeyCommands(program: Command, run: CommandRunner): void 
     .action((ref: string, opts: { json?: boolean }) =>
       run(opts, async (ctx, out) => {
         const key = await ctx.core.revokeKey(ref);
+        // A server running beside this command refuses the key from its next request on.
+        await announceKeysChanged(ctx.config.dataDir, key.id);
         out.event({ event: 'key_revoked', key });
         out.say(
           `Revoked valet key '${key.name}' (${key.id}). Clients using it are refused from now on.`,

@@ -24,6 +24,13 @@ const auditEventSchema = z.object({
 
 const proofRequestSchema = z.object({ nonce: z.string().regex(/^[\w-]{32,128}$/) });
 
+const keysChangedSchema = z.object({
+  revoked: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/)
+    .optional(),
+});
+
 /**
  * The answer to an endpoint challenge: an HMAC, under the run's control token, of the
  * challenger's nonce and of the address and port the answering server listens on. Binding the
@@ -45,6 +52,12 @@ export interface ControlHandlers {
   approvals: ApprovalService;
   /** Appends a record from another process (a CLI command) while this one holds the log. */
   audit: (event: AuditEvent) => Promise<void>;
+  /**
+   * Another process (a CLI command) changed keys.json, and revoked the key `revoked` if given:
+   * read the keys again before the next request. Without it the route answers 404, and the
+   * CLI waits until this process looks at the file by itself.
+   */
+  keysChanged?: (revoked: string | undefined) => Promise<void>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -60,8 +73,8 @@ function tokenMatches(presented: string | undefined, expected: string): boolean 
 
 /**
  * The local control API under /control, for MCP Valet's own CLI while a server runs
- * (`mcp-valet approvals …`, audit records of CLI commands, the stdio bridge's check that it
- * talks to this user's MCP Valet). It takes the per-run control token from endpoint.json
+ * (`mcp-valet approvals …`, audit records of CLI commands, a key revoked by `keys revoke`, the
+ * stdio bridge's check that it talks to this user's MCP Valet). It takes the per-run control token from endpoint.json
  * (owner-only), never a valet key, so an MCP client cannot approve its own calls.
  */
 export async function handleControl(
@@ -82,6 +95,17 @@ export async function handleControl(
   try {
     if (req.method === 'GET' && path === '/control/approvals') {
       send(res, 200, { approvals: handlers.approvals.list() });
+      return;
+    }
+    if (req.method === 'POST' && path === '/control/keys/changed' && handlers.keysChanged) {
+      const body = await readJsonBody(req, 1024);
+      const parsed = body.ok ? keysChangedSchema.safeParse(body.value) : undefined;
+      if (!parsed?.success) {
+        send(res, 400, { error: 'send {} or {"revoked": "<key id>"}' });
+        return;
+      }
+      await handlers.keysChanged(parsed.data.revoked);
+      send(res, 200, { reloaded: true });
       return;
     }
     const decideMatch = /^\/control\/approvals\/([\w-]+)$/.exec(path);

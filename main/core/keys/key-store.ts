@@ -4,9 +4,10 @@ import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import { TOOL_NAMES, type ToolName } from '../mcp/tool-definition.ts';
 import { readFileIfExists, writeFileAtomic } from '../util/atomic-file.ts';
-import { fileStamp } from '../util/file-stamp.ts';
 import { ValetError } from '../util/valet-error.ts';
-import { generateKey, hashSecret, keyIdOf, secretMatches } from './key-format.ts';
+import { WatchedStamp, type WatchedStampOptions } from '../util/watched-stamp.ts';
+import { generateKey, hashSecret, keyIdOf } from './key-format.ts';
+import { VerifiedSecrets } from './verified-secrets.ts';
 
 const keySchema = z.object({
   id: z.string(),
@@ -22,11 +23,19 @@ const keySchema = z.object({
 });
 const fileSchema = z.object({ version: z.literal(1), keys: z.array(keySchema) });
 
-/** A valet key as everyone but the store sees it: never the secret or its hash. */
-export type ValetKey = Omit<z.infer<typeof keySchema>, 'hash'>;
+type KeyRecord = z.infer<typeof keySchema>;
+
+/**
+ * A valet key as everyone but the store sees it: never the secret or its hash. The store
+ * hands out one frozen object per key and version of the file, shared by every request.
+ */
+export type ValetKey = Omit<KeyRecord, 'hash'>;
 
 /** Why a presented key was refused. */
 export type KeyRejection = 'missing' | 'malformed' | 'unknown' | 'revoked';
+
+/** The answer of `verify`. */
+export type KeyVerdict = { key: ValetKey } | { rejected: KeyRejection; keyId?: string };
 
 /** What to create. */
 export interface NewKey {
@@ -36,22 +45,42 @@ export interface NewKey {
   account: { homeAccountId: string; username: string } | null;
 }
 
+/** Settings of the store beyond its folder; tests turn the file watch off and drive the clock. */
+export type KeyStoreOptions = WatchedStampOptions;
+
 /** How often lastUsedAt is written per key: often enough to read, rarely enough to cost nothing. */
 const TOUCH_INTERVAL_MS = 60_000;
+
+const MISSING: KeyVerdict = Object.freeze({ rejected: 'missing' as const });
+const MALFORMED: KeyVerdict = Object.freeze({ rejected: 'malformed' as const });
+const UNKNOWN: KeyVerdict = Object.freeze({ rejected: 'unknown' as const });
+
+/** One key as read from the file, with what verify and get hand out for it. */
+interface Entry {
+  record: KeyRecord;
+  key: ValetKey;
+  verdict: KeyVerdict;
+}
 
 /**
  * The valet keys file (`keys.json`, 0600). Secrets are stored as hashes. Writes are atomic
  * and serialized across processes with a lock file, so the CLI and a running server can
- * both change it; readers re-read when the file's stamp changes, so a revocation made by
- * the CLI takes effect in the server on its next request.
+ * both change it. The keys are kept in memory and read again when the file changes: at once
+ * after this store's own writes and when told (`reload`, e.g. by the CLI through the control
+ * API), as soon as the directory watch reports it, and within STAMP_MAX_AGE_MS at worst. A key
+ * not known yet, or a secret that does not match, is looked up in the file again before it is
+ * refused, so a key created by another process works at once.
  */
 export class KeyStore {
   readonly path: string;
-  #cached: { stamp: string; keys: Map<string, z.infer<typeof keySchema>> } | undefined;
+  readonly #stamp: WatchedStamp;
+  readonly #secrets = new VerifiedSecrets();
+  #cached: { stamp: string; entries: Map<string, Entry> } | undefined;
   readonly #touched = new Map<string, number>();
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: KeyStoreOptions = {}) {
     this.path = join(dataDir, 'keys.json');
+    this.#stamp = new WatchedStamp(this.path, options);
   }
 
   async create(input: NewKey): Promise<{ key: ValetKey; secret: string }> {
@@ -63,7 +92,7 @@ export class KeyStore {
       );
     }
     const { id, secret } = generateKey();
-    const record = {
+    const record: KeyRecord = {
       id,
       name,
       tools: [...new Set(input.tools)],
@@ -89,13 +118,12 @@ export class KeyStore {
   /** Every key, revoked ones included (they stay for the record), newest first. */
   async list(): Promise<ValetKey[]> {
     return [...(await this.#read()).values()]
-      .map(publicKey)
+      .map((e) => e.key)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   async get(id: string): Promise<ValetKey | undefined> {
-    const found = (await this.#read()).get(id);
-    return found && publicKey(found);
+    return (await this.#read()).get(id)?.key;
   }
 
   /** Revokes a key by id or by the name of an active key. */
@@ -116,17 +144,27 @@ export class KeyStore {
     return revoked!;
   }
 
+  /**
+   * Another process changed the keys file (the CLI revoked a key): read it again before the
+   * next check, whatever the file system has reported so far.
+   */
+  reload(): void {
+    this.#stamp.invalidate();
+  }
+
   /** Checks a presented secret: the key when it is valid, else why it is not. */
-  async verify(
-    secret: string | undefined,
-  ): Promise<{ key: ValetKey } | { rejected: KeyRejection; keyId?: string }> {
-    if (!secret) return { rejected: 'missing' };
+  async verify(secret: string | undefined): Promise<KeyVerdict> {
+    if (!secret) return MISSING;
     const id = keyIdOf(secret);
-    if (!id) return { rejected: 'malformed' };
-    const found = (await this.#read()).get(id);
-    if (!found || !secretMatches(secret, found.hash)) return { rejected: 'unknown' };
-    if (found.revokedAt) return { rejected: 'revoked', keyId: id };
-    return { key: publicKey(found) };
+    if (!id) return MALFORMED;
+    let found = (await this.#read()).get(id);
+    if (!found || !this.#secrets.matches(id, secret, found.record.hash)) {
+      // Not in memory yet, perhaps: another process may have just created it.
+      this.#stamp.invalidate();
+      found = (await this.#read()).get(id);
+      if (!found || !this.#secrets.matches(id, secret, found.record.hash)) return UNKNOWN;
+    }
+    return found.verdict;
   }
 
   /** Records that a key was used; written at most once a minute per key, off the request path. */
@@ -140,18 +178,36 @@ export class KeyStore {
     }).catch(onError);
   }
 
-  async #read(): Promise<Map<string, z.infer<typeof keySchema>>> {
-    const stamp = fileStamp(this.path);
-    if (this.#cached?.stamp === stamp) return this.#cached.keys;
-    const keys = parseKeys(
+  /** Stops watching the file. */
+  close(): void {
+    this.#stamp.close();
+  }
+
+  async #read(): Promise<Map<string, Entry>> {
+    const stamp = this.#stamp.current();
+    if (this.#cached?.stamp === stamp) return this.#cached.entries;
+    const records = parseKeys(
       stamp === 'none' ? undefined : await readFileIfExists(this.path),
       this.path,
     );
-    this.#cached = { stamp, keys };
-    return keys;
+    const entries = new Map<string, Entry>();
+    for (const [id, record] of records) {
+      const key = publicKey(record);
+      entries.set(id, {
+        record,
+        key,
+        verdict: Object.freeze(
+          record.revokedAt ? { rejected: 'revoked' as const, keyId: id } : { key },
+        ),
+      });
+    }
+    // A key revoked or changed since must not pass on a remembered secret.
+    this.#secrets.clear();
+    this.#cached = { stamp, entries };
+    return entries;
   }
 
-  async #mutate(change: (keys: Map<string, z.infer<typeof keySchema>>) => void): Promise<void> {
+  async #mutate(change: (keys: Map<string, KeyRecord>) => void): Promise<void> {
     // proper-lockfile locks an existing file; create it (empty) on first use.
     await writeFile(this.path, '', { flag: 'a', mode: 0o600 });
     const release = await lockfile.lock(this.path, {
@@ -165,14 +221,16 @@ export class KeyStore {
         this.path,
         `${JSON.stringify({ version: 1, keys: [...keys.values()] }, null, 2)}\n`,
       );
-      this.#cached = undefined;
     } finally {
+      // Whatever reached the file, this process reads it again before the next check.
+      this.#cached = undefined;
+      this.#stamp.invalidate();
       await release();
     }
   }
 }
 
-function parseKeys(text: string | undefined, path: string): Map<string, z.infer<typeof keySchema>> {
+function parseKeys(text: string | undefined, path: string): Map<string, KeyRecord> {
   if (!text || !text.trim()) return new Map();
   let parsed: z.infer<typeof fileSchema>;
   try {
@@ -187,11 +245,12 @@ function parseKeys(text: string | undefined, path: string): Map<string, z.infer<
   return new Map(parsed.keys.map((k) => [k.id, k]));
 }
 
-function publicKey(record: z.infer<typeof keySchema>): ValetKey {
+/** The key without its hash, frozen all through: callers share it and cannot change it. */
+function publicKey(record: KeyRecord): ValetKey {
   const { hash: _hash, ...rest } = record;
-  return {
+  return Object.freeze({
     ...rest,
-    tools: [...rest.tools],
-    ...(rest.account ? { account: { ...rest.account } } : {}),
-  };
+    tools: Object.freeze([...rest.tools]) as ToolName[],
+    account: rest.account && Object.freeze({ ...rest.account }),
+  });
 }

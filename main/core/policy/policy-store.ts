@@ -1,30 +1,38 @@
 import { updateConfigFile } from '../config/config-file.ts';
 import { readFileIfExists } from '../util/atomic-file.ts';
-import { fileStamp } from '../util/file-stamp.ts';
 import type { Logger } from '../util/logger.ts';
 import { ValetError } from '../util/valet-error.ts';
+import { WatchedStamp, type WatchedStampOptions } from '../util/watched-stamp.ts';
 import type { ToolName } from '../mcp/tool-definition.ts';
 import { describePolicyError, policySchema, type Policy } from './policy-schema.ts';
 
 /**
- * The policy section of config.json, re-read whenever the file changes, so that an admin's
- * edit or a tool switch in the app applies to the next call. A broken edit made while
- * running keeps the last good policy in force (and says so) rather than dropping the rules.
+ * The policy section of config.json, re-read whenever the file changes, so that a tool switch
+ * in the app applies to the next call, and an admin's edit as soon as the file watch reports
+ * it (within STAMP_MAX_AGE_MS at worst). A broken edit made while running keeps the last good
+ * policy in force (and says so) rather than dropping the rules.
  */
 export class PolicyStore {
   readonly #path: string;
   readonly #logger: Logger;
+  readonly #stamp: WatchedStamp;
   #cached: { stamp: string; policy: Policy };
 
-  constructor(configFile: string, initial: Policy, logger: Logger) {
+  constructor(
+    configFile: string,
+    initial: Policy,
+    logger: Logger,
+    options: WatchedStampOptions = {},
+  ) {
     this.#path = configFile;
     this.#logger = logger;
-    this.#cached = { stamp: fileStamp(configFile), policy: initial };
+    this.#stamp = new WatchedStamp(configFile, options);
+    this.#cached = { stamp: this.#stamp.current(), policy: initial };
   }
 
   /** The policy in force now. */
   async current(): Promise<Policy> {
-    const stamp = fileStamp(this.#path);
+    const stamp = this.#stamp.current();
     if (stamp === this.#cached.stamp) return this.#cached.policy;
     let policy = this.#cached.policy;
     try {
@@ -48,6 +56,7 @@ export class PolicyStore {
   /** Turns a tool on or off for every key, by editing config.json (other settings untouched). */
   async setToolEnabled(tool: ToolName, enabled: boolean): Promise<Policy> {
     let policy: Policy = this.#cached.policy;
+    // Whatever reached the file, the next call reads it again.
     await updateConfigFile(this.#path, (json) => {
       const section = (json.policy ?? {}) as { tools?: Record<string, Record<string, unknown>> };
       section.tools ??= {};
@@ -61,7 +70,12 @@ export class PolicyStore {
       }
       json.policy = section;
       policy = parsed.data;
-    });
+    }).finally(() => this.#stamp.invalidate());
     return policy;
+  }
+
+  /** Stops watching config.json. */
+  close(): void {
+    this.#stamp.close();
   }
 }
