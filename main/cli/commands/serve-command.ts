@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ValetCore } from '../../core/app/valet-core.ts';
+import type { ToolCallRecord } from '../../core/mcp/tool-runner.ts';
 import type { WebBridge } from '../../core/web/web-bridge.ts';
 import { settingSchemas } from '../../core/config/config-schema.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
@@ -63,23 +64,13 @@ export async function serveUntilStopped(
 ): Promise<void> {
   const { port, onReady } = options;
   // The live log: JSON events for programs under --json, a line per call for people otherwise.
+  // Written in batches: a write to a pipe per call would cost more than the call.
   core.on('tool-call', (c) => {
-    if (out.json) {
-      out.event({
-        event: 'tool_call',
-        tool: c.tool,
-        key: c.keyName,
-        account: c.account ?? null,
-        outcome: c.outcome,
-        duration_ms: c.durationMs,
-        graph_request_ids: c.graphRequestIds,
-        ...(c.errorCode ? { error: c.errorCode } : {}),
-      });
-    } else {
-      out.say(
+    if (out.json) out.liveEvent(toolCallEvent(c));
+    else
+      out.liveSay(
         `${new Date().toISOString()}  ${c.keyName.padEnd(14)} ${c.tool.padEnd(17)} ${c.outcome.padEnd(6)} ${String(c.durationMs).padStart(7)} ms${c.errorCode ? `  ${c.errorCode}` : ''}`,
       );
-    }
   });
   const endpoint = await core.startEndpoint(port === undefined ? {} : { port });
   const stopped = new Promise<string>((resolve) => {
@@ -108,6 +99,12 @@ export async function serveUntilStopped(
   await core.close();
   out.event({ event: 'stopped', signal });
   out.say(`Stopped (${signal}); all sessions closed.`);
+}
+
+/** The `tool_call` event of a call, as its JSON line (built directly: it is written for every call). */
+export function toolCallEvent(c: ToolCallRecord): string {
+  const error = c.errorCode ? `,"error":${JSON.stringify(c.errorCode)}` : '';
+  return `{"event":"tool_call","tool":${JSON.stringify(c.tool)},"key":${JSON.stringify(c.keyName)},"account":${JSON.stringify(c.account ?? null)},"outcome":${JSON.stringify(c.outcome)},"duration_ms":${JSON.stringify(c.durationMs)},"graph_request_ids":${JSON.stringify(c.graphRequestIds)}${error}}`;
 }
 
 /**
