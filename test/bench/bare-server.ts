@@ -70,3 +70,5 @@ http.listen(0, '127.0.0.1', () => {
     `${JSON.stringify({ event: 'ready', url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp` })}\n`,
   );
 });
+// Exit cleanly on SIGTERM, as mcp-valet serve does, so a profile asked for with --cpu-prof is written.
+process.once('SIGTERM', () => http.close(() => process.exit(0)).closeAllConnections());

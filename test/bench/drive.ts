@@ -15,6 +15,12 @@ export interface Latency {
   p99: number;
 }
 
+/** Latency and throughput of a run at some concurrency. */
+export interface Load extends Latency {
+  /** Calls answered per second of wall time (sessions opened before the clock starts). */
+  perSecond: number;
+}
+
 async function openSessions(target: Target, count: number) {
   return Promise.all(
     Array.from({ length: count }, async () => {
@@ -31,14 +37,18 @@ async function openSessions(target: Target, count: number) {
   );
 }
 
-/** `calls` get_user_details calls over `concurrency` sessions opened for the run; latencies in ms. */
+/**
+ * `calls` get_user_details calls over `concurrency` sessions opened for the run; latencies in
+ * ms are added to `latencies`, and the wall time of the calls (sessions open) is returned.
+ */
 export async function drive(
   target: Target,
   concurrency: number,
   calls: number,
   latencies: number[] = [],
-): Promise<number[]> {
+): Promise<number> {
   const sessions = await openSessions(target, concurrency);
+  const started = performance.now();
   await Promise.all(
     sessions.map(async ({ client }, i) => {
       for (let c = i; c < calls; c += concurrency) {
@@ -49,12 +59,13 @@ export async function drive(
       }
     }),
   );
+  const elapsed = performance.now() - started;
   await Promise.all(
     sessions.map(
       async ({ client, transport }) => (await transport.terminateSession(), await client.close()),
     ),
   );
-  return latencies;
+  return elapsed;
 }
 
 /**
@@ -67,38 +78,52 @@ export async function compare(
   concurrency: number,
   calls: number,
   rounds = 10,
-): Promise<{ a: Latency; b: Latency; calls: number }> {
+): Promise<{ a: Load; b: Load; calls: number }> {
   const la: number[] = [];
   const lb: number[] = [];
-  const stats = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+  let ta = 0;
+  let tb = 0;
+  const stats = (xs: number[], ms: number): Load => ({
+    p50: percentile(xs, 50),
+    p99: percentile(xs, 99),
+    perSecond: (xs.length / ms) * 1000,
+  });
   if (concurrency === 1) {
     const [sa] = await openSessions(a, 1);
     const [sb] = await openSessions(b, 1);
     const one = async (s: { client: Client }, out: number[]) => {
       const t = performance.now();
       const r = await s.client.callTool({ name: 'get_user_details', arguments: {} });
-      out.push(performance.now() - t);
+      const ms = performance.now() - t;
+      out.push(ms);
       if (r.isError) throw new Error(JSON.stringify(r.content));
+      return ms;
     };
     for (let i = 0; i < calls; i++) {
       // Alternate who goes first, so neither always follows the other.
       if (i % 2) {
-        await one(sb!, lb);
-        await one(sa!, la);
+        tb += await one(sb!, lb);
+        ta += await one(sa!, la);
       } else {
-        await one(sa!, la);
-        await one(sb!, lb);
+        ta += await one(sa!, la);
+        tb += await one(sb!, lb);
       }
     }
     for (const s of [sa!, sb!]) {
       await s.transport.terminateSession();
       await s.client.close();
     }
-    return { a: stats(la), b: stats(lb), calls: la.length };
+    return { a: stats(la, ta), b: stats(lb, tb), calls: la.length };
   }
   for (let r = 0; r < rounds; r++) {
-    await drive(a, concurrency, calls / rounds, la);
-    await drive(b, concurrency, calls / rounds, lb);
+    // Alternate who goes first here too.
+    if (r % 2) {
+      tb += await drive(b, concurrency, calls / rounds, lb);
+      ta += await drive(a, concurrency, calls / rounds, la);
+    } else {
+      ta += await drive(a, concurrency, calls / rounds, la);
+      tb += await drive(b, concurrency, calls / rounds, lb);
+    }
   }
-  return { a: stats(la), b: stats(lb), calls: la.length };
+  return { a: stats(la, ta), b: stats(lb, tb), calls: la.length };
 }

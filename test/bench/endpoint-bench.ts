@@ -1,6 +1,7 @@
-// Benchmark child: MCP Valet's authenticated endpoint (`mcp-valet serve`, built) against a bare
-// SDK server with the same trivial tool, in one run. Started by run.ts with NODE_EXTRA_CA_CERTS
-// trusting the IdP's CA. Prints one JSON line of results.
+// Benchmark child: MCP Valet's authenticated endpoint (`mcp-valet serve --json`, built) against
+// a bare SDK server with the same trivial tool, in one run: memory at idle and after 20,000
+// calls, latency call by call, and throughput at concurrency 32. Started by run.ts with
+// NODE_EXTRA_CA_CERTS trusting the IdP's CA. Prints one JSON line of results.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,16 +20,21 @@ interface Server {
 }
 
 /**
- * Starts a server process with the inspector on a loopback port (so the benchmark can collect
+ * Starts a server process (with Node flags from BENCH_NODE_FLAGS for both, BENCH_VALET_FLAGS or
+ * BENCH_BARE_FLAGS for one, e.g. `--cpu-prof`) with the inspector on a loopback port (so the benchmark can collect
  * its garbage before measuring memory) and waits for its `ready` line.
  */
-async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+async function startServer(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  flags: string | undefined,
+): Promise<Server> {
   const started = performance.now();
   const proc = spawn(
     process.execPath,
     [
       '--inspect=127.0.0.1:0',
-      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...`${process.env.BENCH_NODE_FLAGS ?? ''} ${flags ?? ''}`.split(' ').filter(Boolean),
       ...args,
     ],
     {
@@ -66,21 +72,17 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   return { proc, url, readyMs, inspector: await connectInspector(await inspectorUrl) };
 }
 
-async function memory(
-  server: Server,
-  collect: boolean,
-): Promise<{ rssMb: number; heapMb: number }> {
-  if (collect) await server.inspector.collectGarbage();
+/** Resident memory as the system sees it, in MB. */
+async function rssMb(server: Server): Promise<number> {
   const status = await readFile(`/proc/${server.proc.pid}/status`, 'utf8');
-  return {
-    rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024,
-    heapMb: await server.inspector.heapUsedMb(),
-  };
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-async function compareServers(valet: Server, bare: Server, concurrency: number, calls: number) {
-  const r = await compare(valet, bare, concurrency, calls);
-  return { valet: r.a, bare: r.b, calls: r.calls };
+/** RSS as it is, then RSS and the live heap after a full collection. */
+async function memory(server: Server): Promise<{ rssMb: number; gcRssMb: number; heapMb: number }> {
+  const rss = await rssMb(server);
+  await server.inspector.collectGarbage();
+  return { rssMb: rss, gcRssMb: await rssMb(server), heapMb: await server.inspector.heapUsedMb() };
 }
 
 const tenant = await startBenchTenant('endpoint');
@@ -89,24 +91,55 @@ const { env, secret, graph } = tenant;
 await tenant.core.close();
 
 const valet = {
-  ...(await startServer([join(root, 'dist/main/cli/bin.js'), 'serve', '--json'], env)),
+  ...(await startServer(
+    [join(root, 'dist/main/cli/bin.js'), 'serve', '--json'],
+    env,
+    process.env.BENCH_VALET_FLAGS,
+  )),
   secret,
 };
-const bare = await startServer([join(root, 'test/bench/bare-server.ts')], process.env);
+const bare = await startServer(
+  [join(root, 'test/bench/bare-server.ts')],
+  process.env,
+  process.env.BENCH_BARE_FLAGS,
+);
+/** Calls each server has had in all when memory is measured. */
+const TOTAL_CALLS = 20_000;
+/** Calls whose allocations are sampled, after the memory is measured. */
+const ALLOCATION_CALLS = 2000;
 try {
-  const idle = { valet: await memory(valet, false), bare: await memory(bare, false) };
-  // Warm both to their working size (JIT, V8's heap under 32 sessions, the /me cache, the
-  // token memo); growth over the 10,000 calls below is measured from here, after a full GC.
-  await drive(valet, 32, 2000);
-  await drive(bare, 32, 2000);
-  const steady = { valet: await memory(valet, true), bare: await memory(bare, true) };
-  const c1 = await compareServers(valet, bare, 1, 2000);
-  const c32 = await compareServers(valet, bare, 32, 6400);
-  await drive(valet, 8, 10_000 - c1.calls - c32.calls);
-  await drive(bare, 8, 10_000 - c1.calls - c32.calls);
-  const after = { valet: await memory(valet, true), bare: await memory(bare, true) };
+  // Idle: ready, no call yet, nothing collected by force.
+  await new Promise((r) => setTimeout(r, 500));
+  const idle = { valet: await rssMb(valet), bare: await rssMb(bare) };
+  // Warm both (JIT, the /me cache, the token memo, the sessions' working set).
+  const warm = 2000;
+  await drive(valet, 32, warm);
+  await drive(bare, 32, warm);
+  const c1 = await compare(valet, bare, 1, 2000);
+  const c32 = await compare(valet, bare, 32, 6400);
+  const rest = TOTAL_CALLS - warm - c1.calls - c32.calls;
+  await drive(valet, 8, rest);
+  await drive(bare, 8, rest);
+  const after = { valet: await memory(valet), bare: await memory(bare) };
+  // Allocation per call, sampled at concurrency 8 (the sampling slows both alike).
+  const allocation = async (server: Server) => {
+    await server.inspector.startAllocationSampling();
+    await drive(server, 8, ALLOCATION_CALLS);
+    const sample = await server.inspector.stopAllocationSampling();
+    return { kbPerCall: sample.bytes / 1024 / ALLOCATION_CALLS, top: sample.top };
+  };
+  const allocated = { valet: await allocation(valet), bare: await allocation(bare) };
   process.stdout.write(
-    `${JSON.stringify({ readyMs: valet.readyMs, calls: 10_000, idle, steady, after, c1, c32, graphMeRequests: graph.requests.filter((r) => r.path === '/v1.0/me').length })}\n`,
+    `${JSON.stringify({
+      readyMs: valet.readyMs,
+      calls: TOTAL_CALLS,
+      idle,
+      after,
+      allocated,
+      c1: { valet: c1.a, bare: c1.b, calls: c1.calls },
+      c32: { valet: c32.a, bare: c32.b, calls: c32.calls },
+      graphMeRequests: graph.requests.filter((r) => r.path === '/v1.0/me').length,
+    })}\n`,
   );
 } finally {
   for (const s of [valet, bare]) {
