@@ -1,63 +1,15 @@
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
-import { waitFor } from './raw-http.ts';
+import { rawRequest, waitFor, type RawRequestOptions } from './raw-http.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, { key: 'matrix' });
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
-
 /** A raw HTTP request, so the test controls every header (fetch would not let it set Host). */
-function send(options: {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}): Promise<RawResponse> {
-  const url = new URL(fx.valet.endpoint.url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: url.port,
-        method: options.method ?? 'POST',
-        path: options.path ?? '/mcp',
-        headers: {
-          host: url.host,
-          accept: 'application/json, text/event-stream',
-          'content-type': 'application/json',
-          ...options.headers,
-        },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body ?? JSON.stringify(INITIALIZE));
-  });
-}
+const send = (options: RawRequestOptions) => rawRequest(fx.valet.endpoint.url, options);
 
 const auth = (key = fx.secret) => ({ authorization: `Bearer ${key}` });
 

@@ -1,10 +1,9 @@
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
-import { waitFor } from './raw-http.ts';
+import { rawRequest, waitFor } from './raw-http.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {
@@ -15,46 +14,12 @@ const fx = useValet(adele, {
   },
 });
 
-const INIT = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'burst', version: '1' },
-  },
-});
-
-function post(secret: string): Promise<{ status: number; retryAfter: string | undefined }> {
-  const url = new URL(fx.valet.endpoint.url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: url.port,
-        method: 'POST',
-        path: '/mcp',
-        headers: {
-          host: url.host,
-          authorization: `Bearer ${secret}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            retryAfter: res.headers['retry-after'] as string | undefined,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(INIT);
+/** An initialize from a key: the status, and Retry-After when it is refused. */
+async function post(secret: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  const res = await rawRequest(fx.valet.endpoint.url, {
+    headers: { authorization: `Bearer ${secret}` },
   });
+  return { status: res.status, retryAfter: res.headers['retry-after'] as string | undefined };
 }
 
 describe('rate limits', () => {
