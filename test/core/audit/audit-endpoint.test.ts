@@ -2,10 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
-import { AUDIT_TYPES, type AuditRecord } from '../../../main/core/audit/audit-types.ts';
+import { verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { AUDIT_TYPES } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {});
@@ -82,8 +83,7 @@ describe('the audit log of a working day', () => {
     await fx.valet.core.auth.signOut();
     await fx.valet.core.close();
 
-    const records: AuditRecord[] = [];
-    for await (const r of readAudit(fx.valet.core.audit.dir)) records.push(r);
+    const records = await auditRecords(fx.valet.core.audit.dir);
     const types = new Set(records.map((r) => r.type));
     // rate_limited has its own test (rate-limit.test.ts); the log_* records mark repairs of the
     // log itself and have theirs in audit-log.test.ts.

@@ -2,11 +2,11 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { launchBrowser } from '../../support/browser.ts';
 import { useValet } from '../../support/valet.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {});
@@ -18,11 +18,11 @@ afterAll(async () => {
   pageServer?.close();
 });
 
-async function refusals(reason: string): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for await (const r of readAudit(fx.valet.core.audit.dir))
-    if (r.type === 'endpoint_rejected' && r.details?.reason === reason) found.push(r);
-  return found;
+function refusals(reason: string): Promise<AuditRecord[]> {
+  return auditRecords(
+    fx.valet.core.audit.dir,
+    (r) => r.type === 'endpoint_rejected' && r.details?.reason === reason,
+  );
 }
 
 const total = (records: AuditRecord[]) =>

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteBytes } from '../../../main/core/audit/audit-log.ts';
-import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { verifyAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser, type RunningIdp } from '../../../main/demo/idp/index.ts';
 import { startTestIdp } from '../../support/idp.ts';
 import { connectClient, startValet, type RunningValet } from '../../support/valet.ts';
 import { within } from '../../support/within.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 
@@ -76,11 +77,11 @@ async function freeDisk(): Promise<void> {
   await rm(filler(), { force: true });
 }
 
-async function toolCalls(): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for await (const r of readAudit(valet.core.audit.dir))
-    if (r.type === 'tool_call' && r.details?.tool === 'get_user_details') found.push(r);
-  return found;
+function toolCalls(): Promise<AuditRecord[]> {
+  return auditRecords(
+    valet.core.audit.dir,
+    (r) => r.type === 'tool_call' && r.details?.tool === 'get_user_details',
+  );
 }
 
 describe('a full disk under the audit log', () => {

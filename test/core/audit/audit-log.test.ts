@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../main/core/audit/audit-log.ts';
 import { auditFiles, formatRecord } from '../../../main/core/audit/audit-file.ts';
-import { followAudit, readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { followAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
 import { GENESIS, type AuditRecord } from '../../../main/core/audit/audit-types.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 let dataDir: string;
 let dir: string;
@@ -51,8 +52,7 @@ describe('audit log', () => {
   it('appends numbered, chained records to an owner-only file, and verify passes', async () => {
     await write(20);
     expect((await stat(join(dir, 'audit.jsonl'))).mode & 0o777).toBe(0o600);
-    const records = [];
-    for await (const r of readAudit(dir)) records.push(r);
+    const records = await auditRecords(dir);
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(records[1]!.prev).toBe(records[0]!.hash);
     expect(await verifyAudit(dir)).toMatchObject({

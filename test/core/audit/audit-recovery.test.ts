@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { writeSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../main/core/audit/audit-log.ts';
-import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
-import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
+import { verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 let dataDir: string;
 let dir: string;
@@ -24,11 +24,7 @@ async function write(n: number): Promise<void> {
   await log.close();
 }
 
-async function all(): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const r of readAudit(dir)) records.push(r);
-  return records;
-}
+const all = () => auditRecords(dir);
 
 const active = () => join(dir, 'audit.jsonl');
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditLogOptions } from '../../../main/core/audit/audit-log.ts';
-import { readAudit, verifyAudit } from '../../../main/core/audit/audit-reader.ts';
-import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
+import { verifyAudit } from '../../../main/core/audit/audit-reader.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 let dataDir: string;
 let dir: string;
@@ -21,11 +21,7 @@ async function write(n: number, options: AuditLogOptions): Promise<void> {
   await log.close();
 }
 
-async function all(): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const r of readAudit(dir)) records.push(r);
-  return records;
-}
+const all = () => auditRecords(dir);
 
 async function logFiles(): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();

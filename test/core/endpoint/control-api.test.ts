@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PendingApproval } from '../../../main/core/approvals/approval-service.ts';
-import { readAudit } from '../../../main/core/audit/audit-reader.ts';
-import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { endpointProof } from '../../../main/core/endpoint/control-api.ts';
 import { readEndpointInfo } from '../../../main/core/endpoint/endpoint-info.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {
@@ -43,11 +42,7 @@ async function control(
   return { status: response.status, text: await response.text() };
 }
 
-async function auditRecords(): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const r of readAudit(fx.valet.core.audit.dir)) records.push(r);
-  return records;
-}
+const allRecords = () => auditRecords(fx.valet.core.audit.dir);
 
 describe('the control API', () => {
   it('refuses every control route with no token, a wrong token or a valet key (401), and changes nothing', async () => {
@@ -94,7 +89,7 @@ describe('the control API', () => {
 
     expect(fx.valet.core.approvals.list().map((a) => a.id)).toEqual([pending.id]);
     expect(sentMail()).toEqual([]);
-    expect((await auditRecords()).filter((r) => r.outcome === 'forged-by-test')).toEqual([]);
+    expect((await allRecords()).filter((r) => r.outcome === 'forged-by-test')).toEqual([]);
     fx.valet.core.approvals.decide(pending.id, { kind: 'deny' });
     expect((await call).isError).toBe(true);
     await client.close();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 import { rawRequest, waitFor, type RawRequestOptions } from './raw-http.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, { key: 'matrix' });
@@ -14,16 +14,12 @@ const send = (options: RawRequestOptions) => rawRequest(fx.valet.endpoint.url, o
 const auth = (key = fx.secret) => ({ authorization: `Bearer ${key}` });
 
 /** The audit log's records of requests refused for `reason` from `source` (an Origin). */
-async function rejectionRecords(reason: string, source: string): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for await (const r of readAudit(fx.valet.core.audit.dir))
-    if (
-      r.type === 'endpoint_rejected' &&
-      r.details?.reason === reason &&
-      r.details.source === source
-    )
-      found.push(r);
-  return found;
+function rejectionRecords(reason: string, source: string): Promise<AuditRecord[]> {
+  return auditRecords(
+    fx.valet.core.audit.dir,
+    (r) =>
+      r.type === 'endpoint_rejected' && r.details?.reason === reason && r.details.source === source,
+  );
 }
 
 describe('endpoint security', () => {

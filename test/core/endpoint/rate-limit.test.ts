@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 import { rawRequest, waitFor } from './raw-http.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {
@@ -45,9 +45,10 @@ describe('rate limits', () => {
       'four refusals counted in the audit log',
       5_000,
       async () => {
-        limited = [];
-        for await (const r of readAudit(fx.valet.core.audit.dir))
-          if (r.type === 'rate_limited' && r.actor?.keyName === 'noisy') limited.push(r);
+        limited = await auditRecords(
+          fx.valet.core.audit.dir,
+          (r) => r.type === 'rate_limited' && r.actor?.keyName === 'noisy',
+        );
       },
     );
     expect(counted()).toBe(4);

@@ -1,11 +1,11 @@
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { readAudit } from '../../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../../main/core/audit/audit-types.ts';
 import { READ_TOOLS, TOOL_NAMES, type ToolName } from '../../../main/core/mcp/tool-definition.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 import { within } from '../../support/within.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 
 // Every tools/call through the real endpoint and a real MCP client: the policy speaks first,
 // then the arguments are checked, and each call is in the audit log as allowed, denied or failed.
@@ -19,11 +19,11 @@ const text = (r: unknown) =>
   (r as CallToolResult).content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 /** The tool_call records of a key, oldest first. */
-async function callsOf(keyName: string): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
-  for await (const r of readAudit(fx.valet.core.audit.dir))
-    if (r.type === 'tool_call' && r.actor?.keyName === keyName) records.push(r);
-  return records;
+function callsOf(keyName: string): Promise<AuditRecord[]> {
+  return auditRecords(
+    fx.valet.core.audit.dir,
+    (r) => r.type === 'tool_call' && r.actor?.keyName === keyName,
+  );
 }
 
 /** Every approval prompt of this file, as `key name: tool`. */
