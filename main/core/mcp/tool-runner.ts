@@ -1,96 +1,26 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ApprovalOutcome, ApprovalService } from '../approvals/approval-service.ts';
-import type { AuditActor, AuditEvent } from '../audit/audit-types.ts';
-import type { AuthService } from '../auth/auth-service.ts';
-import type { AccountSummary } from '../auth/auth-types.ts';
-import type { GraphClient } from '../graph/graph-client.ts';
-import type { MeCache } from '../graph/me-cache.ts';
-import type { ValetKey } from '../keys/key-store.ts';
 import { decide } from '../policy/policy-engine.ts';
-import type { Policy } from '../policy/policy-schema.ts';
 import type { Logger } from '../util/logger.ts';
 import { silentLogger } from '../util/logger.ts';
 import { describeError, isValetError, ValetError } from '../util/valet-error.ts';
-import { approvalSummary, auditArgs } from './call-summary.ts';
-import type { GraphUser, ToolContext, ToolDefinition } from './tool-definition.ts';
+import { actorOf, auditFailure, clientOf } from './call-audit.ts';
+import { APPROVAL_MESSAGES, requestApproval } from './call-approval.ts';
+import { auditArgs } from './call-summary.ts';
+import type {
+  CallExtras,
+  Caller,
+  CallState,
+  ToolCallRecord,
+  ToolRunnerDeps,
+} from './call-types.ts';
+import { toolContext } from './tool-context.ts';
+import type { ToolDefinition } from './tool-definition.ts';
 import { describeIssues, invalidArguments } from './tools/tool-input.ts';
-import { visible } from './tools/approval-text.ts';
 
-/** Who is calling: the valet key of this request, and what the client said it is. */
-export interface Caller {
-  key: ValetKey;
-  client?: { name: string; version: string };
-  sessionId?: string;
-}
-
-/** What happened in one tool call, for the live log and the activity view. No arguments, no results. */
-export interface ToolCallRecord {
-  tool: string;
-  keyId: string;
-  keyName: string;
-  account: string | undefined;
-  client: string | undefined;
-  outcome: 'ok' | 'denied' | 'failed';
-  errorCode?: string;
-  durationMs: number;
-  /** Graph's request-id of every Graph request the call made. */
-  graphRequestIds: string[];
-}
-
-/** Optional extras of a call from the MCP layer. */
-export interface CallExtras {
-  /** Sends a progress notification while the call waits for approval (when the client asked for progress). */
-  progress?: (message: string) => Promise<void>;
-}
-
-/** The runner's collaborators. */
-export interface ToolRunnerDeps {
-  auth: AuthService;
-  graph: GraphClient;
-  meCache: MeCache<GraphUser>;
-  policy: () => Promise<Policy>;
-  approvals: ApprovalService;
-  /** Resolves once the record is written; the result waits for it. */
-  audit: (event: AuditEvent) => Promise<void>;
-  /** Told about every finished call. */
-  onCall?: (record: ToolCallRecord) => void;
-  logger?: Logger;
-  now?: () => Date;
-}
-
-const APPROVAL_MESSAGES: Partial<
-  Record<ApprovalOutcome, (tool: string, seconds: number) => string>
-> = {
-  denied: (tool) => `The user denied ${tool} in MCP Valet: it was not run`,
-  'timed-out': (tool, seconds) =>
-    `No one approved ${tool} in MCP Valet within ${seconds} seconds, so it was not run: ask the user to approve it in the app (or \`mcp-valet approvals approve\`) and try again`,
-  cancelled: (tool) => `The call to ${tool} was cancelled while it waited for approval`,
-};
-
-/**
- * Why a record could not be written, and what to do. The audit log's own errors already name
- * the folder, the cause and the fix; anything else gets the usual causes' fix.
- */
-function auditFailure(err: unknown): string {
-  const why = isValetError(err, 'audit_failed')
-    ? err.message
-    : `The audit record could not be written (${describeError(err)}): make room on the disk of the MCP Valet data folder or make it writable`;
-  return `${why}. Then check the log with \`mcp-valet audit verify\``;
-}
+export type { CallExtras, Caller, ToolCallRecord, ToolRunnerDeps } from './call-types.ts';
 
 /** Longest name of an unknown tool kept in the audit log and the live log. */
 const MAX_UNKNOWN_NAME = 128;
-
-/** One call as it goes: what its audit records will say, and whether the tool started. */
-interface CallState {
-  name: string;
-  caller: Caller;
-  account?: AccountSummary;
-  /** The tool_call record's details; the tool_intent record takes its args and approval. */
-  details: Record<string, unknown>;
-  graphRequestIds: string[];
-  ran: boolean;
-}
 
 /**
  * Runs one tool call for a caller: the policy decides (key's tools, read-only, global
@@ -143,17 +73,6 @@ export class ToolRunner {
       result = { isError: true, content: [{ type: 'text', text }] };
     }
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    const record: ToolCallRecord = {
-      tool: name,
-      keyId: caller.key.id,
-      keyName: caller.key.name,
-      account: state.account?.username,
-      client: clientOf(caller),
-      outcome,
-      ...(errorCode ? { errorCode } : {}),
-      durationMs,
-      graphRequestIds: state.graphRequestIds,
-    };
     const { details } = state;
     details.durationMs = durationMs;
     details.graphRequestIds = state.graphRequestIds;
@@ -167,14 +86,38 @@ export class ToolRunner {
       });
     } catch (err) {
       this.#logger.error(`could not write the audit record of a tool_call: ${describeError(err)}`);
-      this.#deps.onCall?.({ ...record, outcome: 'failed', errorCode: 'audit_failed' });
+      this.#told(state, 'failed', 'audit_failed', durationMs);
       const text = state.ran
         ? `${name} ran, but its result is withheld because the call could not be audited. ${auditFailure(err)}`
         : `${name} was not run, and the call could not be audited. ${auditFailure(err)}`;
       return { isError: true, content: [{ type: 'text', text }] };
     }
-    this.#deps.onCall?.(record);
+    this.#told(state, outcome, errorCode, durationMs);
     return result;
+  }
+
+  /** Tells the owner (live log, activity view) how a call ended. */
+  #told(
+    state: CallState,
+    outcome: ToolCallRecord['outcome'],
+    errorCode: string | undefined,
+    durationMs: number,
+  ): void {
+    const { onCall } = this.#deps;
+    if (!onCall) return;
+    const { key } = state.caller;
+    const record: ToolCallRecord = {
+      tool: state.name,
+      keyId: key.id,
+      keyName: key.name,
+      account: state.account?.username,
+      client: clientOf(state.caller),
+      outcome,
+      durationMs,
+      graphRequestIds: state.graphRequestIds,
+    };
+    if (errorCode) record.errorCode = errorCode;
+    onCall(record);
   }
 
   /** Policy, arguments, account, approval, intent, then the tool; throws what refuses the call. */
@@ -217,7 +160,13 @@ export class ToolRunner {
       );
     }
     if (decision.approval) {
-      const approval = await this.#approve(run, input, caller, account, policy, signal, extras);
+      const approval = await requestApproval(
+        this.#deps.approvals,
+        run,
+        input,
+        { caller, account, policy, signal },
+        extras,
+      );
       details.approval = approval;
       const refusal = APPROVAL_MESSAGES[approval];
       if (refusal)
@@ -230,7 +179,7 @@ export class ToolRunner {
     state.ran = true;
     const output = await run.run(
       input as never,
-      this.#context(run, account, signal, state.graphRequestIds),
+      toolContext(this.#deps, run, account, signal, state.graphRequestIds),
     );
     const checked = run.output.safeParse(output);
     if (!checked.success) {
@@ -248,16 +197,14 @@ export class ToolRunner {
   /** Records that a tool is about to change data; the tool does not run unless this is written. */
   async #intent(state: CallState): Promise<void> {
     const { name, details } = state;
+    const intent: Record<string, unknown> = { tool: name, args: details.args };
+    if (details.approval) intent.approval = details.approval;
     try {
       await this.#deps.audit({
         type: 'tool_intent',
         actor: actorOf(state),
         outcome: 'pending',
-        details: {
-          tool: name,
-          args: details.args,
-          ...(details.approval ? { approval: details.approval } : {}),
-        },
+        details: intent,
       });
     } catch (err) {
       this.#logger.error(
@@ -273,104 +220,4 @@ export class ToolRunner {
   get #logger(): Logger {
     return this.#deps.logger ?? silentLogger;
   }
-
-  async #approve(
-    tool: ToolDefinition,
-    input: Record<string, unknown>,
-    caller: Caller,
-    account: AccountSummary,
-    policy: Policy,
-    signal: AbortSignal,
-    extras: CallExtras,
-  ): Promise<ApprovalOutcome> {
-    const { action, summary } = approvalSummary(tool, input);
-    // Some clients give up on a quiet request; progress notifications tell them it is alive.
-    const heartbeat = extras.progress
-      ? setInterval(
-          () =>
-            void extras
-              .progress?.(`Waiting for approval of ${tool.name} in MCP Valet`)
-              .catch(() => undefined),
-          10_000,
-        )
-      : undefined;
-    try {
-      return await this.#deps.approvals.request(
-        {
-          tool: tool.name,
-          action,
-          key: { id: caller.key.id, name: caller.key.name },
-          // The client names itself in `initialize`: shown to the user, so marked like the rest.
-          client: caller.client
-            ? { name: shownName(caller.client.name), version: shownName(caller.client.version) }
-            : null,
-          account: account.username,
-          summary,
-        },
-        policy.approvalTimeoutSeconds * 1000,
-        signal,
-      );
-    } finally {
-      clearInterval(heartbeat);
-    }
-  }
-
-  #context(
-    tool: ToolDefinition,
-    account: AccountSummary,
-    signal: AbortSignal,
-    requestIds: string[],
-  ): ToolContext {
-    const { auth, graph, meCache } = this.#deps;
-    const call = async <T>(request: Parameters<ToolContext['graph']>[0]) => {
-      const token = await auth.getToken({ account: account.homeAccountId, scopes: tool.scopes });
-      const response = await graph.request<T>({
-        ...request,
-        token: token.accessToken,
-        scopes: tool.scopes,
-        signal,
-      });
-      if (response.requestId) requestIds.push(response.requestId);
-      return response;
-    };
-    return {
-      account,
-      signal,
-      now: this.#deps.now ?? (() => new Date()),
-      graph: call,
-      me: async () =>
-        (
-          await meCache.get(
-            account.homeAccountId,
-            async () => (await call<GraphUser>({ path: '/me' })).data,
-          )
-        ).value,
-      grantedScopes: async () =>
-        [
-          ...new Set((await auth.tokenFreshness(account.homeAccountId)).flatMap((t) => t.scopes)),
-        ].sort(),
-    };
-  }
-}
-
-/** A client's own name for the approval prompt: invisible characters marked, and bounded. */
-function shownName(text: string): string {
-  const marked = visible(text);
-  return marked.length > 80 ? `${marked.slice(0, 80)}…` : marked;
-}
-
-/** The client as the audit log names it, e.g. `Claude 1.0.0`. */
-function clientOf(caller: Caller): string | undefined {
-  return caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
-}
-
-/** Who made the call, for its audit records: the key, its account and its client. */
-function actorOf(state: CallState): AuditActor {
-  const client = clientOf(state.caller);
-  return {
-    keyId: state.caller.key.id,
-    keyName: state.caller.key.name,
-    ...(state.account ? { account: state.account.username } : {}),
-    ...(client ? { client } : {}),
-  };
 }
