@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEvent, AuditRecord } from './audit-types.ts';
@@ -27,12 +27,14 @@ export function rotatedName(dir: string, existing: string[]): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return digest('sha256', text, 'hex');
 }
 
 /**
  * Serializes a record as one line. Its `hash` covers everything before it on the line,
- * exactly as written, so verifying needs no canonical form: any edited byte shows.
+ * exactly as written, so verifying needs no canonical form: any edited byte shows. The line
+ * is what JSON.stringify makes of {seq, time, type, actor?, outcome, details?, prev, hash},
+ * built piece by piece: it is made for every tool call.
  */
 export function formatRecord(
   event: AuditEvent,
@@ -40,17 +42,14 @@ export function formatRecord(
   prev: string,
   time = new Date(),
 ): { line: string; hash: string } {
-  const body = JSON.stringify({
-    seq,
-    time: time.toISOString(),
-    type: event.type,
-    ...(event.actor ? { actor: event.actor } : {}),
-    outcome: event.outcome,
-    ...(event.details ? { details: event.details } : {}),
-    prev,
-  });
-  const hash = sha256(body);
-  return { line: `${body.slice(0, -1)},"hash":"${hash}"}`, hash };
+  const at = time.toISOString();
+  let head = `{"seq":${JSON.stringify(seq)},"time":"${at}","type":${JSON.stringify(event.type)}`;
+  if (event.actor) head += `,"actor":${JSON.stringify(event.actor)}`;
+  head += `,"outcome":${JSON.stringify(event.outcome)}`;
+  if (event.details) head += `,"details":${JSON.stringify(event.details)}`;
+  head += `,"prev":${JSON.stringify(prev)}`;
+  const hash = sha256(`${head}}`);
+  return { line: `${head},"hash":"${hash}"}`, hash };
 }
 
 /** Splits a line into its record and whether its hash matches its content. */

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -107,7 +107,11 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
   #enqueue(event: AuditEvent | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (this.#flushing) return;
+      // Written once this turn of the event loop has queued what it has: calls answered
+      // together share one write, and the next turn waits for nothing.
+      this.#flushing = true;
+      setImmediate(() => void this.#flush());
     });
   }
 
@@ -210,34 +214,31 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     }
     if (!events.length) return false;
     let { seq, hash } = this.#tail;
-    const lines: Buffer[] = [];
+    const follow = this.listenerCount('written') > 0;
     const records: AuditRecord[] = [];
-    for (const event of events) {
-      const formatted = formatRecord(event, ++seq, hash);
-      lines.push(Buffer.from(`${formatted.line}\n`, 'utf8'));
-      if (this.listenerCount('written')) records.push(JSON.parse(formatted.line) as AuditRecord);
-      hash = formatted.hash;
-    }
     // Split the batch where a file would pass its size, so every file stays within it.
     let rotated = false;
-    let chunk: Buffer[] = [];
+    let chunk = '';
     let chunkBytes = 0;
-    await this.#openActive();
-    for (const bytes of lines) {
-      if (
-        this.#size + chunkBytes > 0 &&
-        this.#size + chunkBytes + bytes.length > this.#maxFileBytes
-      ) {
-        await this.#writeChunk(chunk, chunkBytes);
-        chunk = [];
+    if (!this.#handle) await this.#openActive();
+    for (const event of events) {
+      const formatted = formatRecord(event, ++seq, hash);
+      hash = formatted.hash;
+      // Followers get the record exactly as written.
+      if (follow) records.push(JSON.parse(formatted.line) as AuditRecord);
+      const line = `${formatted.line}\n`;
+      const bytes = Buffer.byteLength(line, 'utf8');
+      if (this.#size + chunkBytes > 0 && this.#size + chunkBytes + bytes > this.#maxFileBytes) {
+        this.#writeChunk(chunk, chunkBytes);
+        chunk = '';
         chunkBytes = 0;
         await this.#rotate();
         rotated = true;
       }
-      chunk.push(bytes);
-      chunkBytes += bytes.length;
+      chunk += line;
+      chunkBytes += bytes;
     }
-    await this.#writeChunk(chunk, chunkBytes);
+    this.#writeChunk(chunk, chunkBytes);
     this.#tail = { seq, hash };
     this.#scheduleSync();
     for (const record of records) this.emit('written', record);
@@ -267,15 +268,19 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
    * purpose: a few kilobytes into the page cache take microseconds, far less than a round
    * trip through the thread pool on every tool call; the fsync stays async.
    */
-  async #writeChunk(chunk: Buffer[], bytes: number): Promise<void> {
-    if (bytes === 0) return;
-    const data = Buffer.concat(chunk, bytes);
-    const handle = await this.#openActive();
+  #writeChunk(chunk: string, bytes: number): void {
+    const handle = this.#handle;
+    if (bytes === 0 || !handle) return;
+    const data = Buffer.from(chunk, 'utf8');
     let written = 0;
     try {
       while (written < data.length) written += this.#writeBytes(handle.fd, data, written);
     } catch (err) {
-      await handle.truncate(this.#size).catch(() => undefined);
+      try {
+        ftruncateSync(handle.fd, this.#size);
+      } catch {
+        // What is left is cut off as a torn end at the next start.
+      }
       throw err;
     }
     this.#size += data.length;
