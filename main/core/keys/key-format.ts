@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_PATTERN = /^mvk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
 
@@ -16,7 +16,7 @@ export function keyIdOf(secret: string): string | undefined {
 
 /** What is stored instead of the secret. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** Compares a presented secret with a stored hash in constant time. */
