@@ -78,6 +78,30 @@ async function rssMb(server: Server): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** CPU time the process has used so far, in user and system mode, in ms. */
+async function cpuMs(server: Server): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${server.proc.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  // utime and stime, in clock ticks (100 a second on Linux).
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+/** Runs `phase` and returns its result with the CPU each server used per call meanwhile, in µs. */
+async function withCpu<T extends { calls: number }>(phase: () => Promise<T>) {
+  const before = { valet: await cpuMs(valet), bare: await cpuMs(bare) };
+  const result = await phase();
+  const per = async (server: Server, from: { user: number; system: number }) => {
+    const now = await cpuMs(server);
+    const user = ((now.user - from.user) * 1000) / result.calls;
+    const system = ((now.system - from.system) * 1000) / result.calls;
+    return { total: user + system, user, system };
+  };
+  return {
+    ...result,
+    cpuUsPerCall: { valet: await per(valet, before.valet), bare: await per(bare, before.bare) },
+  };
+}
+
 /** RSS as it is, then RSS and the live heap after a full collection. */
 async function memory(server: Server): Promise<{ rssMb: number; gcRssMb: number; heapMb: number }> {
   const rss = await rssMb(server);
@@ -115,8 +139,8 @@ try {
   const warm = 2000;
   await drive(valet, 32, warm);
   await drive(bare, 32, warm);
-  const c1 = await compare(valet, bare, 1, 2000);
-  const c32 = await compare(valet, bare, 32, 6400);
+  const c1 = await withCpu(() => compare(valet, bare, 1, 2000));
+  const c32 = await withCpu(() => compare(valet, bare, 32, 6400));
   const rest = TOTAL_CALLS - warm - c1.calls - c32.calls;
   await drive(valet, 8, rest);
   await drive(bare, 8, rest);
@@ -136,8 +160,8 @@ try {
       idle,
       after,
       allocated,
-      c1: { valet: c1.a, bare: c1.b, calls: c1.calls },
-      c32: { valet: c32.a, bare: c32.b, calls: c32.calls },
+      c1: { valet: c1.a, bare: c1.b, calls: c1.calls, cpuUsPerCall: c1.cpuUsPerCall },
+      c32: { valet: c32.a, bare: c32.b, calls: c32.calls, cpuUsPerCall: c32.cpuUsPerCall },
       graphMeRequests: graph.requests.filter((r) => r.path === '/v1.0/me').length,
     })}\n`,
   );

@@ -82,6 +82,7 @@ if (keyring)
 
 type Lat = { p50: number; p99: number };
 type Load = Lat & { perSecond: number };
+type Cpu = { total: number; user: number; system: number };
 type Mem = { rssMb: number; gcRssMb: number; heapMb: number };
 type EndpointRun = {
   readyMs: number;
@@ -92,8 +93,8 @@ type EndpointRun = {
     'valet' | 'bare',
     { kbPerCall: number; top: Array<{ frame: string; bytes: number }> }
   >;
-  c1: { valet: Load; bare: Load; calls: number };
-  c32: { valet: Load; bare: Load; calls: number };
+  c1: { valet: Load; bare: Load; calls: number; cpuUsPerCall: Record<'valet' | 'bare', Cpu> };
+  c32: { valet: Load; bare: Load; calls: number; cpuUsPerCall: Record<'valet' | 'bare', Cpu> };
 };
 const runs: EndpointRun[] = [];
 for (let i = 0; i < RUNS; i++) {
@@ -124,6 +125,8 @@ printTable(
     'bare p99',
     'valet calls/s',
     'bare calls/s',
+    'valet CPU µs/call (user+sys)',
+    'bare CPU µs/call (user+sys)',
   ],
   (['c1', 'c32'] as const).map((c) => [
     c === 'c1' ? '1' : '32',
@@ -133,6 +136,10 @@ printTable(
     spread((r) => r[c].bare.p99, 3).text,
     spread((r) => r[c].valet.perSecond, 0).text,
     spread((r) => r[c].bare.perSecond, 0).text,
+    ...(['valet', 'bare'] as const).map(
+      (who) =>
+        `${spread((r) => r[c].cpuUsPerCall[who].total, 0).text} (${spread((r) => r[c].cpuUsPerCall[who].user, 0).text}+${spread((r) => r[c].cpuUsPerCall[who].system, 0).text})`,
+    ),
   ]),
 );
 printTable(
