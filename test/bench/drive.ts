@@ -37,6 +37,32 @@ async function openSessions(target: Target, count: number) {
   );
 }
 
+type Session = Awaited<ReturnType<typeof openSessions>>[number];
+
+/** `calls` calls spread over open sessions; latencies in ms go to `latencies`; returns the wall time. */
+async function callOn(sessions: Session[], calls: number, latencies: number[]): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    sessions.map(async ({ client }, i) => {
+      for (let c = i; c < calls; c += sessions.length) {
+        const t = performance.now();
+        const r = await client.callTool({ name: 'get_user_details', arguments: {} });
+        latencies.push(performance.now() - t);
+        if (r.isError) throw new Error(JSON.stringify(r.content));
+      }
+    }),
+  );
+  return performance.now() - started;
+}
+
+async function closeSessions(sessions: Session[]): Promise<void> {
+  await Promise.all(
+    sessions.map(
+      async ({ client, transport }) => (await transport.terminateSession(), await client.close()),
+    ),
+  );
+}
+
 /**
  * `calls` get_user_details calls over `concurrency` sessions opened for the run; latencies in
  * ms are added to `latencies`, and the wall time of the calls (sessions open) is returned.
@@ -48,29 +74,21 @@ export async function drive(
   latencies: number[] = [],
 ): Promise<number> {
   const sessions = await openSessions(target, concurrency);
-  const started = performance.now();
-  await Promise.all(
-    sessions.map(async ({ client }, i) => {
-      for (let c = i; c < calls; c += concurrency) {
-        const t = performance.now();
-        const r = await client.callTool({ name: 'get_user_details', arguments: {} });
-        latencies.push(performance.now() - t);
-        if (r.isError) throw new Error(JSON.stringify(r.content));
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  await Promise.all(
-    sessions.map(
-      async ({ client, transport }) => (await transport.terminateSession(), await client.close()),
-    ),
-  );
+  const elapsed = await callOn(sessions, calls, latencies);
+  await closeSessions(sessions);
   return elapsed;
+}
+
+/** Opens and closes `count` sessions of `concurrency` at a time, each with one call, as clients that come and go. */
+export async function churn(target: Target, concurrency: number, count: number): Promise<void> {
+  for (let done = 0; done < count; done += concurrency)
+    await drive(target, concurrency, concurrency);
 }
 
 /**
  * Two targets measured alike: at concurrency 1 call by call in turn, one session each; at
- * higher concurrency in alternating rounds. Either way machine noise falls on both.
+ * higher concurrency in alternating rounds over sessions each opened once, as clients keep
+ * theirs (what opening sessions costs is measured apart). Either way machine noise falls on both.
  */
 export async function compare(
   a: Target,
@@ -88,42 +106,20 @@ export async function compare(
     p99: percentile(xs, 99),
     perSecond: (xs.length / ms) * 1000,
   });
-  if (concurrency === 1) {
-    const [sa] = await openSessions(a, 1);
-    const [sb] = await openSessions(b, 1);
-    const one = async (s: { client: Client }, out: number[]) => {
-      const t = performance.now();
-      const r = await s.client.callTool({ name: 'get_user_details', arguments: {} });
-      const ms = performance.now() - t;
-      out.push(ms);
-      if (r.isError) throw new Error(JSON.stringify(r.content));
-      return ms;
-    };
-    for (let i = 0; i < calls; i++) {
-      // Alternate who goes first, so neither always follows the other.
-      if (i % 2) {
-        tb += await one(sb!, lb);
-        ta += await one(sa!, la);
-      } else {
-        ta += await one(sa!, la);
-        tb += await one(sb!, lb);
-      }
-    }
-    for (const s of [sa!, sb!]) {
-      await s.transport.terminateSession();
-      await s.client.close();
-    }
-    return { a: stats(la, ta), b: stats(lb, tb), calls: la.length };
-  }
-  for (let r = 0; r < rounds; r++) {
-    // Alternate who goes first here too.
-    if (r % 2) {
-      tb += await drive(b, concurrency, calls / rounds, lb);
-      ta += await drive(a, concurrency, calls / rounds, la);
+  const sa = await openSessions(a, concurrency);
+  const sb = await openSessions(b, concurrency);
+  // At concurrency 1, call by call; above, in rounds. Who goes first alternates.
+  const per = concurrency === 1 ? 1 : calls / rounds;
+  for (let i = 0; i < calls / per; i++) {
+    if (i % 2) {
+      tb += await callOn(sb, per, lb);
+      ta += await callOn(sa, per, la);
     } else {
-      ta += await drive(a, concurrency, calls / rounds, la);
-      tb += await drive(b, concurrency, calls / rounds, lb);
+      ta += await callOn(sa, per, la);
+      tb += await callOn(sb, per, lb);
     }
   }
+  await closeSessions(sa);
+  await closeSessions(sb);
   return { a: stats(la, ta), b: stats(lb, tb), calls: la.length };
 }

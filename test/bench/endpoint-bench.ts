@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchTenant } from './bench-tenant.ts';
-import { compare, drive } from './drive.ts';
+import { churn, compare, drive } from './drive.ts';
 import { connectInspector, type Inspector } from './inspector-client.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -129,6 +129,8 @@ const bare = await startServer(
 );
 /** Calls each server has had in all when memory is measured. */
 const TOTAL_CALLS = 20_000;
+/** Sessions opened and closed (with one call each) to measure what a session costs. */
+const SESSIONS = 640;
 /** Calls whose allocations are sampled, after the memory is measured. */
 const ALLOCATION_CALLS = 2000;
 try {
@@ -141,7 +143,13 @@ try {
   await drive(bare, 32, warm);
   const c1 = await withCpu(() => compare(valet, bare, 1, 2000));
   const c32 = await withCpu(() => compare(valet, bare, 32, 6400));
-  const rest = TOTAL_CALLS - warm - c1.calls - c32.calls;
+  // Clients that come and go: a session opened, one call, the session closed.
+  const sessions = await withCpu(async () => {
+    await churn(valet, 32, SESSIONS);
+    await churn(bare, 32, SESSIONS);
+    return { calls: SESSIONS };
+  });
+  const rest = TOTAL_CALLS - warm - c1.calls - c32.calls - SESSIONS;
   await drive(valet, 8, rest);
   await drive(bare, 8, rest);
   const after = { valet: await memory(valet), bare: await memory(bare) };
@@ -162,6 +170,7 @@ try {
       allocated,
       c1: { valet: c1.a, bare: c1.b, calls: c1.calls, cpuUsPerCall: c1.cpuUsPerCall },
       c32: { valet: c32.a, bare: c32.b, calls: c32.calls, cpuUsPerCall: c32.cpuUsPerCall },
+      session: { count: SESSIONS, cpuUsPerSession: sessions.cpuUsPerCall },
       graphMeRequests: graph.requests.filter((r) => r.path === '/v1.0/me').length,
     })}\n`,
   );
