@@ -141,7 +141,7 @@ try {
   const warm = 2000;
   await drive(valet, 32, warm);
   await drive(bare, 32, warm);
-  const c1 = await withCpu(() => compare(valet, bare, 1, 2000));
+  const c1 = await withCpu(() => compare(valet, bare, 1, 4000));
   const c32 = await withCpu(() => compare(valet, bare, 32, 6400));
   // Clients that come and go: a session opened, one call, the session closed.
   const sessions = await withCpu(async () => {
