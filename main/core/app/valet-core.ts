@@ -255,7 +255,17 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       limiter: this.limiter,
       control: {
         token: controlToken,
-        handlers: { approvals: this.approvals, audit: (event) => this.audit.append(event) },
+        handlers: {
+          approvals: this.approvals,
+          audit: (event) => this.audit.append(event),
+          // `keys revoke` in another process: refuse the key and end its sessions now.
+          keysChanged: async (revoked) => {
+            this.keys.reload();
+            if (!revoked) return;
+            this.approvals.forgetKey(revoked);
+            await this.#endpoint?.closeSessionsOf(revoked);
+          },
+        },
       },
       createServer: (resolveCaller) => createMcpServer(this.tools, this.runner, resolveCaller),
       onRejected: (e) => {
@@ -308,6 +318,8 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     this.#refusals.flush();
     await Promise.all(this.#pending);
     await this.audit.close();
+    this.keys.close();
+    this.policy.close();
   }
 
   /** Writes a record without making the caller wait; close() waits for it. */
