@@ -16,6 +16,9 @@ beforeEach(async () => {
 });
 
 const account = { homeAccountId: 'oid.tid', username: 'adele@contoso.test' };
+/** A key for auth_status only, acting as the active account. */
+const newKey = (store: KeyStore, name = 'agent') =>
+  store.create({ name, tools: ['auth_status'], readOnly: false, account: null });
 
 describe('KeyStore', () => {
   it('stores a hash, never the secret, in an owner-only file', async () => {
@@ -56,13 +59,9 @@ describe('KeyStore', () => {
 
   it('refuses a second active key with the same name, and bad names', async () => {
     const store = new KeyStore(dataDir);
-    await store.create({ name: 'claude', tools: ['auth_status'], readOnly: false, account: null });
-    await expect(
-      store.create({ name: 'Claude', tools: ['auth_status'], readOnly: false, account: null }),
-    ).rejects.toMatchObject({ code: 'key_exists' });
-    await expect(
-      store.create({ name: 'a/b', tools: ['auth_status'], readOnly: false, account: null }),
-    ).rejects.toMatchObject({ code: 'invalid_key_name' });
+    await newKey(store, 'claude');
+    await expect(newKey(store, 'Claude')).rejects.toMatchObject({ code: 'key_exists' });
+    await expect(newKey(store, 'a/b')).rejects.toMatchObject({ code: 'invalid_key_name' });
     await expect(store.revoke('nope')).rejects.toMatchObject({
       code: 'no_key',
       message: expect.stringContaining('mcp-valet keys list'),
@@ -73,12 +72,7 @@ describe('KeyStore', () => {
     // The clock stands still, so nothing but the watch can tell the server's store.
     const server = new KeyStore(dataDir, { now: () => 0 });
     const cli = new KeyStore(dataDir, { watch: false });
-    const { secret } = await cli.create({
-      name: 'agent',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { secret } = await newKey(cli);
     expect('key' in (await server.verify(secret))).toBe(true);
     await cli.revoke('agent');
     let verdict = await server.verify(secret);
@@ -93,12 +87,7 @@ describe('KeyStore', () => {
   it('sees a revocation made by another process on the next check once told to reload', async () => {
     const server = new KeyStore(dataDir, { watch: false, now: () => 0 });
     const cli = new KeyStore(dataDir, { watch: false });
-    const { key, secret } = await cli.create({
-      name: 'agent',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { key, secret } = await newKey(cli);
     expect(await server.verify(secret)).toEqual({ key });
     await cli.revoke('agent');
     server.reload();
@@ -109,12 +98,7 @@ describe('KeyStore', () => {
     let now = 0;
     const server = new KeyStore(dataDir, { watch: false, now: () => now });
     const cli = new KeyStore(dataDir, { watch: false });
-    const { key, secret } = await cli.create({
-      name: 'agent',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { key, secret } = await newKey(cli);
     expect(await server.verify(secret)).toEqual({ key });
     await cli.revoke('agent');
     now += STAMP_MAX_AGE_MS;
@@ -123,12 +107,7 @@ describe('KeyStore', () => {
 
   it('sees its own revocation on the very next check', async () => {
     const store = new KeyStore(dataDir, { watch: false, now: () => 0 });
-    const { key, secret } = await store.create({
-      name: 'window',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { key, secret } = await newKey(store, 'window');
     expect(await store.verify(secret)).toEqual({ key });
     await store.revoke(key.id);
     expect(await store.verify(secret)).toEqual({ rejected: 'revoked', keyId: key.id });
@@ -149,12 +128,7 @@ describe('KeyStore', () => {
 
   it('refuses a remembered secret once the keys file gives its key another hash', async () => {
     const server = new KeyStore(dataDir, { watch: false, now: () => 0 });
-    const { key, secret } = await server.create({
-      name: 'rotated',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { key, secret } = await newKey(server, 'rotated');
     expect(await server.verify(secret)).toEqual({ key });
     // Someone edits keys.json by hand and gives the key a new secret's hash.
     const file = JSON.parse(await readFile(server.path, 'utf8')) as {
@@ -168,12 +142,7 @@ describe('KeyStore', () => {
 
   it('refuses another secret with a known key id, also after the right one was checked', async () => {
     const store = new KeyStore(dataDir);
-    const { key, secret } = await store.create({
-      name: 'guessed',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { key, secret } = await newKey(store, 'guessed');
     const forged = `${secret.slice(0, -43)}${'x'.repeat(43)}`;
     expect(await store.verify(forged)).toEqual({ rejected: 'unknown' });
     expect(await store.verify(secret)).toEqual({ key });
@@ -209,12 +178,7 @@ describe('KeyStore', () => {
 
   it('keeps the secrets it has checked out of what it shows', async () => {
     const store = new KeyStore(dataDir);
-    const { secret } = await store.create({
-      name: 'quiet',
-      tools: ['auth_status'],
-      readOnly: false,
-      account: null,
-    });
+    const { secret } = await newKey(store, 'quiet');
     await store.verify(secret);
     const shown = [
       inspect(store, { showHidden: true, depth: 10 }),
@@ -246,7 +210,7 @@ describe('KeyStore', () => {
 
   it('refuses to guess when the file is damaged', async () => {
     const store = new KeyStore(dataDir);
-    await store.create({ name: 'x', tools: ['auth_status'], readOnly: false, account: null });
+    await newKey(store, 'x');
     await import('node:fs/promises').then((fs) =>
       fs.writeFile(store.path, '{"version":1,"keys":[{"id":'),
     );
