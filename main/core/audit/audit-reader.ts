@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ACTIVE_FILE, auditFiles, lastLine, parseLine } from './audit-file.ts';
+import { explainJump, seqOfLine, type Placed } from './audit-order.ts';
 import { GENESIS, type AuditRecord } from './audit-types.ts';
 
 /** A line of the log with where it is, for naming a bad record. */
@@ -42,6 +43,14 @@ export async function* readAudit(dir: string, listFiles = auditFiles): AsyncGene
   }
 }
 
+/** The numbers of the lines `source` has left, and where they are; lines with none are skipped. */
+async function* placed(source: AsyncIterable<Located>): AsyncGenerator<Placed> {
+  for await (const at of source) {
+    const seq = seqOfLine(at.text);
+    if (seq !== undefined) yield { seq, file: basename(at.file), line: at.line };
+  }
+}
+
 /** The outcome of checking the chain. */
 export type AuditVerification =
   | {
@@ -72,17 +81,20 @@ function prunedBoundaries(record: AuditRecord): string[] {
 /**
  * Checks every record: its hash covers its own content (an edit shows), its `prev` is the
  * hash of the record before (a deletion or a reordering shows), and the sequence numbers
- * count up by one across all files (a deletion shows). The first record must start the
+ * count up by one across all files: a jump is called a deletion only when the missing records
+ * are nowhere further on, and otherwise names the record that was swapped or moved. The first record must start the
  * chain, unless older files were pruned: then a later log_pruned record in the chain must
  * name the record it follows (its number and hash), so deleting files by hand still shows.
  * Names the first bad record.
  */
 export async function verifyAudit(dir: string): Promise<AuditVerification> {
   let previous: AuditRecord | undefined;
+  let previousWhere: { file: string; line: number } | undefined;
   let first: AuditRecord | undefined;
   let unattested: { bad: AuditVerification; boundary: string } | undefined;
   let count = 0;
-  for await (const at of lines(dir)) {
+  const source = lines(dir);
+  for await (const at of source) {
     const where = { file: basename(at.file), line: at.line };
     const parsed = parseLine(at.text);
     if (!parsed)
@@ -99,10 +111,15 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     });
     if (!intact) return bad('was edited: its content does not match its hash');
     const expectedSeq = previous ? previous.seq + 1 : record.seq;
-    if (previous && record.seq > expectedSeq)
-      return bad(
-        `follows record ${previous.seq}: records ${expectedSeq}–${record.seq - 1} were deleted`,
+    if (previous && record.seq > expectedSeq) {
+      // Deleted, or only out of place: the records after this one tell.
+      const { place, reason } = await explainJump(
+        { seq: previous.seq, ...previousWhere! },
+        { seq: record.seq, ...where },
+        placed(source),
       );
+      return { ok: false, records: count, bad: { ...place, reason } };
+    }
     if (previous && record.seq < expectedSeq)
       return bad(`is out of order: it comes after record ${previous.seq}`);
     if (!previous && (record.seq !== 1 || record.prev !== GENESIS)) {
@@ -123,6 +140,7 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
       unattested = undefined;
     first ??= record;
     previous = record;
+    previousWhere = where;
     count++;
   }
   if (unattested) return unattested.bad;

@@ -95,14 +95,121 @@ describe('audit log', () => {
     });
   });
 
-  it('names reordered records', async () => {
+  it('names two swapped neighbours as reordered, not deleted', async () => {
     await write(10);
     const all = await lines();
     [all[2], all[3]] = [all[3]!, all[2]!];
     await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toEqual({
+      ok: false,
+      records: 2,
+      bad: {
+        file: 'audit.jsonl',
+        line: 3,
+        seq: 4,
+        reason: 'was swapped with record 3 (audit.jsonl line 4): records were reordered',
+      },
+    });
+  });
+
+  it('names two swapped records far apart as reordered', async () => {
+    await write(10);
+    const all = await lines();
+    [all[2], all[6]] = [all[6]!, all[2]!];
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
     expect(await verifyAudit(dir)).toMatchObject({
       ok: false,
-      bad: { line: 3, seq: 4, reason: expect.stringContaining('were deleted') },
+      bad: {
+        line: 3,
+        seq: 7,
+        reason: 'was swapped with record 3 (audit.jsonl line 7): records were reordered',
+      },
+    });
+  });
+
+  it('names a record moved further down the log as reordered, where it now is', async () => {
+    await write(10);
+    const all = await lines();
+    all.push(...all.splice(2, 1));
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      records: 2,
+      bad: {
+        line: 10,
+        seq: 3,
+        reason:
+          'was moved: it belongs after record 2 but comes after record 10; records were reordered',
+      },
+    });
+  });
+
+  it('names a record moved further up the log as reordered', async () => {
+    await write(10);
+    const all = await lines();
+    all.splice(2, 0, ...all.splice(7, 1));
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      records: 2,
+      bad: {
+        line: 3,
+        seq: 8,
+        reason:
+          'was moved: it belongs after record 7 but comes after record 2; records were reordered',
+      },
+    });
+  });
+
+  it('names a record moved into another file as reordered, in the file it was moved to', async () => {
+    await write(40, { maxFileBytes: 2048 });
+    const [oldest, next] = (await auditFiles(dir)) as [string, string];
+    const from = await lines(oldest);
+    const to = await lines(next);
+    const [moved] = from.splice(1, 1) as [string];
+    to.splice(2, 0, moved);
+    await writeFile(oldest, `${from.join('\n')}\n`);
+    await writeFile(next, `${to.join('\n')}\n`);
+    const seq = (JSON.parse(moved) as AuditRecord).seq;
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      bad: {
+        file: 'audit-000002.jsonl',
+        line: 3,
+        seq,
+        reason: expect.stringMatching(
+          /^was moved: it belongs after record 1 but comes after record \d+; records were reordered$/,
+        ),
+      },
+    });
+  });
+
+  it('names a tangle of moved records as reordered, with where the missing record went', async () => {
+    await write(10);
+    const all = await lines();
+    // 1 2 4 3 6 5 7…: two swaps in a row.
+    [all[2], all[3], all[4], all[5]] = [all[3]!, all[2]!, all[5]!, all[4]!];
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      bad: {
+        line: 3,
+        seq: 4,
+        reason:
+          'is out of order: record 3 comes later (audit.jsonl line 4); records were reordered',
+      },
+    });
+  });
+
+  it('still calls records deleted when a later record is out of place too', async () => {
+    await write(10);
+    const all = await lines();
+    // Record 3 is gone; 4 and 5 are swapped.
+    all.splice(2, 3, all[4]!, all[3]!);
+    await writeFile(join(dir, 'audit.jsonl'), `${all.join('\n')}\n`);
+    expect(await verifyAudit(dir)).toMatchObject({
+      ok: false,
+      bad: { line: 3, seq: 5, reason: 'follows record 2: records 3–3 were deleted' },
     });
   });
 
