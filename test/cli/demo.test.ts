@@ -36,9 +36,11 @@ describe('mcp-valet demo', () => {
     try {
       expect(info.signed_in).toBe(DEMO_USERS[0]!.username);
       expect(info.users.map((u) => u.username)).toEqual(DEMO_USERS.map((u) => u.username));
+      // VS Code prompts for the key: its configuration names the input, never the secret.
       const vscode = info.configs.vscode.servers['mcp-valet'];
       expect(vscode.url).toBe(url);
-      expect(vscode.headers.Authorization).toBe(`Bearer ${info.secret}`);
+      expect(vscode.headers.Authorization).toBe('Bearer ${input:valet-key}');
+      expect(JSON.stringify(info.configs.vscode)).not.toContain(info.secret);
       const { client } = await connectClient(vscode.url, info.secret);
       const me = await client.callTool({ name: 'get_user_details', arguments: {} });
       expect(me.structuredContent).toMatchObject({ userPrincipalName: DEMO_USERS[0]!.username });

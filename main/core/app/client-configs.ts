@@ -19,11 +19,17 @@ export function selfCommand(): SelfCommand {
   return { command: process.execPath, args: entry ? [realpathSync(entry)] : [] };
 }
 
+/** The id of the VS Code input that asks for the valet key. */
+export const VSCODE_KEY_INPUT = 'valet-key';
+
 /**
  * The configuration each client needs: VS Code and Cursor speak Streamable HTTP with an
- * Authorization header; Claude Desktop starts the stdio shim, which finds the running endpoint
- * (and the secret it proves itself with) in `dataDir`, so it gets that directory explicitly:
- * Claude Desktop may start it with another environment than the user's shell.
+ * Authorization header. VS Code's file usually sits in a repository, and VS Code can prompt:
+ * it asks for the key (a password input it keeps in its own secret storage), so the file holds
+ * no secret. Cursor cannot prompt, so its file (in the user's home) carries the key. Claude
+ * Desktop starts the stdio shim, which finds the running endpoint (and the secret it proves
+ * itself with) in `dataDir`, so it gets that directory explicitly: Claude Desktop may start it
+ * with another environment than the user's shell.
  */
 export function clientConfigs(
   url: string,
@@ -33,8 +39,20 @@ export function clientConfigs(
 ): ClientConfigs {
   return {
     vscode: {
+      inputs: [
+        {
+          type: 'promptString',
+          id: VSCODE_KEY_INPUT,
+          description: 'MCP Valet key',
+          password: true,
+        },
+      ],
       servers: {
-        'mcp-valet': { type: 'http', url, headers: { Authorization: `Bearer ${secret}` } },
+        'mcp-valet': {
+          type: 'http',
+          url,
+          headers: { Authorization: `Bearer \${input:${VSCODE_KEY_INPUT}}` },
+        },
       },
     },
     cursor: {
