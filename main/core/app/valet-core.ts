@@ -7,7 +7,6 @@ import { RefusalAggregator } from '../audit/refusal-aggregator.ts';
 import { AuthService, type AuthServiceOptions } from '../auth/auth-service.ts';
 import type { CacheRecovery } from '../cache/guarded-persistence.ts';
 import { openTokenCache } from '../cache/token-cache.ts';
-import { updateConfigFile } from '../config/config-file.ts';
 import { SETTINGS, settingSchemas } from '../config/config-schema.ts';
 import { loadConfig, type ValetConfig } from '../config/load-config.ts';
 import {
@@ -27,7 +26,7 @@ import { ToolRunner, type ToolCallRecord } from '../mcp/tool-runner.ts';
 import { ALL_TOOLS } from '../mcp/tools/index.ts';
 import { effectiveToolPolicies, type EffectiveToolPolicy } from '../policy/policy-engine.ts';
 import type { Policy } from '../policy/policy-schema.ts';
-import { PolicyStore } from '../policy/policy-store.ts';
+import { PolicyStore, type ConfigFileEdit } from '../policy/policy-store.ts';
 import { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError, ValetError } from '../util/valet-error.ts';
@@ -89,7 +88,9 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     this.keys = new KeyStore(config.dataDir);
     this.graph = new GraphClient({ baseUrl: config.graphUrl, ...options.graph });
     this.tools = ALL_TOOLS;
-    this.policy = new PolicyStore(config.configFile, config.policy, this.logger);
+    this.policy = new PolicyStore(config.configFile, config.policy, this.logger, {
+      onEdit: (edit) => this.#recordEdit(edit),
+    });
     const { maxMegabytes, maxAgeDays } = config.auditRetention;
     this.audit = new AuditLog(config.dataDir, {
       retention: { maxBytes: maxMegabytes * 1024 * 1024, maxAgeMs: maxAgeDays * 86_400_000 },
@@ -155,7 +156,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
           `The ${name === 'clientId' ? 'client ID' : 'tenant ID'} ${parsed.error.issues[0]?.message ?? 'is not valid'} (got '${value}'): ${SETTINGS[name].fix}`,
         );
     }
-    await updateConfigFile(this.#config.configFile, (json) => {
+    await this.policy.update((json) => {
       json.clientId = settings.clientId.trim();
       json.tenantId = settings.tenantId.trim();
     });
@@ -257,7 +258,9 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
         token: controlToken,
         handlers: {
           approvals: this.approvals,
-          audit: (event) => this.audit.append(event),
+          audit: async (event) => {
+            await this.audit.append(event);
+          },
           // `keys revoke` in another process: refuse the key and end its sessions now.
           keysChanged: async (revoked) => {
             this.keys.reload();
@@ -332,6 +335,31 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       )
       .finally(() => this.#pending.delete(write));
     this.#pending.add(write);
+  }
+
+  /** Audits an edit of config.json made outside MCP Valet, once the policy store has seen it. */
+  #recordEdit(edit: ConfigFileEdit): void {
+    if (edit.rejected)
+      this.#recordLater({
+        type: 'policy_changed',
+        outcome: 'rejected',
+        details: {
+          source: 'config.json',
+          reason: `${edit.rejected}; the previous policy stays in force`,
+        },
+      });
+    else if (edit.policy.length)
+      this.#recordLater({
+        type: 'policy_changed',
+        outcome: 'ok',
+        details: { source: 'config.json', changes: edit.policy },
+      });
+    if (edit.settings.length)
+      this.#recordLater({
+        type: 'config_changed',
+        outcome: 'ok',
+        details: { source: 'config.json', settings: edit.settings, applies: 'at the next start' },
+      });
   }
 
   async #forward(event: AuditEvent, running: EndpointInfo | undefined): Promise<void> {
