@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, spawnCli } from '../support/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -96,7 +97,13 @@ describe('packaging (electron-builder.yml)', () => {
   });
 
   it('packs only the build output, and the build output has everything the app loads', () => {
-    expect(config.files).toEqual(['dist/**/*', '!dist/**/*.map', 'package.json']);
+    expect(config.files).toEqual([
+      'dist/**/*',
+      '!dist/**/*.map',
+      '!dist/main/demo{,/**/*}',
+      '!dist/main/cli/commands/demo-run.js',
+      'package.json',
+    ]);
     const main = config.extraMetadata?.main ?? pkg.main;
     expect(main).toBe(pkg.main);
     for (const needed of [
@@ -154,6 +161,181 @@ describe('packaging (electron-builder.yml)', () => {
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;
+    }
+  });
+});
+
+/** What the installer would hold: app files and node_modules files, relative to the app's root. */
+interface PackedFiles {
+  app: string[];
+  modules: string[];
+}
+
+/**
+ * The installer's file list, computed by electron-builder's own code without downloading
+ * Electron: its `files` matchers (with its default exclusions) walked over the checkout, and
+ * its production dependency collector (`npm ls --omit=dev`, hoisted as it packs them).
+ */
+async function packedFiles(): Promise<PackedFiles> {
+  type FileSet = { files: string[]; metadata: Map<string, { isDirectory(): boolean }> };
+  const { getMainFileMatchers, getNodeModuleFileMatcher } =
+    require('app-builder-lib/out/fileMatcher.js') as {
+      getMainFileMatchers(...args: unknown[]): unknown[];
+      getNodeModuleFileMatcher(...args: unknown[]): unknown;
+    };
+  const { computeFileSets, computeNodeModuleFileSets } =
+    require('app-builder-lib/out/util/appFileCopier.js') as {
+      computeFileSets(...args: unknown[]): Promise<FileSet[]>;
+      computeNodeModuleFileSets(...args: unknown[]): Promise<FileSet[]>;
+    };
+  const { TmpDir, DebugLogger } = require('builder-util') as {
+    TmpDir: new (name: string) => { cleanup(): Promise<void> };
+    DebugLogger: new (on: boolean) => unknown;
+  };
+  const metadata = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string };
+  const tempDirManager = new TmpDir('packed-files');
+  // The part of electron-builder's packager that file matching and module collection read.
+  const info = {
+    appDir: root,
+    projectDir: root,
+    buildResourcesDir: config.directories.buildResources,
+    config,
+    isPrepackedAppAsar: false,
+    areNodeModulesHandledExternally: false,
+    debugLogger: new DebugLogger(false),
+    tempDirManager,
+    getWorkspaceRoot: () => Promise.resolve(undefined),
+    getPackageManager: () => Promise.resolve('npm'),
+    originalMetadata: metadata,
+    nodePackageName: metadata.name,
+    appInfo: { type: 'module' },
+  };
+  const platformPackager = { info, config, platform: { name: 'linux' } };
+  const same = (pattern: string) => pattern;
+  const appDir = '/packed-app';
+  try {
+    const matchers = getMainFileMatchers(
+      root,
+      appDir,
+      same,
+      config.linux,
+      platformPackager,
+      join(root, config.directories.output),
+      false,
+    );
+    const app = await computeFileSets(matchers, null, platformPackager, false);
+    const modules = await computeNodeModuleFileSets(
+      platformPackager,
+      getNodeModuleFileMatcher(root, appDir, same, config.linux, info),
+    );
+    const files = (sets: FileSet[]) =>
+      sets.flatMap((set) =>
+        set.files.filter((f) => !set.metadata.get(f)?.isDirectory()).map((f) => relative(root, f)),
+      );
+    return { app: files(app), modules: files(modules) };
+  } finally {
+    await tempDirManager.cleanup();
+  }
+}
+
+/** The package a bare import specifier names (`@scope/name/sub` → `@scope/name`). */
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
+
+/** The top-level package names among packed node_modules files. */
+function packedPackages(modules: string[]): Set<string> {
+  return new Set(
+    modules.map((f) => packageOf(f.slice('node_modules/'.length).split('/node_modules/')[0]!)),
+  );
+}
+
+describe('the desktop installer leaves the demo out', () => {
+  let packed: PackedFiles;
+  beforeAll(async () => {
+    packed = await packedFiles();
+  });
+
+  it('packs the app’s build output, but no file of main/demo nor the CLI’s demo runner', () => {
+    expect(packed.app).toContain('dist/main/electron/index.js');
+    expect(packed.app).toContain('dist/main/cli/bin.js');
+    expect(packed.app).toContain('dist/main/core/app/valet-core.js');
+    expect(existsSync(join(dist, 'main', 'demo', 'demo-environment.js')), 'built demo').toBe(true);
+    expect(packed.app.filter((f) => /(^|\/)demo(\/|-run\.js$)/.test(f))).toEqual([]);
+  });
+
+  it('packs none of the packages only the demo uses (its IdP, certificates and their dependencies)', () => {
+    const packages = packedPackages(packed.modules);
+    expect(packages).toContain('@azure/msal-node');
+    expect(packages).toContain('@modelcontextprotocol/sdk');
+    for (const demoOnly of [
+      'oidc-provider',
+      'koa',
+      '@peculiar/x509',
+      'reflect-metadata',
+      'tsyringe',
+    ])
+      expect(packages.has(demoOnly), demoOnly).toBe(false);
+  });
+
+  it('packs every file and package the packed main process imports, but the demo runner', () => {
+    const app = new Set(packed.app);
+    const packages = packedPackages(packed.modules);
+    const missing: string[] = [];
+    for (const file of packed.app.filter((f) => /^dist\/main\/.*\.js$/.test(f))) {
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const { fileName: spec } of ts.preProcessFile(text, true, true).importedFiles) {
+        if (spec.startsWith('node:') || spec === 'electron') continue;
+        if (!spec.startsWith('.')) {
+          if (!packages.has(packageOf(spec))) missing.push(`${file} → ${spec}`);
+          continue;
+        }
+        // The demo command loads its runner lazily and explains when it is not there.
+        if (file === 'dist/main/cli/commands/demo-command.js' && spec === './demo-run.js') continue;
+        if (!app.has(relative(root, resolve(dirname(join(root, file)), spec))))
+          missing.push(`${file} → ${spec}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('the packed CLI’s demo command says the demo is not in this installation and how to run it', async () => {
+    const appRoot = await mkdtemp(join(tmpdir(), 'valet-packed-'));
+    const dataDir = await mkdtemp(join(tmpdir(), 'valet-packed-data-'));
+    try {
+      for (const file of packed.app) {
+        await mkdir(dirname(join(appRoot, file)), { recursive: true });
+        await copyFile(join(root, file), join(appRoot, file));
+      }
+      await symlink(join(root, 'node_modules'), join(appRoot, 'node_modules'), 'dir');
+      const cli = spawnCli(
+        ['demo', '--json'],
+        cliEnv({ VALET_DATA_DIR: dataDir }),
+        join(appRoot, 'dist', 'main', 'cli', 'bin.js'),
+      );
+      // Fails fast if the demo starts after all.
+      const started = await cli.nextEvent('demo').then(
+        () => true,
+        () => false,
+      );
+      if (started) cli.child.kill('SIGTERM');
+      const result = await cli.exited;
+      expect(result.events).toEqual([
+        {
+          event: 'error',
+          code: 'demo_unavailable',
+          message: expect.stringMatching(
+            /not part of this installation.*\.ci\/setup.*npx mcp-valet demo/s,
+          ),
+        },
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await rm(appRoot, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

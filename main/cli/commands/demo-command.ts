@@ -1,5 +1,25 @@
 import type { Command } from 'commander';
+import { ValetError } from '../../core/util/valet-error.ts';
 import { Output, type CliIo } from '../output.ts';
+import type { runDemo } from './demo-run.ts';
+
+/**
+ * Loads the demo's runner. The demo tenant (oidc-provider, certificates) loads only when the
+ * demo runs, and the desktop installer leaves it out with the packages only it needs.
+ */
+async function loadDemo(): Promise<{ runDemo: typeof runDemo }> {
+  try {
+    return await import('./demo-run.ts');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ValetError(
+      'demo_unavailable',
+      'The demo is not part of this installation: the desktop app leaves out the demo tenant and the packages only it needs. Run it from a checkout of MCP Valet: .ci/setup, then npx mcp-valet demo.',
+      { cause: err },
+    );
+  }
+}
+
 /** Registers `demo`: the whole product against a built-in tenant, no Entra needed. */
 export function registerDemoCommand(
   program: Command,
@@ -17,8 +37,7 @@ export function registerDemoCommand(
     .action(async (opts: { port?: string; ui?: boolean; json?: boolean }) => {
       const out = new Output(io, Boolean(opts.json));
       try {
-        // The demo tenant (oidc-provider, certificates) loads only when the demo runs.
-        const { runDemo } = await import('./demo-run.ts');
+        const { runDemo } = await loadDemo();
         setExit(
           await runDemo(io, out, {
             ...(opts.port !== undefined ? { port: opts.port } : {}),
