@@ -41,7 +41,7 @@ export function formatRecord(
   seq: number,
   prev: string,
   time = new Date(),
-): { line: string; hash: string } {
+): { line: string; hash: string; time: string } {
   const at = time.toISOString();
   let head = `{"seq":${JSON.stringify(seq)},"time":"${at}","type":${JSON.stringify(event.type)}`;
   if (event.actor) head += `,"actor":${JSON.stringify(event.actor)}`;
@@ -49,7 +49,7 @@ export function formatRecord(
   if (event.details) head += `,"details":${JSON.stringify(event.details)}`;
   head += `,"prev":${JSON.stringify(prev)}`;
   const hash = sha256(`${head}}`);
-  return { line: `${head},"hash":"${hash}"}`, hash };
+  return { line: `${head},"hash":"${hash}"}`, hash, time: at };
 }
 
 /** Splits a line into its record and whether its hash matches its content. */

@@ -8,7 +8,7 @@ import { ACTIVE_FILE, auditFiles, formatRecord, rotatedName } from './audit-file
 import { lockAuditDir, type LockRetries } from './audit-lock.ts';
 import { findTail } from './audit-repair.ts';
 import { planPrune, type AuditRetention } from './audit-retention.ts';
-import type { AuditEvent, AuditRecord } from './audit-types.ts';
+import type { AuditEvent, AuditRecord, AuditStamp } from './audit-types.ts';
 
 export { AuditBusyError } from './audit-lock.ts';
 
@@ -30,7 +30,7 @@ export interface AuditLogOptions {
 interface Queued {
   /** Undefined for a look at the log's end only (repairing it), with nothing new to write. */
   event: AuditEvent | undefined;
-  resolve: () => void;
+  resolve: (stamp: AuditStamp | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -84,9 +84,12 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     await this.#enqueue(undefined);
   }
 
-  /** Appends a record; resolves when it is written, rejects (ValetError) when it could not be. */
-  append(event: AuditEvent): Promise<void> {
-    return this.#enqueue(event);
+  /**
+   * Appends a record; resolves with its number and time once it is written, rejects
+   * (ValetError) when it could not be.
+   */
+  async append(event: AuditEvent): Promise<AuditStamp> {
+    return (await this.#enqueue(event))!;
   }
 
   /** Writes what is queued, syncs it to disk, and lets go of the log. */
@@ -104,7 +107,7 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     await release?.().catch(() => undefined);
   }
 
-  #enqueue(event: AuditEvent | undefined): Promise<void> {
+  #enqueue(event: AuditEvent | undefined): Promise<AuditStamp | undefined> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
       if (this.#flushing) return;
@@ -122,21 +125,23 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
         const batch = this.#queue.splice(0);
         const events = batch.flatMap((q) => (q.event ? [q.event] : []));
         try {
+          let stamps: AuditStamp[];
           if (this.#wantExclusive && !this.#exclusive) await this.#takeExclusive();
-          if (this.#exclusive) await this.#write(events);
+          if (this.#exclusive) stamps = await this.#write(events);
           else {
             const release = await lockAuditDir(this.dir, COMMAND_LOCK, (err) =>
               this.#logger.warn(`the audit log lock was lost: ${describeError(err)}`),
             );
             try {
               this.#tail = undefined;
-              await this.#write(events);
+              stamps = await this.#write(events);
             } finally {
               await this.#closeHandle().catch(() => undefined);
               await release().catch(() => undefined);
             }
           }
-          for (const q of batch) q.resolve();
+          let next = 0;
+          for (const q of batch) q.resolve(q.event ? stamps[next++] : undefined);
         } catch (err) {
           const failure = err instanceof ValetError ? err : this.#failure(err);
           for (const q of batch) q.reject(failure);
@@ -182,10 +187,11 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     );
   }
 
-  async #write(events: AuditEvent[]): Promise<void> {
-    let rotated: boolean;
+  /** Writes the records; resolves with each one's stamp, in order. */
+  async #write(events: AuditEvent[]): Promise<AuditStamp[]> {
+    let written: { rotated: boolean; stamps: AuditStamp[] };
     try {
-      rotated = await this.#writeBatch(events);
+      written = await this.#writeBatch(events);
     } catch (err) {
       // Whatever reached the file, the next batch continues from what is really there.
       this.#tail = undefined;
@@ -193,14 +199,18 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
       this.#handle = undefined;
       throw err;
     }
-    if (rotated || this.#pruneDue) {
+    if (written.rotated || this.#pruneDue) {
       this.#pruneDue = false;
       await this.#prune();
     }
+    return written.stamps;
   }
 
-  /** Writes the records; says whether the active file was rotated on the way. */
-  async #writeBatch(input: AuditEvent[]): Promise<boolean> {
+  /**
+   * Writes the records (after the log_recovered records of a repaired end, if any); says
+   * whether the active file was rotated on the way, and the stamps of `input`'s records.
+   */
+  async #writeBatch(input: AuditEvent[]): Promise<{ rotated: boolean; stamps: AuditStamp[] }> {
     let events = input;
     if (!this.#tail) {
       const found = await findTail(this.dir);
@@ -212,20 +222,23 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
       }
       this.#tail = { seq: found.seq, hash: found.hash };
     }
-    if (!events.length) return false;
+    if (!events.length) return { rotated: false, stamps: [] };
     let { seq, hash } = this.#tail;
     const follow = this.listenerCount('written') > 0;
     const records: AuditRecord[] = [];
+    const stamps: AuditStamp[] = [];
+    const firstOfInput = events.length - input.length;
     // Split the batch where a file would pass its size, so every file stays within it.
     let rotated = false;
     let chunk = '';
     let chunkBytes = 0;
     if (!this.#handle) await this.#openActive();
-    for (const event of events) {
-      const formatted = formatRecord(event, ++seq, hash);
+    for (const [i, event] of events.entries()) {
+      const prev = hash;
+      const formatted = formatRecord(event, ++seq, prev);
       hash = formatted.hash;
-      // Followers get the record exactly as written.
-      if (follow) records.push(JSON.parse(formatted.line) as AuditRecord);
+      if (i >= firstOfInput) stamps.push({ seq, time: formatted.time });
+      if (follow) records.push({ seq, time: formatted.time, ...event, prev, hash });
       const line = `${formatted.line}\n`;
       const bytes = Buffer.byteLength(line, 'utf8');
       if (this.#size + chunkBytes > 0 && this.#size + chunkBytes + bytes > this.#maxFileBytes) {
@@ -242,7 +255,7 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
     this.#tail = { seq, hash };
     this.#scheduleSync();
     for (const record of records) this.emit('written', record);
-    return rotated;
+    return { rotated, stamps };
   }
 
   async #openActive(): Promise<FileHandle> {

@@ -45,5 +45,11 @@ export interface AuditRecord extends AuditEvent {
   hash: string;
 }
 
+/** Where the log put a record: its number in the chain and the time it carries. */
+export interface AuditStamp {
+  seq: number;
+  time: string;
+}
+
 /** The `prev` of the very first record. */
 export const GENESIS = '0'.repeat(64);

@@ -1,6 +1,5 @@
-import type { AuditActor } from '../audit/audit-types.ts';
 import { describeError, isValetError } from '../util/valet-error.ts';
-import type { Caller, CallState } from './call-types.ts';
+import type { Caller } from './call-types.ts';
 
 /**
  * Why a record could not be written, and what to do. The audit log's own errors already name
@@ -16,13 +15,4 @@ export function auditFailure(err: unknown): string {
 /** The client as the audit log names it, e.g. `Claude 1.0.0`. */
 export function clientOf(caller: Caller): string | undefined {
   return caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
-}
-
-/** Who made the call, for its audit records: the key, its account and its client. */
-export function actorOf(state: CallState): AuditActor {
-  const actor: AuditActor = { keyId: state.caller.key.id, keyName: state.caller.key.name };
-  if (state.account) actor.account = state.account.username;
-  const client = clientOf(state.caller);
-  if (client) actor.client = client;
-  return actor;
 }

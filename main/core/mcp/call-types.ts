@@ -1,5 +1,5 @@
 import type { ApprovalService } from '../approvals/approval-service.ts';
-import type { AuditEvent } from '../audit/audit-types.ts';
+import type { AuditEvent, AuditStamp } from '../audit/audit-types.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { AccountSummary } from '../auth/auth-types.ts';
 import type { GraphClient } from '../graph/graph-client.ts';
@@ -7,27 +7,16 @@ import type { MeCache } from '../graph/me-cache.ts';
 import type { ValetKey } from '../keys/key-store.ts';
 import type { Policy } from '../policy/policy-schema.ts';
 import type { Logger } from '../util/logger.ts';
+import type { ToolCallRecord } from './call-record.ts';
 import type { GraphUser } from './tool-definition.ts';
+
+export type { ToolCallRecord } from './call-record.ts';
 
 /** Who is calling: the valet key of this request, and what the client said it is. */
 export interface Caller {
   key: ValetKey;
   client?: { name: string; version: string };
   sessionId?: string;
-}
-
-/** What happened in one tool call, for the live log and the activity view. No arguments, no results. */
-export interface ToolCallRecord {
-  tool: string;
-  keyId: string;
-  keyName: string;
-  account: string | undefined;
-  client: string | undefined;
-  outcome: 'ok' | 'denied' | 'failed';
-  errorCode?: string;
-  durationMs: number;
-  /** Graph's request-id of every Graph request the call made. */
-  graphRequestIds: string[];
 }
 
 /** Optional extras of a call from the MCP layer. */
@@ -43,21 +32,25 @@ export interface ToolRunnerDeps {
   meCache: MeCache<GraphUser>;
   policy: () => Promise<Policy>;
   approvals: ApprovalService;
-  /** Resolves once the record is written; the result waits for it. */
-  audit: (event: AuditEvent) => Promise<void>;
-  /** Told about every finished call. */
-  onCall?: (record: ToolCallRecord) => void;
+  /**
+   * Resolves once the record is written (the result waits for it), with where the log put
+   * it; nothing when another process wrote it for us.
+   */
+  audit: (event: AuditEvent) => Promise<AuditStamp | void>;
+  /**
+   * Told about every finished call, once its record is written: `written` is where the log
+   * put it. Undefined when the record could not be written (the call then failed with
+   * `audit_failed`) or another process wrote it.
+   */
+  onCall?: (record: ToolCallRecord, written: AuditStamp | undefined) => void;
   logger?: Logger;
   now?: () => Date;
 }
 
-/** One call as it goes: what its audit records will say, and whether the tool started. */
+/** One call as it goes: its record so far, the account it acts as, and whether the tool started. */
 export interface CallState {
-  name: string;
+  record: ToolCallRecord;
   caller: Caller;
   account?: AccountSummary;
-  /** The tool_call record's details; the tool_intent record takes its args and approval. */
-  details: Record<string, unknown>;
-  graphRequestIds: string[];
   ran: boolean;
 }

@@ -1,18 +1,14 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditStamp } from '../audit/audit-types.ts';
 import { decide } from '../policy/policy-engine.ts';
 import type { Logger } from '../util/logger.ts';
 import { silentLogger } from '../util/logger.ts';
 import { describeError, isValetError, ValetError } from '../util/valet-error.ts';
-import { actorOf, auditFailure, clientOf } from './call-audit.ts';
+import { auditFailure, clientOf } from './call-audit.ts';
 import { APPROVAL_MESSAGES, requestApproval } from './call-approval.ts';
+import { toolCallAudit, toolIntentAudit, type ToolCallRecord } from './call-record.ts';
 import { auditArgs } from './call-summary.ts';
-import type {
-  CallExtras,
-  Caller,
-  CallState,
-  ToolCallRecord,
-  ToolRunnerDeps,
-} from './call-types.ts';
+import type { CallExtras, Caller, CallState, ToolRunnerDeps } from './call-types.ts';
 import { toolContext } from './tool-context.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { describeIssues, invalidArguments } from './tools/tool-input.ts';
@@ -29,6 +25,8 @@ const MAX_UNKNOWN_NAME = 128;
  * outcome is in the audit log before the result goes back. Auditing fails closed: a call whose
  * record cannot be written gives an error and no result, and a tool that changes data runs only
  * once a record of the intent is written. Failures become `isError` results a person can act on.
+ * Each call fills in one ToolCallRecord as it goes; its audit records are made from it, and
+ * the owner is told of it (with where the log put it) once it is written.
  */
 export class ToolRunner {
   readonly #deps: ToolRunnerDeps;
@@ -51,73 +49,46 @@ export class ToolRunner {
     const started = performance.now();
     const known = typeof tool === 'string' ? undefined : tool;
     const name = known?.name ?? (tool as string).slice(0, MAX_UNKNOWN_NAME);
-    const state: CallState = {
-      name,
-      caller,
-      details: { tool: name },
+    const record: ToolCallRecord = {
+      tool: name,
+      keyId: caller.key.id,
+      keyName: caller.key.name,
+      account: undefined,
+      client: clientOf(caller),
+      outcome: 'ok',
+      durationMs: 0,
       graphRequestIds: [],
-      ran: false,
     };
+    const state: CallState = { record, caller, ran: false };
     let result: CallToolResult;
-    let outcome: ToolCallRecord['outcome'] = 'ok';
-    let errorCode: string | undefined;
     try {
       result = await this.#run(known, args, state, signal, extras);
     } catch (err) {
-      errorCode = isValetError(err) ? err.code : 'unexpected';
-      const denied = errorCode === 'policy_denied' || errorCode.startsWith('approval_');
-      outcome = denied ? 'denied' : 'failed';
+      const code = isValetError(err) ? err.code : 'unexpected';
+      record.errorCode = code;
+      record.outcome =
+        code === 'policy_denied' || code.startsWith('approval_') ? 'denied' : 'failed';
       const text = isValetError(err)
         ? err.message
         : `${name} failed unexpectedly: ${describeError(err)}`;
       result = { isError: true, content: [{ type: 'text', text }] };
     }
-    const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    const { details } = state;
-    details.durationMs = durationMs;
-    details.graphRequestIds = state.graphRequestIds;
-    if (errorCode) details.error = errorCode;
+    record.durationMs = Math.round((performance.now() - started) * 100) / 100;
+    let written: AuditStamp | void;
     try {
-      await this.#deps.audit({
-        type: 'tool_call',
-        actor: actorOf(state),
-        outcome: outcome === 'ok' ? 'allowed' : outcome,
-        details,
-      });
+      written = await this.#deps.audit(toolCallAudit(record));
     } catch (err) {
       this.#logger.error(`could not write the audit record of a tool_call: ${describeError(err)}`);
-      this.#told(state, 'failed', 'audit_failed', durationMs);
+      record.outcome = 'failed';
+      record.errorCode = 'audit_failed';
+      this.#deps.onCall?.(record, undefined);
       const text = state.ran
         ? `${name} ran, but its result is withheld because the call could not be audited. ${auditFailure(err)}`
         : `${name} was not run, and the call could not be audited. ${auditFailure(err)}`;
       return { isError: true, content: [{ type: 'text', text }] };
     }
-    this.#told(state, outcome, errorCode, durationMs);
+    this.#deps.onCall?.(record, written ?? undefined);
     return result;
-  }
-
-  /** Tells the owner (live log, activity view) how a call ended. */
-  #told(
-    state: CallState,
-    outcome: ToolCallRecord['outcome'],
-    errorCode: string | undefined,
-    durationMs: number,
-  ): void {
-    const { onCall } = this.#deps;
-    if (!onCall) return;
-    const { key } = state.caller;
-    const record: ToolCallRecord = {
-      tool: state.name,
-      keyId: key.id,
-      keyName: key.name,
-      account: state.account?.username,
-      client: clientOf(state.caller),
-      outcome,
-      durationMs,
-      graphRequestIds: state.graphRequestIds,
-    };
-    if (errorCode) record.errorCode = errorCode;
-    onCall(record);
   }
 
   /** Policy, arguments, account, approval, intent, then the tool; throws what refuses the call. */
@@ -128,10 +99,12 @@ export class ToolRunner {
     signal: AbortSignal,
     extras: CallExtras,
   ): Promise<CallToolResult> {
-    const { name, caller, details } = state;
+    const { record, caller } = state;
+    const name = record.tool;
     const { key } = caller;
     const account = await this.#deps.auth.resolveAccount(key.account?.homeAccountId);
     state.account = account;
+    record.account = account?.username;
     const policy = await this.#deps.policy();
     const decision = decide({
       toolName: name,
@@ -142,7 +115,7 @@ export class ToolRunner {
       policy,
     });
     if (!decision.allowed) {
-      details.rule = decision.rule;
+      record.rule = decision.rule;
       throw new ValetError('policy_denied', decision.message);
     }
     // decide() allows only a tool that exists.
@@ -150,7 +123,7 @@ export class ToolRunner {
     const parsed = run.input.safeParse(args ?? {});
     if (!parsed.success) throw invalidArguments(name, describeIssues(parsed.error));
     const input = parsed.data as Record<string, unknown>;
-    details.args = auditArgs(run, input);
+    record.args = auditArgs(run, input);
     if (!account) {
       throw new ValetError(
         'no_account',
@@ -167,7 +140,7 @@ export class ToolRunner {
         { caller, account, policy, signal },
         extras,
       );
-      details.approval = approval;
+      record.approval = approval;
       const refusal = APPROVAL_MESSAGES[approval];
       if (refusal)
         throw new ValetError(`approval_${approval}`, refusal(name, policy.approvalTimeoutSeconds));
@@ -179,7 +152,7 @@ export class ToolRunner {
     state.ran = true;
     const output = await run.run(
       input as never,
-      toolContext(this.#deps, run, account, signal, state.graphRequestIds),
+      toolContext(this.#deps, run, account, signal, record.graphRequestIds),
     );
     const checked = run.output.safeParse(output);
     if (!checked.success) {
@@ -196,23 +169,16 @@ export class ToolRunner {
 
   /** Records that a tool is about to change data; the tool does not run unless this is written. */
   async #intent(state: CallState): Promise<void> {
-    const { name, details } = state;
-    const intent: Record<string, unknown> = { tool: name, args: details.args };
-    if (details.approval) intent.approval = details.approval;
+    const { record } = state;
     try {
-      await this.#deps.audit({
-        type: 'tool_intent',
-        actor: actorOf(state),
-        outcome: 'pending',
-        details: intent,
-      });
+      await this.#deps.audit(toolIntentAudit(record));
     } catch (err) {
       this.#logger.error(
         `could not write the audit record of a tool_intent: ${describeError(err)}`,
       );
       throw new ValetError(
         'audit_failed',
-        `${name} was not run, because what it was about to do could not be audited first. ${auditFailure(err)}`,
+        `${record.tool} was not run, because what it was about to do could not be audited first. ${auditFailure(err)}`,
       );
     }
   }

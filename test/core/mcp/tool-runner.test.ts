@@ -12,17 +12,24 @@ import {
   type PendingApproval,
 } from '../../../main/core/approvals/approval-service.ts';
 import { AuditLog } from '../../../main/core/audit/audit-log.ts';
-import type { AuditEvent } from '../../../main/core/audit/audit-types.ts';
+import type { AuditEvent, AuditStamp } from '../../../main/core/audit/audit-types.ts';
 import { MeCache } from '../../../main/core/graph/me-cache.ts';
 import type { ValetKey } from '../../../main/core/keys/key-store.ts';
+import { toolCallOf } from '../../../main/core/mcp/call-record.ts';
 import { createMcpServer } from '../../../main/core/mcp/server-factory.ts';
 import type { GraphUser } from '../../../main/core/mcp/tool-definition.ts';
-import { ToolRunner, type Caller } from '../../../main/core/mcp/tool-runner.ts';
+import {
+  ToolRunner,
+  type Caller,
+  type ToolCallRecord,
+  type ToolRunnerDeps,
+} from '../../../main/core/mcp/tool-runner.ts';
 import { ALL_TOOLS } from '../../../main/core/mcp/tools/index.ts';
 import { getUserDetails } from '../../../main/core/mcp/tools/get-user-details.ts';
 import { sendMail } from '../../../main/core/mcp/tools/send-mail.ts';
 import { DEFAULT_POLICY } from '../../../main/core/policy/policy-schema.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { auditRecords } from '../../support/audit-records.ts';
 import { useValet } from '../../support/valet.ts';
 import { within } from '../../support/within.ts';
 
@@ -64,7 +71,11 @@ function auditWriter(rules: { hold?: AuditEvent['type']; fail?: AuditEvent['type
 }
 
 /** A runner over the running core's sign-in and Graph client, with this test's audit writer. */
-function runnerWith(audit: (event: AuditEvent) => Promise<void>, approvals?: ApprovalService) {
+function runnerWith(
+  audit: ToolRunnerDeps['audit'],
+  approvals?: ApprovalService,
+  onCall?: ToolRunnerDeps['onCall'],
+) {
   const approving = approvals ?? new ApprovalService();
   if (!approvals)
     approving.on('approval-requested', (a) => approving.decide(a.id, { kind: 'once' }));
@@ -75,6 +86,7 @@ function runnerWith(audit: (event: AuditEvent) => Promise<void>, approvals?: App
     policy: async () => DEFAULT_POLICY,
     approvals: approving,
     audit,
+    ...(onCall ? { onCall } : {}),
   });
 }
 
@@ -137,6 +149,56 @@ describe('the audit record comes before the result', () => {
     expect(textOf(result)).toBe(
       `get_user_details was not run, and the call could not be audited. ${GENERIC}`,
     );
+  });
+});
+
+describe('one record of each call', () => {
+  it('tells the owner of each call once it is written, with the number and time the log gave it, and the log says what the record says', async () => {
+    const log = new AuditLog(await mkdtemp(join(tmpdir(), 'valet-runner-told-')));
+    const told: Array<{ record: ToolCallRecord; written: AuditStamp | undefined }> = [];
+    const runner = runnerWith(
+      (event) => log.append(event),
+      undefined,
+      (record, written) => told.push({ record: structuredClone(record), written }),
+    );
+    const caller = await callerFor('told');
+    const { key: narrow } = await fx.valet.createKey({ name: 'narrow', tools: ['auth_status'] });
+    await within(runner.call(getUserDetails, {}, caller, live()), 'allowed call');
+    await within(runner.call(getUserDetails, {}, { key: narrow }, live()), 'refused call');
+    await within(runner.call(sendMail, mail, caller, live()), 'approved call');
+    await within(runner.call('no_such_tool', {}, caller, live()), 'unknown tool');
+    await log.close();
+    const calls = await auditRecords(log.dir, (r) => r.type === 'tool_call');
+    expect(told.map((t) => t.written)).toEqual(calls.map((r) => ({ seq: r.seq, time: r.time })));
+    expect(told.map((t) => t.record)).toEqual(calls.map((r) => toolCallOf(r)));
+    expect(told.map((t) => [t.record.tool, t.record.outcome, t.record.errorCode])).toEqual([
+      ['get_user_details', 'ok', undefined],
+      ['get_user_details', 'denied', 'policy_denied'],
+      ['send_mail', 'ok', undefined],
+      ['no_such_tool', 'denied', 'policy_denied'],
+    ]);
+    expect(told[1]!.record.rule).toBe('not-in-key');
+    expect(told[2]!.record).toMatchObject({
+      approval: 'approved',
+      args: { subjectChars: 6, bodyChars: BODY.length },
+      graphRequestIds: [expect.any(String)],
+    });
+  });
+
+  it('tells the owner of a call whose record could not be written that it failed, with no place in the log', async () => {
+    const told: Array<{ record: ToolCallRecord; written: AuditStamp | undefined }> = [];
+    const runner = runnerWith(
+      auditWriter({ fail: 'tool_call' }).write,
+      undefined,
+      (record, written) => told.push({ record, written }),
+    );
+    await within(runner.call(getUserDetails, {}, await callerFor('untold'), live()), 'answer');
+    expect(told).toEqual([
+      {
+        record: expect.objectContaining({ outcome: 'failed', errorCode: 'audit_failed' }),
+        written: undefined,
+      },
+    ]);
   });
 });
 
