@@ -1,8 +1,11 @@
 // The AppApi contract: every call and event the window needs, with the DTOs they carry.
 // One definition for all sides: the Electron preload derives its verbs and the main process
-// its IPC handlers from CALLS; the web bridge serves the same calls over HTTP. DTOs carry
+// its IPC handlers from CALL_NAMES; the web bridge serves the same calls over HTTP. DTOs carry
 // no tokens, no valet key hashes and no raw MSAL objects.
-import { z } from 'zod';
+//
+// Types and names only: nothing here needs a library at run time, so the preload and the
+// window stay small. The main process validates every request with its schemas
+// (main/core/app/call-schemas.ts), which are checked against these types.
 
 /** Tool names, as in DESIGN.md §3: the one list, for the window and the core alike. */
 export const TOOL_NAMES = [
@@ -78,18 +81,33 @@ export interface NewKeyDto {
   configs: { vscode: string; cursor: string; claudeDesktop: string };
 }
 
-/** A call waiting for the user's decision, with the faithful summary of what it will do. */
+/** A line of the summary the user reads before deciding: what will happen, faithfully. */
+export interface SummaryLineDto {
+  label: string;
+  value: string;
+}
+
+/**
+ * A call waiting for the user's decision, with the faithful summary of what it will do. The
+ * core holds its pending calls as this very type. The summary is for the user's eyes: never
+ * logged or audited.
+ */
 export interface ApprovalDto {
   id: string;
   tool: string;
+  /** What the tool will do, e.g. "Send an email". */
   action: string;
   key: { id: string; name: string };
   client: { name: string; version: string } | null;
   account: string;
-  summary: Array<{ label: string; value: string }>;
+  summary: SummaryLineDto[];
   requestedAt: string;
   expiresAt: string;
 }
+
+/** The user's answer to an approval. `window` approves this tool for this key for some minutes. */
+export type ApprovalDecisionDto =
+  { kind: 'once' } | { kind: 'window'; minutes: number } | { kind: 'deny' };
 
 /** One line of the activity log (from the audit log): tool calls and the events around them. */
 export interface ActivityDto {
@@ -168,93 +186,60 @@ export type AppEventDto =
   /** The desktop shell asks the window to show a view (the tray's "approvals waiting"). */
   | { type: 'show-view'; view: 'approvals' | 'status' };
 
-/** A failed call: a stable code and a message a person can act on. */
+/**
+ * A failed call: a stable code and a message a person can act on. A request refused by
+ * validation (`invalid_request`) names the fields at fault, so a form can point at them.
+ */
 export interface AppErrorDto {
   code: string;
   message: string;
+  fields?: string[];
 }
 
-const guid = z
-  .string()
-  .trim()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
-const accountRef = z.object({ account: z.string().min(1).max(320) });
-const toolName = z.enum(TOOL_NAMES);
+/** A request that takes nothing. */
+export type EmptyRequest = Record<string, never>;
 
-/**
- * Every call: its request schema (validated on the receiving side, in IPC and HTTP alike)
- * and, as a phantom type, its response.
- */
-export const CALLS = {
-  getStatus: { request: z.object({}), response: null as unknown as StatusDto },
+/** Every call: what it takes and what it answers. */
+export interface CallMap {
+  getStatus: { request: EmptyRequest; response: StatusDto };
   signIn: {
-    request: z.object({
-      method: z.enum(['auto', 'browser', 'device-code']),
-      scopes: z.array(z.string().min(1).max(100)).max(20).optional(),
-    }),
-    response: null as unknown as SignInStartDto,
-  },
-  cancelSignIn: { request: z.object({}), response: null as unknown as void },
-  signOut: {
-    request: z.object({ account: z.string().min(1).max(320).optional() }),
-    response: null as unknown as void,
-  },
-  listAccounts: { request: z.object({}), response: null as unknown as AccountDto[] },
-  useAccount: { request: accountRef, response: null as unknown as AccountDto },
-  listKeys: { request: z.object({}), response: null as unknown as KeyDto[] },
+    request: { method: 'auto' | 'browser' | 'device-code'; scopes?: string[] };
+    response: SignInStartDto;
+  };
+  cancelSignIn: { request: EmptyRequest; response: void };
+  signOut: { request: { account?: string }; response: void };
+  listAccounts: { request: EmptyRequest; response: AccountDto[] };
+  useAccount: { request: { account: string }; response: AccountDto };
+  listKeys: { request: EmptyRequest; response: KeyDto[] };
   createKey: {
-    request: z.object({
-      name: z.string().trim().min(1).max(64),
-      tools: z.array(toolName).min(1).max(TOOL_NAMES.length),
-      readOnly: z.boolean(),
-      account: z.string().min(1).max(320).optional(),
-    }),
-    response: null as unknown as NewKeyDto,
-  },
-  revokeKey: {
-    request: z.object({ id: z.string().min(1).max(64) }),
-    response: null as unknown as KeyDto,
-  },
-  listApprovals: { request: z.object({}), response: null as unknown as ApprovalDto[] },
-  decideApproval: {
-    request: z.object({
-      id: z.string().min(1).max(64),
-      decision: z.discriminatedUnion('kind', [
-        z.object({ kind: z.literal('once') }),
-        z.object({ kind: z.literal('window'), minutes: z.number().int().min(1).max(1440) }),
-        z.object({ kind: z.literal('deny') }),
-      ]),
-    }),
-    response: null as unknown as void,
-  },
+    request: { name: string; tools: ToolNameDto[]; readOnly: boolean; account?: string };
+    response: NewKeyDto;
+  };
+  revokeKey: { request: { id: string }; response: KeyDto };
+  listApprovals: { request: EmptyRequest; response: ApprovalDto[] };
+  decideApproval: { request: { id: string; decision: ApprovalDecisionDto }; response: void };
   listActivity: {
-    request: z.object({
-      before: z.number().int().positive().optional(),
-      limit: z.number().int().min(1).max(200).optional(),
-      keyName: z.string().max(64).optional(),
-      tool: toolName.optional(),
-      outcome: z.enum(['allowed', 'denied', 'failed']).optional(),
-    }),
-    response: null as unknown as ActivityPageDto,
-  },
-  getPolicy: { request: z.object({}), response: null as unknown as PolicyDto },
-  setToolEnabled: {
-    request: z.object({ tool: toolName, enabled: z.boolean() }),
-    response: null as unknown as PolicyDto,
-  },
-  getSettings: { request: z.object({}), response: null as unknown as SettingsDto },
-  saveSettings: {
-    request: z.object({ clientId: guid, tenantId: z.string().trim().min(1).max(253) }),
-    response: null as unknown as SettingsDto,
-  },
-} as const;
+    request: {
+      before?: number;
+      limit?: number;
+      keyName?: string;
+      tool?: ToolNameDto;
+      outcome?: 'allowed' | 'denied' | 'failed';
+    };
+    response: ActivityPageDto;
+  };
+  getPolicy: { request: EmptyRequest; response: PolicyDto };
+  setToolEnabled: { request: { tool: ToolNameDto; enabled: boolean }; response: PolicyDto };
+  getSettings: { request: EmptyRequest; response: SettingsDto };
+  saveSettings: { request: { clientId: string; tenantId: string }; response: SettingsDto };
+}
 
 /** The name of a call. */
-export type CallName = keyof typeof CALLS;
+export type CallName = keyof CallMap;
 /** A call's request. */
-export type CallRequest<N extends CallName> = z.input<(typeof CALLS)[N]['request']>;
+export type CallRequest<N extends CallName> = CallMap[N]['request'];
 /** A call's response. */
-export type CallResponse<N extends CallName> = (typeof CALLS)[N]['response'];
+export type CallResponse<N extends CallName> = CallMap[N]['response'];
 
 /** The whole API the window uses: one method per call, plus a subscription to events. */
 export type AppApi = { [N in CallName]: (request: CallRequest<N>) => Promise<CallResponse<N>> } & {
@@ -262,8 +247,28 @@ export type AppApi = { [N in CallName]: (request: CallRequest<N>) => Promise<Cal
   subscribe(listener: (event: AppEventDto) => void): () => void;
 };
 
+// Listed as keys so that the compiler refuses a call missing here or named here only.
+const CALLS_LISTED = {
+  getStatus: true,
+  signIn: true,
+  cancelSignIn: true,
+  signOut: true,
+  listAccounts: true,
+  useAccount: true,
+  listKeys: true,
+  createKey: true,
+  revokeKey: true,
+  listApprovals: true,
+  decideApproval: true,
+  listActivity: true,
+  getPolicy: true,
+  setToolEnabled: true,
+  getSettings: true,
+  saveSettings: true,
+} as const satisfies Record<CallName, true>;
+
 /** The names of all calls, for deriving handlers and verbs. */
-export const CALL_NAMES = Object.keys(CALLS) as CallName[];
+export const CALL_NAMES = Object.keys(CALLS_LISTED) as CallName[];
 
 /** What a call answers across a process boundary (IPC, HTTP): failures travel as data. */
 export type CallOutcome<T = unknown> = { ok: true; result: T } | { ok: false; error: AppErrorDto };

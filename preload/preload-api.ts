@@ -3,6 +3,7 @@ import {
   callChannel,
   EVENT_CHANNEL,
   type AppApi,
+  type AppErrorDto,
   type AppEventDto,
   type CallOutcome,
 } from './contract.ts';
@@ -15,10 +16,10 @@ export interface RendererIpc {
 }
 
 /**
- * The AppApi as verbs over IPC: one function per contract call, plus subscribe. Failures
- * arrive as data and are thrown here as plain Errors carrying the core's message, which is
- * what survives the context bridge. Listeners get the event alone, never Electron's
- * IpcRendererEvent (it would hand the page ipcRenderer itself).
+ * The AppApi as verbs over IPC: one function per contract call, plus subscribe. A failure
+ * rejects with the core's AppErrorDto itself (code, message, the fields at fault): plain data
+ * crosses the context bridge whole, where an Error would keep its message only. Listeners get
+ * the event alone, never Electron's IpcRendererEvent (it would hand the page ipcRenderer itself).
  */
 export function createPreloadApi(ipc: RendererIpc): AppApi {
   const verbs = Object.fromEntries(
@@ -26,7 +27,7 @@ export function createPreloadApi(ipc: RendererIpc): AppApi {
       name,
       async (request: unknown) => {
         const outcome = (await ipc.invoke(callChannel(name), request ?? {})) as CallOutcome;
-        if (!outcome.ok) throw new Error(outcome.error.message);
+        if (!outcome.ok) throw failure(outcome.error);
         return outcome.result;
       },
     ]),
@@ -39,4 +40,12 @@ export function createPreloadApi(ipc: RendererIpc): AppApi {
     };
   };
   return Object.freeze({ ...verbs, subscribe }) as unknown as AppApi;
+}
+
+function failure(error: AppErrorDto): AppErrorDto {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.fields ? { fields: [...error.fields] } : {}),
+  };
 }

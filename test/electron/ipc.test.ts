@@ -7,6 +7,8 @@ import {
   type CallName,
 } from '../../preload/contract.ts';
 import { createPreloadApi } from '../../preload/preload-api.ts';
+import { AppApiError } from '../../renderer/src/api/app-api-error.ts';
+import { fromPreload } from '../../renderer/src/api/current-api.ts';
 import { createAppApi } from '../../main/core/app/app-api.ts';
 import { bindIpc, type IpcBinding } from '../../main/electron/ipc.ts';
 import { APP_ORIGIN } from '../../main/electron/window-security.ts';
@@ -161,7 +163,21 @@ describe('typed IPC', () => {
     ).rejects.toThrow(/^createKey: tools\.0: Invalid option/);
     await expect(
       valet.saveSettings({ clientId: 'my-app', tenantId: 'organizations' }),
-    ).rejects.toThrow('saveSettings: clientId: must be a GUID');
+    ).rejects.toEqual({
+      code: 'invalid_request',
+      message: 'saveSettings: clientId: is not a GUID',
+      fields: ['clientId'],
+    });
+    // The window turns that data back into an AppApiError, as over the web bridge.
+    const refused = await fromPreload(valet)
+      .saveSettings({ clientId: 'my-app', tenantId: 'nope' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppApiError);
+    expect(refused).toMatchObject({
+      code: 'invalid_request',
+      message: 'saveSettings: clientId: is not a GUID',
+      fields: ['clientId', 'tenantId'],
+    });
     await expect(
       valet.decideApproval({ id: 'a1', decision: { kind: 'forever' } } as never),
     ).rejects.toThrow(/^decideApproval: decision\.kind: /);

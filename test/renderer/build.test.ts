@@ -35,6 +35,15 @@ describe('The built window', () => {
     expect(assets.some((f) => f.endsWith('.css'))).toBe(true);
   });
 
+  it('carries no schema library: the window takes only names and types from the contract', async () => {
+    const scripts = (await readdir(join(outDir, 'assets'))).filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      const source = await readFile(join(outDir, 'assets', script), 'utf8');
+      expect(/ZodError|safeParse|\$ZodType/.test(source), `${script} holds zod`).toBe(false);
+    }
+  });
+
   it('sets no style attributes and no raw HTML in its source', async () => {
     const files = (await readdir(join(renderer, 'src'), { recursive: true })).filter((f) =>
       f.endsWith('.tsx'),

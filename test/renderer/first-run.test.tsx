@@ -17,7 +17,7 @@ describe('First run', () => {
     );
   });
 
-  it('refuses a client ID that is not a GUID and an empty tenant, without calling the core', async () => {
+  it('marks a client ID that is not a GUID and an empty tenant, as the core refuses them, and saves nothing', async () => {
     const api = new InMemoryApi({ configured: false });
     const { user } = await renderApp(api);
     await user.type(screen.getByLabelText('Application (client) ID'), 'not-a-guid');

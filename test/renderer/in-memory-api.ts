@@ -1,8 +1,8 @@
 // An AppApi that keeps its state in memory: a real implementation of the contract for the
-// renderer's component tests. Requests are validated with the contract's own schemas, events
+// renderer's component tests. Requests are validated with the core's own schemas, events
 // go to subscribers, and helpers push what the core would push (activity, approvals, sign-ins).
+import { parseCall } from '../../main/core/app/call-schemas.ts';
 import {
-  CALLS,
   TOOL_NAMES,
   type AccountDto,
   type ActivityDto,
@@ -22,7 +22,7 @@ import {
   type TokenFreshnessDto,
   type ToolNameDto,
 } from '../../preload/contract.ts';
-import { AppApiError } from '../../renderer/src/api/web-bridge-client.ts';
+import { AppApiError } from '../../renderer/src/api/app-api-error.ts';
 import { toolPolicies } from './fixtures.ts';
 
 /** Adele, the default signed-in account. */
@@ -55,7 +55,7 @@ export interface InMemoryOptions {
   lockedByEnvironment?: SettingsDto['lockedByEnvironment'];
 }
 
-/** A recorded call. */
+/** A recorded call, as the core received it (after validation: trimmed, defaults dropped). */
 export interface RecordedCall {
   name: CallName;
   request: unknown;
@@ -320,10 +320,10 @@ export class InMemoryApi implements AppApi {
     name: N,
     run: (request: CallRequest<N>) => CallResponse<N>,
   ): (request: CallRequest<N>) => Promise<CallResponse<N>> {
-    return async (request) => {
-      const parsed = CALLS[name].request.safeParse(request);
-      if (!parsed.success)
-        throw new AppApiError({ code: 'invalid_request', message: parsed.error.message });
+    return async (raw) => {
+      const parsed = parseCall(name, raw);
+      if (!parsed.ok) throw new AppApiError(parsed.error);
+      const request = parsed.request;
       this.calls.push({ name, request });
       await Promise.resolve();
       const failure = this.#failures.get(name);

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppEventDto } from '../../preload/contract.ts';
-import { AppApiError, createWebBridgeClient } from '../../renderer/src/api/web-bridge-client.ts';
+import { AppApiError } from '../../renderer/src/api/app-api-error.ts';
+import { createWebBridgeClient } from '../../renderer/src/api/web-bridge-client.ts';
 
 const TOKEN = 'session-token-of-this-tab';
 let server: Server | undefined;

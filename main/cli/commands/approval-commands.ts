@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import {
+  approvalDecisionSchema,
+  MAX_WINDOW_MINUTES,
+} from '../../core/approvals/approval-decision.ts';
 import type { PendingApproval } from '../../core/approvals/approval-service.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import { callControl } from '../control-client.ts';
@@ -36,21 +40,26 @@ export function registerApprovalCommands(program: Command, run: CommandRunner): 
   approvals
     .command('approve <id>')
     .description('approve a waiting call once, or this tool for this key for some minutes')
-    .option('--minutes <n>', 'approve this tool for this key for N minutes (1–1440)')
+    .option(
+      '--minutes <n>',
+      `approve this tool for this key for N minutes (1–${MAX_WINDOW_MINUTES})`,
+    )
     .option('--json', 'a JSON event on stdout')
     .action((id: string, opts: { minutes?: string; json?: boolean }) =>
       run(opts, async (ctx, out) => {
-        const minutes = opts.minutes === undefined ? undefined : Number(opts.minutes);
-        if (
-          minutes !== undefined &&
-          !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 1440)
-        ) {
+        // The same schema the running server checks the decision with.
+        const parsed = approvalDecisionSchema.safeParse(
+          opts.minutes === undefined
+            ? { kind: 'once' }
+            : { kind: 'window', minutes: Number(opts.minutes) },
+        );
+        if (!parsed.success)
           throw new ValetError(
             'usage',
-            `--minutes ${opts.minutes} is not a whole number of minutes from 1 to 1440`,
+            `--minutes ${opts.minutes} ${parsed.error.issues[0]?.message ?? 'is not valid'}`,
           );
-        }
-        const decision = minutes === undefined ? { kind: 'once' } : { kind: 'window', minutes };
+        const decision = parsed.data;
+        const minutes = decision.kind === 'window' ? decision.minutes : undefined;
         const { decided } = await callControl<{ decided: { tool: string; key: { name: string } } }>(
           ctx.config.dataDir,
           'POST',

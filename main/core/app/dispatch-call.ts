@@ -1,37 +1,24 @@
-import {
-  CALL_NAMES,
-  CALLS,
-  type AppApi,
-  type CallName,
-  type CallOutcome,
-} from '../../../preload/contract.ts';
+import type { AppApi, CallOutcome } from '../../../preload/contract.ts';
 import { isValetError } from '../util/valet-error.ts';
+import { isCallName, parseCall } from './call-schemas.ts';
 
 /**
  * Runs one AppApi call that arrived from outside the process (Electron IPC or the web bridge):
- * checks the name, validates the request against the contract's schema, and turns every
+ * checks the name, validates the request against the call's schema, and turns every
  * failure into data. Only a ValetError's message, written for people and free of secrets,
  * ever leaves; anything else becomes a generic message.
  */
 export async function dispatchCall(api: AppApi, name: string, raw: unknown): Promise<CallOutcome> {
-  if (!(CALL_NAMES as string[]).includes(name))
+  if (!isCallName(name))
     return {
       ok: false,
       error: { code: 'unknown_call', message: `There is no call named ${name}` },
     };
-  const request = CALLS[name as CallName].request.safeParse(raw ?? {});
-  if (!request.success) {
-    const issue = request.error.issues[0];
-    return {
-      ok: false,
-      error: {
-        code: 'invalid_request',
-        message: `${name}: ${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'is not valid'}`,
-      },
-    };
-  }
+  const parsed = parseCall(name, raw);
+  if (!parsed.ok) return parsed;
   try {
-    const result = await (api[name as CallName] as (r: unknown) => Promise<unknown>)(request.data);
+    const call = api[name] as (request: unknown) => Promise<unknown>;
+    const result = await call(parsed.request);
     return { ok: true, result: result ?? null };
   } catch (err) {
     return {

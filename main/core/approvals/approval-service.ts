@@ -1,30 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type {
+  ApprovalDecisionDto,
+  ApprovalDto,
+  SummaryLineDto,
+} from '../../../preload/contract.ts';
 import { ValetError } from '../util/valet-error.ts';
+import { approvalDecisionSchema } from './approval-decision.ts';
 
-/** A line of the summary the user reads before deciding: what will happen, faithfully. */
-export interface SummaryLine {
-  label: string;
-  value: string;
-}
+/** A line of the summary the user reads before deciding. */
+export type SummaryLine = SummaryLineDto;
 
-/** A call waiting for the user's decision. The summary is for the user's eyes: never logged or audited. */
-export interface PendingApproval {
-  id: string;
-  tool: string;
-  /** What the tool will do, e.g. "Send an email". */
-  action: string;
-  key: { id: string; name: string };
-  client: { name: string; version: string } | null;
-  account: string;
-  summary: SummaryLine[];
-  requestedAt: string;
-  expiresAt: string;
-}
+/** A call waiting for the user's decision: the window's ApprovalDto is this same type. */
+export type PendingApproval = ApprovalDto;
 
 /** The user's answer. `window` approves this tool for this key for some minutes. */
-export type ApprovalDecision =
-  { kind: 'once' } | { kind: 'window'; minutes: number } | { kind: 'deny' };
+export type ApprovalDecision = ApprovalDecisionDto;
 
 /** How a pending call ended. */
 export type ApprovalOutcome =
@@ -151,17 +142,17 @@ export class ApprovalService extends EventEmitter<ApprovalEventMap> {
         `No pending approval ${id}: it was decided already or timed out (see \`mcp-valet approvals list\`)`,
       );
     }
+    const checked = approvalDecisionSchema.safeParse(decision);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new ValetError(
+        'invalid_decision',
+        issue?.path.at(-1) === 'minutes'
+          ? `The approval window ${issue.message}`
+          : 'The decision is not once, window or deny',
+      );
+    }
     if (decision.kind === 'window') {
-      if (
-        !Number.isInteger(decision.minutes) ||
-        decision.minutes < 1 ||
-        decision.minutes > 24 * 60
-      ) {
-        throw new ValetError(
-          'invalid_decision',
-          'Approve-for-a-while takes a whole number of minutes from 1 to 1440',
-        );
-      }
       this.#windows.set(
         `${waiter.approval.key.id}\n${waiter.approval.tool}`,
         this.#now() + decision.minutes * 60_000,

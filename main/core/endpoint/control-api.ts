@@ -1,16 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { ApprovalDecision, ApprovalService } from '../approvals/approval-service.ts';
+import { approvalDecisionSchema } from '../approvals/approval-decision.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
 import { AUDIT_TYPES, type AuditEvent } from '../audit/audit-types.ts';
 import { isValetError } from '../util/valet-error.ts';
 import { bearerOf, readJsonBody } from './request-guards.ts';
-
-const decisionSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('once') }),
-  z.object({ kind: z.literal('window'), minutes: z.number().int().min(1).max(1440) }),
-  z.object({ kind: z.literal('deny') }),
-]);
 
 const auditEventSchema = z.object({
   type: z.enum(AUDIT_TYPES),
@@ -116,18 +111,18 @@ export async function handleControl(
         return;
       }
       if (decideMatch) {
-        const decision = decisionSchema.safeParse(body.value);
+        const decision = approvalDecisionSchema.safeParse(body.value);
         if (!decision.success) {
+          const issue = decision.error.issues[0];
           send(res, 400, {
             error:
-              'the decision is {"kind":"once"}, {"kind":"window","minutes":N} or {"kind":"deny"}',
+              issue?.path.at(-1) === 'minutes'
+                ? `minutes ${issue.message}`
+                : 'the decision is {"kind":"once"}, {"kind":"window","minutes":N} or {"kind":"deny"}',
           });
           return;
         }
-        const approval = handlers.approvals.decide(
-          decideMatch[1]!,
-          decision.data as ApprovalDecision,
-        );
+        const approval = handlers.approvals.decide(decideMatch[1]!, decision.data);
         send(res, 200, { decided: { id: approval.id, tool: approval.tool, key: approval.key } });
         return;
       }

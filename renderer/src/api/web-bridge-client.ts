@@ -5,18 +5,8 @@ import {
   type AppEventDto,
   type CallName,
 } from '../../../preload/contract.ts';
+import { AppApiError } from './app-api-error.ts';
 import type { WebSession } from './web-session.ts';
-
-/** A failed call, with the code and message the core gave. */
-export class AppApiError extends Error {
-  readonly code: string;
-
-  constructor(error: AppErrorDto) {
-    super(error.message);
-    this.name = 'AppApiError';
-    this.code = error.code;
-  }
-}
 
 /** How long to wait before reconnecting the event stream: doubles up to a ceiling. */
 const RETRY_MS = { first: 500, max: 10_000 };

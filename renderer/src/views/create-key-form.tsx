@@ -1,12 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import {
-  CALLS,
   TOOL_NAMES,
   type AccountDto,
   type NewKeyDto,
   type ToolNameDto,
 } from '../../../preload/contract.ts';
 import { useApi } from '../api/api-context.tsx';
+import { refusedField } from '../api/app-api-error.ts';
 import { useAction } from '../hooks/use-action.ts';
 import { ErrorText } from '../components/error-text.tsx';
 
@@ -47,18 +47,21 @@ export function CreateKeyForm({
       readOnly,
       ...(chosenAccount ? { account: chosenAccount } : {}),
     };
-    const parsed = CALLS.createKey.request.safeParse(request);
-    if (!parsed.success) {
-      setInvalid(
-        parsed.error.issues.some((i) => i.path[0] === 'name')
-          ? 'Give the key a name of 1 to 64 characters, for example the client it is for.'
-          : 'Pick at least one tool.',
-      );
-      return;
-    }
     setInvalid(null);
     void create.run(async () => {
-      const created = await api.createKey(parsed.data);
+      let created: NewKeyDto;
+      try {
+        created = await api.createKey(request);
+      } catch (err) {
+        // The core checks the key; a refused name or tool list is explained here.
+        if (refusedField(err, 'name'))
+          setInvalid(
+            'Give the key a name of 1 to 64 characters, for example the client it is for.',
+          );
+        else if (refusedField(err, 'tools')) setInvalid('Pick at least one tool.');
+        else throw err;
+        return;
+      }
       setName('');
       onCreated(created);
     });

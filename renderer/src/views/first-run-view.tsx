@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { CALLS, type SettingsDto, type StatusDto } from '../../../preload/contract.ts';
+import type { SettingsDto, StatusDto } from '../../../preload/contract.ts';
 import { useApi } from '../api/api-context.tsx';
+import { refusedField } from '../api/app-api-error.ts';
 import { errorMessage } from '../api/error-message.ts';
 import { useAction } from '../hooks/use-action.ts';
 import { ErrorText } from '../components/error-text.tsx';
@@ -35,17 +36,19 @@ export function FirstRunView({ onSaved }: { onSaved: (status: StatusDto) => void
   const locked = (field: Field) => settings?.lockedByEnvironment.includes(field) ?? false;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    // The same schema the core validates with, so the form never sends what it would refuse.
-    const parsed = CALLS.saveSettings.request.safeParse({ clientId, tenantId });
-    if (!parsed.success) {
-      const fields = new Set(parsed.error.issues.map((i) => i.path[0] as Field));
-      setInvalid(Object.fromEntries([...fields].map((f) => [f, FIELD_ERRORS[f]])));
-      document.getElementById(fields.has('clientId') ? 'client-id' : 'tenant-id')?.focus();
-      return;
-    }
     setInvalid({});
     void save.run(async () => {
-      const saved = await api.saveSettings(parsed.data);
+      let saved: SettingsDto;
+      try {
+        saved = await api.saveSettings({ clientId, tenantId });
+      } catch (err) {
+        // The core checks the settings; the fields it refused are marked here.
+        const fields = (['clientId', 'tenantId'] as const).filter((f) => refusedField(err, f));
+        if (fields.length === 0) throw err;
+        setInvalid(Object.fromEntries(fields.map((f) => [f, FIELD_ERRORS[f]])));
+        document.getElementById(fields.includes('clientId') ? 'client-id' : 'tenant-id')?.focus();
+        return;
+      }
       const status = await api.getStatus({});
       // A core that needs a moment to pick up the settings still reports them as saved.
       onSaved(

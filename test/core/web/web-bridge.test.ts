@@ -240,13 +240,14 @@ describe('web bridge', () => {
     expect((await send('/', { headers: { host: 'evil.example' } })).status).toBe(403);
   });
 
-  it('validates requests with the contract and reports errors in words', async () => {
+  it('validates requests with the call schemas and reports errors in words, naming every field at fault', async () => {
     const headers = bearer(await session());
     const bad = await post('/api/saveSettings', { clientId: 'not-a-guid', tenantId: 'x' }, headers);
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toEqual({
       code: 'invalid_request',
-      message: 'saveSettings: clientId: must be a GUID',
+      message: 'saveSettings: clientId: is not a GUID',
+      fields: ['clientId', 'tenantId'],
     });
     expect((await post('/api/dropTables', {}, headers)).status).toBe(404);
     const failing = await post('/api/revokeKey', { id: 'nope' }, headers);
