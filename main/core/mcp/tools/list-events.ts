@@ -3,13 +3,7 @@ import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { eventTime, type GraphDateTime } from './event-time.ts';
 import { addressOf, mailAddressOutput, type GraphRecipient } from './mail-address.ts';
 import { odataDateTime } from './odata-text.ts';
-import {
-  nextPageToken,
-  nextPageTokenOutput,
-  pageLink,
-  pageTokenInput,
-  type GraphPage,
-} from './paging.ts';
+import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 import { instantInput, invalidArguments } from './tool-input.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -109,54 +103,51 @@ export const listEvents = defineTool({
     nextPageToken: nextPageTokenOutput,
   }),
   async run(input, ctx) {
-    // Graph answers in UTC when asked, so every time in the result compares directly.
-    const headers = { prefer: 'outlook.timezone="UTC"' };
-    if (input.pageToken) {
-      const link = pageLink('list_events', input.pageToken, /^\/me\/(calendar\/)?calendarview$/i);
-      const page = await ctx.graph<GraphPage<GraphEventItem>>({ ...link, headers });
-      return result(windowOf(link.path), page.data);
-    }
-    const start = input.start ? new Date(input.start) : ctx.now();
-    const end = input.end ? new Date(input.end) : new Date(start.getTime() + DEFAULT_DAYS * DAY_MS);
-    if (end <= start) {
-      throw invalidArguments(
-        'list_events',
-        `end must be after start${input.start ? '' : ' (start defaults to now)'}`,
-      );
-    }
-    if (end.getTime() - start.getTime() > MAX_DAYS * DAY_MS) {
-      throw invalidArguments(
-        'list_events',
-        `the window may span at most ${MAX_DAYS} days; make several calls for a longer period`,
-      );
-    }
-    const window = { start: odataDateTime(start), end: odataDateTime(end) };
-    const page = await ctx.graph<GraphPage<GraphEventItem>>({
-      path: '/me/calendarView',
-      query: {
-        startDateTime: window.start,
-        endDateTime: window.end,
-        $top: input.top,
-        $orderby: 'start/dateTime',
-        $select: SELECT,
-      },
-      headers,
+    const window = input.pageToken ? windowOf(input.pageToken) : requestedWindow(input, ctx.now());
+    const page = await readPage<GraphEventItem>(ctx, 'list_events', input.pageToken, {
+      resource: /^\/me\/(calendar\/)?calendarview$/i,
+      first: () => ({
+        path: '/me/calendarView',
+        query: {
+          startDateTime: window.start,
+          endDateTime: window.end,
+          $top: input.top,
+          $orderby: 'start/dateTime',
+          $select: SELECT,
+        },
+      }),
+      // Graph answers in UTC when asked, so every time in the result compares directly.
+      headers: { prefer: 'outlook.timezone="UTC"' },
     });
-    return result(window, page.data);
+    return { window, events: page.items.map(toEvent), ...page.more };
   },
 });
 
-function result(window: { start: string; end: string }, page: GraphPage<GraphEventItem>) {
-  const next = nextPageToken(page);
-  return {
-    window,
-    events: (page.value ?? []).map(toEvent),
-    ...(next ? { nextPageToken: next } : {}),
-  };
+/** The window a first page asks for, checked: by default the next week. */
+function requestedWindow(input: { start?: string; end?: string }, now: Date) {
+  const start = input.start ? new Date(input.start) : now;
+  const end = input.end ? new Date(input.end) : new Date(start.getTime() + DEFAULT_DAYS * DAY_MS);
+  if (end <= start) {
+    throw invalidArguments(
+      'list_events',
+      `end must be after start${input.start ? '' : ' (start defaults to now)'}`,
+    );
+  }
+  if (end.getTime() - start.getTime() > MAX_DAYS * DAY_MS) {
+    throw invalidArguments(
+      'list_events',
+      `the window may span at most ${MAX_DAYS} days; make several calls for a longer period`,
+    );
+  }
+  return { start: odataDateTime(start), end: odataDateTime(end) };
 }
 
-/** The window a next-page link carries (Graph keeps startDateTime and endDateTime in it). */
+/**
+ * The window a next-page link carries (Graph keeps startDateTime and endDateTime in it).
+ * A token that is no URL gets an empty one: readPage refuses it before Graph is called.
+ */
 function windowOf(link: string): { start: string; end: string } {
+  if (!URL.canParse(link)) return { start: '', end: '' };
   const params = new Map([...new URL(link).searchParams].map(([k, v]) => [k.toLowerCase(), v]));
   return { start: params.get('startdatetime') ?? '', end: params.get('enddatetime') ?? '' };
 }

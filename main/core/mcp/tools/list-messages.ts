@@ -2,13 +2,7 @@ import { z } from 'zod';
 import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { addressesOf, addressOf, mailAddressOutput, type GraphRecipient } from './mail-address.ts';
 import { odataDateTime, odataString, searchPhrase } from './odata-text.ts';
-import {
-  nextPageToken,
-  nextPageTokenOutput,
-  pageLink,
-  pageTokenInput,
-  type GraphPage,
-} from './paging.ts';
+import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 import { emailInput, instantInput, invalidArguments } from './tool-input.ts';
 
 /** How many To recipients a list item shows; get_message shows them all. */
@@ -82,15 +76,11 @@ export const listMessages = defineTool({
     nextPageToken: nextPageTokenOutput,
   }),
   async run(input, ctx) {
-    const page = input.pageToken
-      ? await ctx.graph<GraphPage<GraphMessageItem>>({
-          ...pageLink('list_messages', input.pageToken, /^\/me\/messages$/i),
-        })
-      : await ctx.graph<GraphPage<GraphMessageItem>>({
-          path: '/me/messages',
-          query: messageQuery(input),
-        });
-    const messages = (page.data.value ?? []).map((m) => ({
+    const page = await readPage<GraphMessageItem>(ctx, 'list_messages', input.pageToken, {
+      resource: /^\/me\/messages$/i,
+      first: () => ({ path: '/me/messages', query: messageQuery(input) }),
+    });
+    const messages = page.items.map((m) => ({
       id: m.id,
       subject: m.subject ?? '',
       from: addressOf(m.from),
@@ -103,8 +93,7 @@ export const listMessages = defineTool({
       importance: m.importance ?? 'normal',
       webLink: m.webLink ?? null,
     }));
-    const next = nextPageToken(page.data);
-    return { messages, ...(next ? { nextPageToken: next } : {}) };
+    return { messages, ...page.more };
   },
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { climbsOut } from '../../graph/graph-link.ts';
 import { ValetError } from '../../util/valet-error.ts';
+import type { ToolContext, ToolName } from '../tool-definition.ts';
 
 /** Input: the opaque token of the next page, exactly as a previous call returned it. */
 export const pageTokenInput = z
@@ -18,19 +19,52 @@ export const nextPageTokenOutput = z
   .describe('Present when more results exist: pass it as pageToken to get the next page.');
 
 /** A Graph collection page. */
-export interface GraphPage<T> {
+interface GraphPage<T> {
   value?: T[];
   '@odata.nextLink'?: string;
 }
 
-/** The next page token of a Graph page: Graph's own `@odata.nextLink`, or undefined on the last page. */
-export function nextPageToken(page: GraphPage<unknown>): string | undefined {
-  const link = page['@odata.nextLink'];
-  return typeof link === 'string' && link !== '' ? link : undefined;
+/** A Graph request as a tool makes it. */
+type ToolGraphRequest = Parameters<ToolContext['graph']>[0];
+
+/** One page of a Graph collection, as a paging tool returns it. */
+export interface ToolPage<T> {
+  items: T[];
+  /** `{ nextPageToken }` when more results exist, else nothing: spread it into the result. */
+  more: { nextPageToken?: string };
+}
+
+/** How a paging tool reads its collection. */
+export interface Collection {
+  /** Tests the path below the Graph base that a next-page link must have (see pageLink). */
+  resource: RegExp;
+  /** The first page's request; may throw for arguments that cannot make one. */
+  first: () => Omit<ToolGraphRequest, 'headers'>;
+  /** Sent with every page, the first and the next ones. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Reads one page of a Graph collection for `tool`: the one `pageToken` names, once checked to
+ * be a next page of the same collection, or else the first. Graph's `@odata.nextLink` is the
+ * next page token, as Graph wrote it.
+ */
+export async function readPage<T>(
+  ctx: Pick<ToolContext, 'graph'>,
+  tool: ToolName,
+  pageToken: string | undefined,
+  collection: Collection,
+): Promise<ToolPage<T>> {
+  const { resource, first, headers } = collection;
+  const request = pageToken ? pageLink(tool, pageToken, resource) : first();
+  const { data } = await ctx.graph<GraphPage<T>>({ ...request, ...(headers ? { headers } : {}) });
+  const link = data['@odata.nextLink'];
+  const next = typeof link === 'string' && link !== '' ? link : undefined;
+  return { items: data.value ?? [], more: next ? { nextPageToken: next } : {} };
 }
 
 /** A next page's request: the link, and the test the Graph client applies to its path below the base. */
-export interface PageRequest {
+interface PageRequest {
   path: string;
   linkPath: (path: string) => boolean;
 }
@@ -44,7 +78,7 @@ export interface PageRequest {
  * base is not known here, so the path must end in the resource; the Graph client then
  * checks the base and the whole path below it.
  */
-export function pageLink(tool: string, token: string, resource: RegExp): PageRequest {
+function pageLink(tool: string, token: string, resource: RegExp): PageRequest {
   const linkPath = (path: string) => resource.test(path);
   const url = URL.canParse(token) ? new URL(token) : undefined;
   const ok =

@@ -2,13 +2,7 @@ import { z } from 'zod';
 import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { odataString } from './odata-text.ts';
 import { invalidArguments } from './tool-input.ts';
-import {
-  nextPageToken,
-  nextPageTokenOutput,
-  pageLink,
-  pageTokenInput,
-  type GraphPage,
-} from './paging.ts';
+import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 
 interface GraphDriveItem {
   id: string;
@@ -69,26 +63,24 @@ export const searchFiles = defineTool({
     nextPageToken: nextPageTokenOutput,
   }),
   async run(input, ctx) {
-    let request: Parameters<typeof ctx.graph>[0];
-    if (input.pageToken) {
+    const page = await readPage<GraphDriveItem>(ctx, 'search_files', input.pageToken, {
       // Only the signed-in user's own drive, searched with one OData string literal.
-      request = pageLink(
-        'search_files',
-        input.pageToken,
-        /^\/me\/drive\/root\/search\(q='(?:[^']|'')*'\)$/i,
-      );
-    } else if (input.query !== undefined) {
-      // The literal goes in the path: quotes doubled for OData, then percent-encoded so
-      // that '#', '?', '/' or '%' in the query stay part of it.
-      request = {
-        path: `/me/drive/root/search(q=${encodeURIComponent(odataString(input.query))})`,
-        query: { $top: input.top, $select: SELECT },
-      };
-    } else {
-      throw invalidArguments('search_files', 'query is required (or pageToken, for a next page)');
-    }
-    const page = await ctx.graph<GraphPage<GraphDriveItem>>(request);
-    const items = (page.data.value ?? []).map((item) => ({
+      resource: /^\/me\/drive\/root\/search\(q='(?:[^']|'')*'\)$/i,
+      first: () => {
+        if (input.query === undefined)
+          throw invalidArguments(
+            'search_files',
+            'query is required (or pageToken, for a next page)',
+          );
+        // The literal goes in the path: quotes doubled for OData, then percent-encoded so
+        // that '#', '?', '/' or '%' in the query stay part of it.
+        return {
+          path: `/me/drive/root/search(q=${encodeURIComponent(odataString(input.query))})`,
+          query: { $top: input.top, $select: SELECT },
+        };
+      },
+    });
+    const items = page.items.map((item) => ({
       id: item.id,
       name: item.name ?? '',
       kind: item.folder ? ('folder' as const) : ('file' as const),
@@ -100,7 +92,6 @@ export const searchFiles = defineTool({
         item.lastModifiedBy?.user?.displayName ?? item.lastModifiedBy?.user?.email ?? null,
       webUrl: item.webUrl ?? null,
     }));
-    const next = nextPageToken(page.data);
-    return { items, ...(next ? { nextPageToken: next } : {}) };
+    return { items, ...page.more };
   },
 });

@@ -2,13 +2,7 @@ import { z } from 'zod';
 import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { searchPhrase } from './odata-text.ts';
 import { invalidArguments } from './tool-input.ts';
-import {
-  nextPageToken,
-  nextPageTokenOutput,
-  pageLink,
-  pageTokenInput,
-  type GraphPage,
-} from './paging.ts';
+import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 
 interface GraphPerson {
   id: string;
@@ -67,19 +61,21 @@ export const searchPeople = defineTool({
     nextPageToken: nextPageTokenOutput,
   }),
   async run(input, ctx) {
-    let request: Parameters<typeof ctx.graph>[0];
-    if (input.pageToken) {
-      request = pageLink('search_people', input.pageToken, /^\/me\/people$/i);
-    } else if (input.query !== undefined) {
-      request = {
-        path: '/me/people',
-        query: { $search: searchPhrase(input.query), $top: input.top, $select: SELECT },
-      };
-    } else {
-      throw invalidArguments('search_people', 'query is required (or pageToken, for a next page)');
-    }
-    const page = await ctx.graph<GraphPage<GraphPerson>>(request);
-    const people = (page.data.value ?? []).map((p) => ({
+    const page = await readPage<GraphPerson>(ctx, 'search_people', input.pageToken, {
+      resource: /^\/me\/people$/i,
+      first: () => {
+        if (input.query === undefined)
+          throw invalidArguments(
+            'search_people',
+            'query is required (or pageToken, for a next page)',
+          );
+        return {
+          path: '/me/people',
+          query: { $search: searchPhrase(input.query), $top: input.top, $select: SELECT },
+        };
+      },
+    });
+    const people = page.items.map((p) => ({
       id: p.id,
       displayName: p.displayName ?? '',
       emailAddresses: (p.scoredEmailAddresses ?? []).map((e) => e.address ?? '').filter(Boolean),
@@ -92,7 +88,6 @@ export const searchPeople = defineTool({
       ),
       kind: p.personType?.subclass ?? null,
     }));
-    const next = nextPageToken(page.data);
-    return { people, ...(next ? { nextPageToken: next } : {}) };
+    return { people, ...page.more };
   },
 });
