@@ -1,3 +1,5 @@
+import { isTimeZone, wallClock } from '../../core/mcp/tools/event-time.ts';
+
 /** A date-time as a client wrote it: the wall clock read as if UTC, and the offset when it had one. */
 export interface ParsedDateTime {
   wallMs: number;
@@ -67,37 +69,13 @@ const WINDOWS_ZONES: Record<string, string> = {
 
 /** The IANA zone for a Windows or IANA time zone name, or undefined when it is unknown. */
 export function resolveTimeZone(name: string): string | undefined {
-  const windows = WINDOWS_ZONES[name.trim().toLowerCase()];
-  if (windows) return windows;
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name.trim() }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
+  const trimmed = name.trim();
+  return WINDOWS_ZONES[trimmed.toLowerCase()] ?? (isTimeZone(trimmed) ? trimmed : undefined);
 }
 
 /** How far the zone's wall clock is ahead of UTC at the instant `utcMs`. */
 function offsetAt(utcMs: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(utcMs));
-  const part = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(
-    part('year'),
-    part('month') - 1,
-    part('day'),
-    part('hour'),
-    part('minute'),
-    part('second'),
-  );
-  return wall - Math.floor(utcMs / 1000) * 1000;
+  return Date.parse(`${wallClock(utcMs, zone)}Z`) - Math.floor(utcMs / 1000) * 1000;
 }
 
 /** The UTC instant of a wall-clock time in a zone (DST gaps resolve forwards). */
