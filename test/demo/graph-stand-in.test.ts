@@ -372,6 +372,49 @@ describe('GET /me/messages', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('ErrorItemNotFound');
   });
+
+  it('converts bodies to the type Prefer: outlook.body-content-type asks for, and says so', async () => {
+    const { items } = await allPages('/me/messages?$top=100&$select=subject,body');
+    const html = items.find((m) => m.body.contentType === 'html');
+    const text = items.find((m) => m.body.contentType === 'text');
+    const read = (id: string, prefer?: string) =>
+      call(`/me/messages/${encodeURIComponent(id)}?$select=body`, {
+        ...(prefer ? { headers: { prefer } } : {}),
+      });
+
+    const asText = await read(html.id, 'outlook.body-content-type="text"');
+    expect(asText.status).toBe(200);
+    expect(asText.headers.get('preference-applied')).toBe('outlook.body-content-type="text"');
+    expect(asText.body.body.contentType).toBe('text');
+    expect(asText.body.body.content).not.toMatch(/<\/?[a-z]+[^>]*>|&(amp|lt|gt|quot|nbsp);/i);
+    expect(asText.body.body.content).toMatch(/^Hi Adele,\n\n/);
+
+    // Unquoted, in any case, among other preferences.
+    const listed = await call('/me/messages?$top=100&$select=body', {
+      headers: { prefer: 'outlook.timezone="UTC", Outlook.Body-Content-Type=TEXT' },
+    });
+    expect(listed.headers.get('preference-applied')).toBe('outlook.body-content-type="text"');
+    expect(listed.body.value.map((m: Json) => m.body.contentType)).not.toContain('html');
+
+    const asHtml = await read(text.id, 'outlook.body-content-type="html"');
+    expect(asHtml.headers.get('preference-applied')).toBe('outlook.body-content-type="html"');
+    expect(asHtml.body.body.contentType).toBe('html');
+    expect(asHtml.body.body.content).toMatch(/^<html>.*<\/html>$/s);
+    const escaped = text.body.content
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/\r?\n/g, '<br>');
+    expect(asHtml.body.body.content).toContain(escaped);
+
+    // No preference, or one Graph does not know: the body as stored, and nothing applied.
+    for (const prefer of [undefined, 'outlook.body-content-type="rtf"']) {
+      const stored = await read(html.id, prefer);
+      expect(stored.headers.get('preference-applied')).toBeNull();
+      expect(stored.body.body).toEqual(html.body);
+    }
+  });
 });
 
 describe('GET /me/calendarView', () => {

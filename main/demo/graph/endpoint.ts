@@ -18,6 +18,8 @@ export interface HandlerContext {
   body: unknown;
   /** The clock of the seeded world, for timestamps of new items. */
   now: () => Date;
+  /** The request's Prefer header, by lower-case preference name, values unquoted. */
+  prefer: ReadonlyMap<string, string>;
 }
 
 /** One method on one resource. */

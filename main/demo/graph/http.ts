@@ -92,3 +92,19 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * The preferences of a request's Prefer header (RFC 7240), by lower-case name, values
+ * unquoted: `outlook.timezone="UTC", outlook.body-content-type=text`. Parameters after a `;`
+ * are dropped; Graph's preferences have none.
+ */
+export function preferences(header: string | string[] | undefined): Map<string, string> {
+  const found = new Map<string, string>();
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  // One preference per comma outside quotes.
+  for (const [item] of text.matchAll(/(?:[^,"]|"[^"]*")+/g)) {
+    const match = /^\s*([^\s=;"]+)\s*(?:=\s*(?:"([^"]*)"|([^\s;"]*)))?/.exec(item);
+    if (match) found.set(match[1]!.toLowerCase(), match[2] ?? match[3] ?? '');
+  }
+  return found;
+}

@@ -1,3 +1,4 @@
+import { bodyAs, bodyTypeApplied, preferredBodyType } from './body-type.ts';
 import type { Route } from './endpoint.ts';
 import { segments } from './endpoint.ts';
 import { GraphError, itemNotFound } from './errors.ts';
@@ -8,6 +9,7 @@ import {
   parseMessageFilter,
   parseMessageOrder,
 } from './message-query.ts';
+import type { GraphMessage } from './model.ts';
 import { contextUrl, page, project, searchText } from './odata.ts';
 import { SCOPES } from './scopes.ts';
 
@@ -53,6 +55,11 @@ function notWithSearch(option: string): GraphError {
   );
 }
 
+/** A message as a read shows it: its body in the type the request prefers, as Graph converts it. */
+function asRead(message: GraphMessage, type: GraphMessage['body']['contentType'] | undefined) {
+  return type ? { ...message, body: bodyAs(message.body, type) } : message;
+}
+
 /** `GET /me/messages`, `GET /me/messages/{id}` and `POST /me/sendMail`. */
 export const mailRoutes: Route[] = [
   {
@@ -61,7 +68,8 @@ export const mailRoutes: Route[] = [
       GET: {
         scope: SCOPES.readMail,
         options: ['$top', '$skip', '$select', '$filter', '$orderby', '$search', '$count'],
-        handle: ({ data, query, root, userId }) => {
+        handle: ({ data, query, root, userId, prefer }) => {
+          const bodyType = preferredBodyType(prefer);
           const search = query.get('$search');
           const rawFilter = query.get('$filter');
           const rawOrder = query.get('$orderby');
@@ -77,6 +85,7 @@ export const mailRoutes: Route[] = [
             .sort(order.compare);
           return {
             status: 200,
+            ...(bodyType ? { headers: bodyTypeApplied(bodyType) } : {}),
             body: page({
               items,
               top: query.top(10, 1000),
@@ -84,7 +93,7 @@ export const mailRoutes: Route[] = [
               count: query.count(),
               context: contextUrl(root, `users('${userId}')/messages`, select),
               nextLink: (skip) => query.withOption('$skip', String(skip)),
-              shape: (message) => project(message, select, ALWAYS),
+              shape: (message) => project(asRead(message, bodyType), select, ALWAYS),
             }),
           };
         },
@@ -97,15 +106,17 @@ export const mailRoutes: Route[] = [
       GET: {
         scope: SCOPES.readMail,
         options: ['$select'],
-        handle: ({ data, query, root, userId, params }) => {
+        handle: ({ data, query, root, userId, params, prefer }) => {
           const message = data.messages.find((item) => item.id === params[0]);
           if (!message) throw itemNotFound();
           const select = query.select(MESSAGE_PROPERTIES, 'microsoft.graph.message');
+          const bodyType = preferredBodyType(prefer);
           return {
             status: 200,
+            ...(bodyType ? { headers: bodyTypeApplied(bodyType) } : {}),
             body: {
               '@odata.context': contextUrl(root, `users('${userId}')/messages`, select, '/$entity'),
-              ...project(message, select, ALWAYS),
+              ...project(asRead(message, bodyType), select, ALWAYS),
             },
           };
         },

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from './auth.ts';
 import { errorBody, GraphError } from './errors.ts';
 import { FaultBook } from './faults.ts';
-import { delay, parseJsonBody, readBody, writeReply } from './http.ts';
+import { delay, parseJsonBody, preferences, readBody, writeReply } from './http.ts';
 import type { Reply } from './http.ts';
 import { ODataQuery } from './odata.ts';
 import { resolveEndpoint } from './routes.ts';
@@ -80,6 +80,7 @@ export async function startGraphStandIn(options: GraphStandInOptions): Promise<R
       params,
       body,
       now,
+      prefer: preferences(req.headers.prefer),
     });
   }
 
