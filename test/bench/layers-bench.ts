@@ -32,7 +32,7 @@ const plain = new ToolRunner({
 const off = new McpEndpoint({
   port: 0,
   keys: core.keys,
-  createServer: (resolve) => createMcpServer(core.tools, plain, resolve),
+  createServer: () => createMcpServer(core.tools, plain),
 });
 await off.start();
 

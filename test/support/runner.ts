@@ -1,8 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ApprovalService } from '../../main/core/approvals/approval-service.ts';
 import { AuditLog } from '../../main/core/audit/audit-log.ts';
+import type { Caller } from '../../main/core/mcp/call-types.ts';
+import { callerAuthInfo } from '../../main/core/mcp/server-factory.ts';
 import { DEFAULT_POLICY, type Policy } from '../../main/core/policy/policy-schema.ts';
 
 /**
@@ -25,4 +30,23 @@ export function runnerPolicyDeps(policy: Policy = DEFAULT_POLICY): {
     audit: (event) => auditLog.append(event),
     auditLog,
   };
+}
+
+/**
+ * A client of `server` over an in-memory link, whose every request carries `caller` (and
+ * `closed`, the signal of a client that hung up) as the local endpoint attaches them.
+ */
+export async function connectAs(
+  server: McpServer,
+  caller: Caller,
+  options: { closed?: AbortSignal; name?: string } = {},
+): Promise<Client> {
+  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const send = clientSide.send.bind(clientSide);
+  const authInfo = callerAuthInfo(caller, options.closed);
+  clientSide.send = (message, sendOptions) => send(message, { ...sendOptions, authInfo });
+  const client = new Client({ name: options.name ?? 'in-memory', version: '1.0.0' });
+  await client.connect(clientSide);
+  return client;
 }

@@ -28,7 +28,10 @@ export interface EndpointEvents {
 export interface EndpointOptions extends EndpointEvents {
   port: number;
   keys: KeyStore;
-  /** Builds the MCP server for a new session; the resolver gives its tools the caller. */
+  /**
+   * Builds the MCP server for a new session. Each request it serves carries its whole caller
+   * in `authInfo.extra` (see callerAuthInfo), so the server needs nothing else.
+   */
   createServer: ServerFactory;
   /**
    * Origins allowed to call besides the endpoint's own (`http://` + the request's Host);

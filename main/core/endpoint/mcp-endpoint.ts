@@ -1,31 +1,22 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { ValetKey } from '../keys/key-store.ts';
-import { handleControl } from './control-api.ts';
-import type { EndpointOptions } from './endpoint-options.ts';
-import type { Post } from './in-flight-requests.ts';
-import { closeServer, listenOnLoopback } from './loopback-server.ts';
-import type { Session } from './mcp-session.ts';
-import { duplicateId, keyRefused, refuse, refuseOverLimit, REFUSED, tooLarge } from './refusals.ts';
-import { allowedHosts, bearerOf, readJsonBody, sendJsonRpcError } from './request-guards.ts';
-import { SessionRegistry } from './session-registry.ts';
+import { callerAuthInfo } from '../mcp/server-factory.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { describeError } from '../util/valet-error.ts';
+import { handleControl } from './control-api.ts';
+import type { EndpointOptions } from './endpoint-options.ts';
+import { closeServer, listenOnLoopback } from './loopback-server.ts';
+import { sessionCaller, type Session } from './mcp-session.ts';
+import { keyRefused, refuse, refuseOverLimit, REFUSED, type Refused } from './refusals.ts';
+import { bodyOf, hostRefusal, methodRefusal, originRefusal, pathOf } from './request-checks.ts';
+import { allowedHosts, bearerOf, sendJsonRpcError } from './request-guards.ts';
+import { enterSession, watchExchange, type Exchange } from './session-exchange.ts';
+import { SessionRegistry } from './session-registry.ts';
 
 export type { EndpointEvents, EndpointOptions } from './endpoint-options.ts';
-
-/** The `closed` signal of requests that carry no call (GET streams, DELETE): never aborted. */
-const NEVER_CLOSED = new AbortController().signal;
-
-/**
- * What the end of an HTTP exchange must undo: the admission at first, then (once the request
- * reaches MCP) the session's bookkeeping.
- */
-interface Exchange {
-  closed: boolean;
-  onClose?: () => void;
-}
 
 /**
  * The local MCP endpoint: Streamable HTTP at http://127.0.0.1:<port>/mcp, loopback only.
@@ -96,128 +87,89 @@ export class McpEndpoint {
     await this.#sessions.closeSessionsOf(keyId);
   }
 
+  /**
+   * A request on its way to MCP: each check in turn, the first that fails answers it (see
+   * request-checks and refusals), and what passes is handed to its session's transport.
+   */
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const host = req.headers.host ?? '';
-    if (!this.#hosts.has(host)) return refuse(this.#options, req, res, REFUSED.host);
-    // A page's Origin is refused unless allowed, or the endpoint's own (the Host just checked).
-    const origin = req.headers.origin;
-    if (
-      origin !== undefined &&
-      origin !== `http://${host}` &&
-      !(this.#options.allowedOrigins ?? []).includes(origin)
-    )
-      return refuse(this.#options, req, res, REFUSED.origin);
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    if (path.startsWith('/control/') && this.#options.control) {
-      const { token, handlers } = this.#options.control;
-      await handleControl(req, res, path, token, handlers);
-      return;
-    }
-    if (path !== '/mcp') return refuse(this.#options, req, res, REFUSED.path);
-    const verdict = await this.#options.keys.verify(bearerOf(req));
-    if ('rejected' in verdict) {
-      refuse(this.#options, req, res, keyRefused(verdict.rejected), verdict.keyId);
-      if (verdict.keyId) await this.closeSessionsOf(verdict.keyId);
-      return;
-    }
-    const key = verdict.key;
-    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE')
-      return refuse(this.#options, req, res, REFUSED.method, key.id);
-    const exchange: Exchange = { closed: false };
-    res.once('close', () => {
-      exchange.closed = true;
-      exchange.onClose?.();
-    });
-    if (req.method === 'POST' && this.#options.limiter) {
-      const admission = this.#options.limiter.acquire(key.id);
-      if (!admission.ok) return refuseOverLimit(this.#options, res, key, admission);
-      exchange.onClose = admission.release;
-    }
-    let body: unknown;
-    if (req.method === 'POST') {
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-        return refuse(this.#options, req, res, REFUSED.mediaType, key.id);
-      const limit = this.#options.maxBodyBytes ?? 1024 * 1024;
-      const read = await readJsonBody(req, limit);
-      if (!read.ok)
-        return refuse(
-          this.#options,
-          req,
-          res,
-          read.reason === 'too-large' ? tooLarge(limit) : REFUSED.parse,
-          key.id,
-        );
-      body = read.value;
-    }
-    const session = await this.#sessionOf(req, res, key, body);
+    const unsafe =
+      hostRefusal(req, this.#hosts) ?? originRefusal(req, this.#options.allowedOrigins);
+    if (unsafe) return this.#refuse(req, res, unsafe);
+    const path = pathOf(req);
+    const { control } = this.#options;
+    if (path.startsWith('/control/') && control)
+      return handleControl(req, res, path, control.token, control.handlers);
+    if (path !== '/mcp') return this.#refuse(req, res, REFUSED.path);
+    const key = await this.#keyOf(req, res);
+    if (!key) return;
+    const wrongMethod = methodRefusal(req);
+    if (wrongMethod) return this.#refuse(req, res, wrongMethod, key.id);
+    const exchange = watchExchange(res);
+    if (!this.#admitted(req, res, key, exchange)) return;
+    const read = await bodyOf(req, this.#options.maxBodyBytes);
+    if ('refused' in read) return this.#refuse(req, res, read.refused, key.id);
+    const session = await this.#sessionOf(req, key, read.body);
+    if ('refused' in session) return this.#refuse(req, res, session.refused, key.id);
     // The client hung up while its request was read or its key checked: nothing to serve.
-    if (!session || exchange.closed) return;
-    await this.#serve(req, res, key, session, body, exchange);
-  }
-
-  /** The session a request names, or a new one for an initialize; undefined once refused. */
-  async #sessionOf(
-    req: IncomingMessage,
-    res: ServerResponse,
-    key: ValetKey,
-    body: unknown,
-  ): Promise<Session | undefined> {
-    const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') {
-      const session = this.#sessions.get(sessionId);
-      if (session?.keyId === key.id) {
-        session.lastSeen = Date.now();
-        return session;
-      }
-      const refused = session ? REFUSED.foreignSession : REFUSED.unknownSession;
-      refuse(this.#options, req, res, refused, key.id);
-      return undefined;
-    }
-    if (req.method === 'POST' && isInitializeRequest(body)) return await this.#sessions.open(key);
-    refuse(this.#options, req, res, REFUSED.noSession, key.id);
-    return undefined;
-  }
-
-  /** Hands an admitted request to its session's transport, with the key as its authority. */
-  async #serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    key: ValetKey,
-    session: Session,
-    body: unknown,
-    exchange: Exchange,
-  ): Promise<void> {
-    let closed = NEVER_CLOSED;
-    let post: Post | undefined;
-    const release = exchange.onClose;
-    if (req.method === 'POST') {
-      const begun = session.inFlight.begin(body, release ?? (() => undefined));
-      if ('duplicate' in begun)
-        return refuse(this.#options, req, res, duplicateId(begun.duplicate, begun.inBatch), key.id);
-      post = begun;
-    }
-    // A client that hangs up before its answer aborts `closed`, so the MCP layer can stop the
-    // call (and a pending approval); the admission stays held until the call has ended.
-    const controller = post ? new AbortController() : undefined;
-    if (controller) closed = controller.signal;
-    session.open++;
-    exchange.onClose = () => {
-      session.open--;
-      session.lastSeen = Date.now();
-      if (!post) return release?.();
-      if (!res.writableFinished) controller?.abort();
-      session.inFlight.closed(post);
-    };
-    // The key, not the session, authorizes this request; tools read it from here.
-    (req as IncomingMessage & { auth?: unknown }).auth = {
-      token: key.id,
-      clientId: key.id,
-      scopes: key.tools,
-      extra: { key, closed },
-    };
-    await session.transport.handleRequest(req, res, body);
+    if (exchange.closed) return;
+    const entered = enterSession(req, res, session, read.body, exchange);
+    if ('refused' in entered) return this.#refuse(req, res, entered.refused, key.id);
+    // The key, not the session, authorizes this request; tools read their caller from here.
+    const caller = sessionCaller(session, key);
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = callerAuthInfo(caller, entered.closed);
+    await session.transport.handleRequest(req, res, read.body);
     this.#options.keys.touch(key.id, (err) =>
       this.#logger.warn(`could not record key use: ${describeError(err)}`),
     );
+  }
+
+  #refuse(req: IncomingMessage, res: ServerResponse, refused: Refused, keyId?: string): void {
+    refuse(this.#options, req, res, refused, keyId);
+  }
+
+  /**
+   * The valet key of the request, or undefined once it is refused; a revoked key's sessions
+   * end at once (their streams may sit silent).
+   */
+  async #keyOf(req: IncomingMessage, res: ServerResponse): Promise<ValetKey | undefined> {
+    const verdict = await this.#options.keys.verify(bearerOf(req));
+    if (!('rejected' in verdict)) return verdict.key;
+    this.#refuse(req, res, keyRefused(verdict.rejected), verdict.keyId);
+    if (verdict.keyId) await this.closeSessionsOf(verdict.keyId);
+    return undefined;
+  }
+
+  /**
+   * Takes a POST's place within its key's rate limits, given back when the exchange ends;
+   * false once a request over a limit is refused.
+   */
+  #admitted(req: IncomingMessage, res: ServerResponse, key: ValetKey, exchange: Exchange): boolean {
+    const { limiter } = this.#options;
+    if (req.method !== 'POST' || !limiter) return true;
+    const admission = limiter.acquire(key.id);
+    if (!admission.ok) {
+      refuseOverLimit(this.#options, res, key, admission);
+      return false;
+    }
+    exchange.onClose = admission.release;
+    return true;
+  }
+
+  /** The session a request names, or a new one for an initialize; or why there is none. */
+  async #sessionOf(
+    req: IncomingMessage,
+    key: ValetKey,
+    body: unknown,
+  ): Promise<Session | { refused: Refused }> {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = this.#sessions.get(sessionId);
+      if (session?.keyId !== key.id)
+        return { refused: session ? REFUSED.foreignSession : REFUSED.unknownSession };
+      session.lastSeen = Date.now();
+      return session;
+    }
+    if (req.method === 'POST' && isInitializeRequest(body)) return await this.#sessions.open(key);
+    return { refused: REFUSED.noSession };
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { ValetKey } from '../keys/key-store.ts';
-import type { CallerResolver } from '../mcp/server-factory.ts';
+import type { Caller } from '../mcp/call-types.ts';
 import { InFlightRequests } from './in-flight-requests.ts';
 
 /** One MCP session: its transport and server, bound to the key that opened it. */
@@ -17,8 +17,8 @@ export interface Session {
   inFlight: InFlightRequests;
 }
 
-/** Builds the MCP server for a new session; the resolver gives its tools the caller. */
-export type ServerFactory = (resolveCaller: CallerResolver) => McpServer;
+/** Builds the MCP server for a new session; each request tells it its caller (callerAuthInfo). */
+export type ServerFactory = () => McpServer;
 
 /** What a session tells whoever keeps it. */
 export interface SessionHooks {
@@ -30,8 +30,7 @@ export interface SessionHooks {
 
 /**
  * Opens an MCP session for `key`, ready for its initialize: a Streamable HTTP transport and a
- * server whose tools learn their caller from each request's auth, watched so that the
- * session knows which of its requests are still being served.
+ * server, watched so that the session knows which of its requests are still being served.
  */
 export async function openSession(
   key: ValetKey,
@@ -48,16 +47,7 @@ export async function openSession(
       await hooks.initialized(id, session);
     },
   });
-  const server = createServer((authInfo, sessionId) => {
-    const current = authInfo?.extra?.key as ValetKey | undefined;
-    if (!current) return undefined;
-    const client = server.server.getClientVersion();
-    return {
-      key: current,
-      ...(client ? { client: { name: client.name, version: client.version } } : {}),
-      ...(sessionId ? { sessionId } : {}),
-    };
-  });
+  const server = createServer();
   const inFlight = new InFlightRequests();
   const session: Session = {
     transport,
@@ -87,4 +77,17 @@ export async function openSession(
     return send(message, options);
   };
   return session;
+}
+
+/**
+ * Who calls in `session`: the request's key, the client as it named itself when it
+ * initialized the session, and the session's id.
+ */
+export function sessionCaller(session: Session, key: ValetKey): Caller {
+  const client = session.server.server.getClientVersion();
+  const id = session.transport.sessionId;
+  const caller: Caller = { key };
+  if (client) caller.client = { name: client.name, version: client.version };
+  if (id) caller.sessionId = id;
+  return caller;
 }

@@ -1,3 +1,4 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   ErrorCode,
@@ -14,11 +15,31 @@ import type { CallExtras, Caller, ToolRunner } from './tool-runner.ts';
 /** The product's name and version as MCP clients see them. */
 export const SERVER_INFO = { name: 'mcp-valet', version: '0.1.0' } as const;
 
-/** Builds the caller of a request from what the transport attached to it. */
-export type CallerResolver = (
-  authInfo: { extra?: Record<string, unknown> } | undefined,
-  sessionId: string | undefined,
-) => Caller | undefined;
+/** What a transport attaches to each request's `authInfo.extra`: who calls, and how a hang-up shows. */
+export interface RequestCaller {
+  caller: Caller;
+  /** Aborted when the client hangs up before its answer: its call must not go on without it. */
+  closed?: AbortSignal;
+}
+
+/** The auth a transport attaches to a request of `caller`: the key, not the session, authorizes it. */
+export function callerAuthInfo(caller: Caller, closed?: AbortSignal): AuthInfo {
+  const extra: RequestCaller = closed ? { caller, closed } : { caller };
+  return {
+    token: caller.key.id,
+    clientId: caller.key.id,
+    scopes: [...caller.key.tools],
+    extra: { ...extra },
+  };
+}
+
+/** The caller a request carries, or undefined when it carries none (the call is refused). */
+export function requestCaller(authInfo: AuthInfo | undefined): RequestCaller | undefined {
+  const extra = authInfo?.extra;
+  const caller = extra?.caller as Caller | undefined;
+  if (typeof caller?.key?.id !== 'string') return undefined;
+  return extra?.closed instanceof AbortSignal ? { caller, closed: extra.closed } : { caller };
+}
 
 const NO_KEY: CallToolResult = {
   isError: true,
@@ -66,12 +87,10 @@ function listing(tool: ToolDefinition): Tool {
  * would get the schema's complaint instead of the policy's refusal, and a refused call would
  * never reach the audit log. Here every call, even to a tool that does not exist, goes to the
  * runner, which checks the policy first, then the arguments (once), and audits the outcome.
+ * Each request names its caller in `authInfo.extra` (see callerAuthInfo); one that does not
+ * is shown no tools and may call none.
  */
-export function createMcpServer(
-  tools: readonly ToolDefinition[],
-  runner: ToolRunner,
-  resolveCaller: CallerResolver,
-): McpServer {
+export function createMcpServer(tools: readonly ToolDefinition[], runner: ToolRunner): McpServer {
   const byName = new Map(tools.map((t) => [t.name as string, t]));
   const mcp = new McpServer(SERVER_INFO, {
     instructions:
@@ -86,7 +105,7 @@ export function createMcpServer(
   // announce no changes), while an admin can turn a tool on again at any time; meanwhile a
   // call to it gets the policy's message, which says so.
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    const caller = resolveCaller(extra.authInfo, extra.sessionId);
+    const caller = requestCaller(extra.authInfo)?.caller;
     return { tools: caller ? toolsForKey(tools, caller.key).map(listing) : [] };
   });
   // tools/call is taken as the fallback for methods with no handler of their own, because a
@@ -96,12 +115,10 @@ export function createMcpServer(
   server.fallbackRequestHandler = async (request, extra) => {
     if (request.method !== 'tools/call')
       throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
-    const caller = resolveCaller(extra.authInfo, extra.sessionId);
-    if (!caller) return NO_KEY;
-    // The endpoint's signal of a client that hung up: its call must not go on without it.
-    const closed = extra.authInfo?.extra?.closed;
-    const signal =
-      closed instanceof AbortSignal ? AbortSignal.any([extra.signal, closed]) : extra.signal;
+    const carried = requestCaller(extra.authInfo);
+    if (!carried) return NO_KEY;
+    const { caller, closed } = carried;
+    const signal = closed ? AbortSignal.any([extra.signal, closed]) : extra.signal;
     const token = extra._meta?.progressToken;
     let progress = 0;
     const extras: CallExtras =

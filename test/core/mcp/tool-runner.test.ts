@@ -2,8 +2,6 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -30,6 +28,7 @@ import { sendMail } from '../../../main/core/mcp/tools/send-mail.ts';
 import { DEFAULT_POLICY } from '../../../main/core/policy/policy-schema.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { auditRecords } from '../../support/audit-records.ts';
+import { connectAs } from '../../support/runner.ts';
 import { useValet } from '../../support/valet.ts';
 import { within } from '../../support/within.ts';
 
@@ -266,18 +265,8 @@ describe('a record of the intent before a tool changes data', () => {
 });
 
 /** A client of an in-memory MCP server whose requests carry `closed`, as the endpoint attaches it. */
-async function connectWith(runner: ToolRunner, key: ValetKey, closed: AbortSignal) {
-  const server = createMcpServer(ALL_TOOLS, runner, (authInfo) =>
-    authInfo?.extra?.key ? { key: authInfo.extra.key as ValetKey } : undefined,
-  );
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const send = clientSide.send.bind(clientSide);
-  const authInfo = { token: key.id, clientId: key.id, scopes: key.tools, extra: { key, closed } };
-  clientSide.send = (message, options) => send(message, { ...options, authInfo });
-  const client = new Client({ name: 'hangs-up', version: '1.0.0' });
-  await client.connect(clientSide);
-  return client;
+function connectWith(runner: ToolRunner, key: ValetKey, closed: AbortSignal) {
+  return connectAs(createMcpServer(ALL_TOOLS, runner), { key }, { closed, name: 'hangs-up' });
 }
 
 describe('a caller that hangs up', () => {
