@@ -1,6 +1,7 @@
 // `npm run bench`: prints tables, the targets with a pass or fail mark, and writes
 // test-results/bench.json. `npm run bench -- --runs 5` repeats the endpoint benchmark and shows
-// each figure's median and spread; `--only endpoint` skips the silent-token and layer benchmarks.
+// each figure's median and spread; `--only endpoint` (or silent-token, layers, activity) runs
+// that benchmark alone.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,13 @@ const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '1' }, only: { type: 'string' } },
 });
 const RUNS = Math.max(1, Number(args.runs) || 1);
-const ONLY = args.only;
+const BENCHMARKS = ['silent-token', 'endpoint', 'layers', 'activity'];
+if (args.only !== undefined && !BENCHMARKS.includes(args.only)) {
+  console.error(`--only takes one of ${BENCHMARKS.join(', ')} (got '${args.only}')`);
+  process.exit(2);
+}
+/** Whether this run includes benchmark `name`. */
+const want = (name: string) => args.only === undefined || args.only === name;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -49,7 +56,7 @@ const results: Record<string, unknown> = {
   cpus: (await import('node:os')).cpus().length,
   load: (await import('node:os')).loadavg(),
 };
-const keyring = ONLY === 'endpoint' ? undefined : await startKeyring();
+const keyring = want('silent-token') ? await startKeyring() : undefined;
 if (keyring)
   try {
     const silent = (await child('silent-token.ts', {
@@ -97,134 +104,152 @@ type EndpointRun = {
   c32: { valet: Load; bare: Load; calls: number; cpuUsPerCall: Record<'valet' | 'bare', Cpu> };
   session: { count: number; cpuUsPerSession: Record<'valet' | 'bare', Cpu> };
 };
-const runs: EndpointRun[] = [];
-for (let i = 0; i < RUNS; i++) {
-  if (RUNS > 1) console.log(`\nendpoint run ${i + 1} of ${RUNS}…`);
-  runs.push((await child('endpoint-bench.ts', { ...process.env, ...caEnv })) as EndpointRun);
-}
-results.endpoint = runs;
-
-/** A figure over the runs: its median, and its spread when there are several. */
-const spread = (pick: (r: EndpointRun) => number, digits = 2) => {
-  const xs = runs.map(pick).sort((a, b) => a - b);
-  const med = xs[Math.floor((xs.length - 1) / 2)]!;
-  const shown = med.toFixed(digits);
-  return {
-    med,
-    text:
-      xs.length > 1 ? `${shown} (${xs[0]!.toFixed(digits)}–${xs.at(-1)!.toFixed(digits)})` : shown,
-  };
+type Timed = { first: number; p50: number; p99: number; runs: number };
+type ActivityRun = {
+  log: { bytes: number; files: number; records: number; writeSeconds: number };
+  firstPage: Timed;
+  nextPage: Timed;
+  deepPage: Timed;
+  filtered: Timed;
+  fullScan: Timed;
+  same: boolean;
 };
-const each = RUNS > 1 ? ' (median of runs, min–max)' : '';
-printTable(
-  `get_user_details through the authenticated endpoint (/me cache warm) vs a bare SDK server, on open sessions${each}`,
-  [
-    'concurrency',
-    'valet p50 ms',
-    'bare p50 ms',
-    'valet p99 ms',
-    'bare p99 ms',
-    'valet calls/s',
-    'bare calls/s',
-    'valet CPU µs/call',
-    'bare CPU µs/call',
-  ],
-  (['c1', 'c32'] as const).map((c) => [
-    c === 'c1' ? '1' : '32',
-    spread((r) => r[c].valet.p50, 3).text,
-    spread((r) => r[c].bare.p50, 3).text,
-    spread((r) => r[c].valet.p99, 3).text,
-    spread((r) => r[c].bare.p99, 3).text,
-    spread((r) => r[c].valet.perSecond, 0).text,
-    spread((r) => r[c].bare.perSecond, 0).text,
-    spread((r) => r[c].cpuUsPerCall.valet.total, 0).text,
-    spread((r) => r[c].cpuUsPerCall.bare.total, 0).text,
-  ]),
-);
-printTable(
-  `CPU (user + system) of a session opened, given one call and closed, µs${each}`,
-  ['valet', 'bare'],
-  [
-    [
-      spread((r) => r.session.cpuUsPerSession.valet.total, 0).text,
-      spread((r) => r.session.cpuUsPerSession.bare.total, 0).text,
-    ],
-  ],
-);
-printTable(
-  `Memory of mcp-valet serve and the bare SDK server, MB${each}`,
-  ['measure', 'valet', 'bare'],
-  [
-    [
-      'RSS idle (ready, no call yet)',
-      spread((r) => r.idle.valet, 1).text,
-      spread((r) => r.idle.bare, 1).text,
-    ],
-    [
-      `RSS after ${runs[0]!.calls} calls`,
-      spread((r) => r.after.valet.rssMb, 1).text,
-      spread((r) => r.after.bare.rssMb, 1).text,
-    ],
-    [
-      'RSS after that and a full GC',
-      spread((r) => r.after.valet.gcRssMb, 1).text,
-      spread((r) => r.after.bare.gcRssMb, 1).text,
-    ],
-    [
-      'live heap after a full GC',
-      spread((r) => r.after.valet.heapMb, 1).text,
-      spread((r) => r.after.bare.heapMb, 1).text,
-    ],
-    [
-      'allocated per call, KB (sampled)',
-      spread((r) => r.allocated.valet.kbPerCall, 1).text,
-      spread((r) => r.allocated.bare.kbPerCall, 1).text,
-    ],
-    ['start to ready, ms', spread((r) => r.readyMs, 0).text, ''],
-  ],
-);
-const targets: Array<[string, { med: number; text: string }, string, (x: number) => boolean]> = [
-  [
-    'p50 ratio valet/bare, concurrency 1',
-    spread((r) => r.c1.valet.p50 / r.c1.bare.p50),
-    '<= 1.10',
-    (x) => x <= 1.1,
-  ],
-  [
-    'p99 ratio valet/bare, concurrency 1',
-    spread((r) => r.c1.valet.p99 / r.c1.bare.p99),
-    '<= 1.50',
-    (x) => x <= 1.5,
-  ],
-  [
-    `RSS after ${runs[0]!.calls} calls / idle RSS, valet`,
-    spread((r) => r.after.valet.rssMb / r.idle.valet),
-    '<= 1.50',
-    (x) => x <= 1.5,
-  ],
-  [
-    `RSS after ${runs[0]!.calls} calls, valet/bare`,
-    spread((r) => r.after.valet.rssMb / r.after.bare.rssMb),
-    '< 1.00',
-    (x) => x < 1,
-  ],
-  [
-    'calls/s at concurrency 32, valet/bare',
-    spread((r) => r.c32.valet.perSecond / r.c32.bare.perSecond),
-    '>= 1.00',
-    (x) => x >= 1,
-  ],
-];
-printTable(
-  `Targets${each}`,
-  ['figure', 'value', 'target', ''],
-  targets.map(([name, v, target, ok]) => [name, v.text, target, ok(v.med) ? 'pass' : 'FAIL']),
-);
-results.targets = Object.fromEntries(
-  targets.map(([name, v, target, ok]) => [name, { value: v.med, target, pass: ok(v.med) }]),
-);
 
-if (ONLY !== 'endpoint') {
+/** The endpoint against a bare SDK server: latency, throughput, CPU and memory, with targets. */
+async function endpointBenchmark(): Promise<void> {
+  const runs: EndpointRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    if (RUNS > 1) console.log(`\nendpoint run ${i + 1} of ${RUNS}…`);
+    runs.push((await child('endpoint-bench.ts', { ...process.env, ...caEnv })) as EndpointRun);
+  }
+  results.endpoint = runs;
+
+  /** A figure over the runs: its median, and its spread when there are several. */
+  const spread = (pick: (r: EndpointRun) => number, digits = 2) => {
+    const xs = runs.map(pick).sort((a, b) => a - b);
+    const med = xs[Math.floor((xs.length - 1) / 2)]!;
+    const shown = med.toFixed(digits);
+    return {
+      med,
+      text:
+        xs.length > 1
+          ? `${shown} (${xs[0]!.toFixed(digits)}–${xs.at(-1)!.toFixed(digits)})`
+          : shown,
+    };
+  };
+  const each = RUNS > 1 ? ' (median of runs, min–max)' : '';
+  printTable(
+    `get_user_details through the authenticated endpoint (/me cache warm) vs a bare SDK server, on open sessions${each}`,
+    [
+      'concurrency',
+      'valet p50 ms',
+      'bare p50 ms',
+      'valet p99 ms',
+      'bare p99 ms',
+      'valet calls/s',
+      'bare calls/s',
+      'valet CPU µs/call',
+      'bare CPU µs/call',
+    ],
+    (['c1', 'c32'] as const).map((c) => [
+      c === 'c1' ? '1' : '32',
+      spread((r) => r[c].valet.p50, 3).text,
+      spread((r) => r[c].bare.p50, 3).text,
+      spread((r) => r[c].valet.p99, 3).text,
+      spread((r) => r[c].bare.p99, 3).text,
+      spread((r) => r[c].valet.perSecond, 0).text,
+      spread((r) => r[c].bare.perSecond, 0).text,
+      spread((r) => r[c].cpuUsPerCall.valet.total, 0).text,
+      spread((r) => r[c].cpuUsPerCall.bare.total, 0).text,
+    ]),
+  );
+  printTable(
+    `CPU (user + system) of a session opened, given one call and closed, µs${each}`,
+    ['valet', 'bare'],
+    [
+      [
+        spread((r) => r.session.cpuUsPerSession.valet.total, 0).text,
+        spread((r) => r.session.cpuUsPerSession.bare.total, 0).text,
+      ],
+    ],
+  );
+  printTable(
+    `Memory of mcp-valet serve and the bare SDK server, MB${each}`,
+    ['measure', 'valet', 'bare'],
+    [
+      [
+        'RSS idle (ready, no call yet)',
+        spread((r) => r.idle.valet, 1).text,
+        spread((r) => r.idle.bare, 1).text,
+      ],
+      [
+        `RSS after ${runs[0]!.calls} calls`,
+        spread((r) => r.after.valet.rssMb, 1).text,
+        spread((r) => r.after.bare.rssMb, 1).text,
+      ],
+      [
+        'RSS after that and a full GC',
+        spread((r) => r.after.valet.gcRssMb, 1).text,
+        spread((r) => r.after.bare.gcRssMb, 1).text,
+      ],
+      [
+        'live heap after a full GC',
+        spread((r) => r.after.valet.heapMb, 1).text,
+        spread((r) => r.after.bare.heapMb, 1).text,
+      ],
+      [
+        'allocated per call, KB (sampled)',
+        spread((r) => r.allocated.valet.kbPerCall, 1).text,
+        spread((r) => r.allocated.bare.kbPerCall, 1).text,
+      ],
+      ['start to ready, ms', spread((r) => r.readyMs, 0).text, ''],
+    ],
+  );
+  const targets: Array<[string, { med: number; text: string }, string, (x: number) => boolean]> = [
+    [
+      'p50 ratio valet/bare, concurrency 1',
+      spread((r) => r.c1.valet.p50 / r.c1.bare.p50),
+      '<= 1.10',
+      (x) => x <= 1.1,
+    ],
+    [
+      'p99 ratio valet/bare, concurrency 1',
+      spread((r) => r.c1.valet.p99 / r.c1.bare.p99),
+      '<= 1.50',
+      (x) => x <= 1.5,
+    ],
+    [
+      `RSS after ${runs[0]!.calls} calls / idle RSS, valet`,
+      spread((r) => r.after.valet.rssMb / r.idle.valet),
+      '<= 1.50',
+      (x) => x <= 1.5,
+    ],
+    [
+      `RSS after ${runs[0]!.calls} calls, valet/bare`,
+      spread((r) => r.after.valet.rssMb / r.after.bare.rssMb),
+      '< 1.00',
+      (x) => x < 1,
+    ],
+    [
+      'calls/s at concurrency 32, valet/bare',
+      spread((r) => r.c32.valet.perSecond / r.c32.bare.perSecond),
+      '>= 1.00',
+      (x) => x >= 1,
+    ],
+  ];
+  printTable(
+    `Targets${each}`,
+    ['figure', 'value', 'target', ''],
+    targets.map(([name, v, target, ok]) => [name, v.text, target, ok(v.med) ? 'pass' : 'FAIL']),
+  );
+  results.targets = Object.fromEntries(
+    targets.map(([name, v, target, ok]) => [name, { value: v.med, target, pass: ok(v.med) }]),
+  );
+}
+
+if (want('endpoint')) await endpointBenchmark();
+
+if (want('layers')) {
   const layers = (await child('layers-bench.ts', { ...process.env, ...caEnv })) as {
     c1: { on: Lat; off: Lat };
     c32: { on: Lat; off: Lat };
@@ -251,6 +276,46 @@ if (ONLY !== 'endpoint') {
     ['records', 'seconds', 'records/s'],
     [[layers.audit.records, layers.audit.seconds.toFixed(2), Math.round(layers.audit.perSecond)]],
   );
+}
+
+if (want('activity')) {
+  const activity = (await child('activity-bench.ts', process.env)) as ActivityRun;
+  results.activity = activity;
+  const row = (name: string, t: Timed) => [name, ms(t.first), ms(t.p50), ms(t.p99), t.runs];
+  printTable(
+    `Activity pages on a ${(activity.log.bytes / 1024 / 1024).toFixed(0)} MB audit log (${activity.log.records} records in ${activity.log.files} files, warm page cache), ms`,
+    ['page', 'first', 'p50', 'p99', 'runs'],
+    [
+      row('first page, newest first (now)', activity.firstPage),
+      row('second page, by its cursor', activity.nextPage),
+      row('a page deep in the oldest file', activity.deepPage),
+      row('filtered: one key, denied calls', activity.filtered),
+      row('first page, full scan with hashing (before)', activity.fullScan),
+    ],
+  );
+  const pass = activity.firstPage.first < 50 && activity.same;
+  printTable(
+    'Activity target',
+    ['figure', 'value', 'before', 'target', ''],
+    [
+      [
+        'first Activity page, 100 MB audit log, ms',
+        ms(activity.firstPage.first),
+        ms(activity.fullScan.first),
+        '< 50',
+        pass ? 'pass' : 'FAIL',
+      ],
+    ],
+  );
+  results.targets = {
+    ...(results.targets as object),
+    'first Activity page on a 100 MB audit log, ms': {
+      value: activity.firstPage.first,
+      before: activity.fullScan.first,
+      target: '< 50',
+      pass,
+    },
+  };
 }
 
 await mkdir(join(root, 'test-results'), { recursive: true });

@@ -1,0 +1,114 @@
+// Benchmark child: the Activity view's pages on a large audit log. Writes about 100 MB of
+// tool_call records (the log as a year of use leaves it, rotated at 10 MB), then times the
+// first page and later ones the way the window asks for them, against the way pages were
+// served before: every line of every file read from the start and hashed. Prints one JSON line.
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { activityPage, type ActivityQuery } from '../../main/core/app/activity.ts';
+import { auditFiles } from '../../main/core/audit/audit-file.ts';
+import { AuditLog } from '../../main/core/audit/audit-log.ts';
+import { readAudit } from '../../main/core/audit/audit-reader.ts';
+import { toolCallAudit, type ToolCallRecord } from '../../main/core/mcp/call-record.ts';
+import { percentile } from './stats.ts';
+
+const TARGET_BYTES = 100 * 1024 * 1024;
+const TOOLS = ['get_user_details', 'list_messages', 'list_events', 'search_files', 'send_mail'];
+const KEYS = ['vscode', 'claude-desktop', 'cursor', 'agent'];
+
+/** Call `i` of the log: mostly allowed, some refused or failed, a few with approvals. */
+function call(i: number): ToolCallRecord {
+  const outcome = i % 23 === 0 ? 'denied' : i % 17 === 0 ? 'failed' : 'ok';
+  const tool = TOOLS[i % TOOLS.length]!;
+  return {
+    tool,
+    keyId: `k${i % KEYS.length}0123456789`,
+    keyName: KEYS[i % KEYS.length]!,
+    account: 'adele.vance@contoso.test',
+    client: 'Visual Studio Code 1.99.3',
+    outcome,
+    ...(outcome === 'denied' ? { errorCode: 'policy_denied', rule: 'not-in-key' } : {}),
+    ...(outcome === 'failed' ? { errorCode: 'graph_error' } : {}),
+    args: tool === 'send_mail' ? { to: ['alex@contoso.test'], subjectChars: 12 } : { top: 10 },
+    ...(tool === 'send_mail' ? { approval: 'approved' as const } : {}),
+    durationMs: 40 + (i % 97),
+    graphRequestIds: outcome === 'ok' ? [`${i.toString(16).padStart(8, '0')}-4f3a-9c1e`] : [],
+  };
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-activity-'));
+const dir = join(dataDir, 'audit');
+const log = new AuditLog(dataDir, { fsyncIntervalMs: 1000 });
+await log.holdExclusive();
+const writing = performance.now();
+let written = 0;
+let records = 0;
+while (written < TARGET_BYTES) {
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, j) => log.append(toolCallAudit(call(records + j)))),
+  );
+  records += 1000;
+  if (records % 10_000 === 0) {
+    const sizes = await Promise.all((await auditFiles(dir)).map(async (f) => (await stat(f)).size));
+    written = sizes.reduce((a, b) => a + b, 0);
+  }
+}
+await log.close();
+const files = await auditFiles(dir);
+const bytes = (await Promise.all(files.map(async (f) => (await stat(f)).size))).reduce(
+  (a, b) => a + b,
+  0,
+);
+const writeSeconds = (performance.now() - writing) / 1000;
+
+/** A page the way the window was served before: a full read from the start, every line hashed. */
+async function fullScanPage(query: ActivityQuery) {
+  const { before, limit = 50, keyName, tool, outcome } = query;
+  const matching: Array<{ seq: number }> = [];
+  for await (const r of readAudit(dir)) {
+    if (r.type !== 'tool_call' || (before !== undefined && r.seq >= before)) continue;
+    const d = r.details ?? {};
+    if (
+      (keyName && r.actor?.keyName !== keyName) ||
+      (tool && d.tool !== tool) ||
+      (outcome && r.outcome !== outcome)
+    )
+      continue;
+    matching.push({ seq: r.seq });
+  }
+  const items = matching.reverse().slice(0, limit);
+  return { items, nextBefore: matching.length > limit ? items[items.length - 1]!.seq : null };
+}
+
+/** Times `run` `times` times; the first run apart (nothing of it cached in the process yet). */
+async function timed(times: number, run: () => Promise<unknown>) {
+  const all: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    await run();
+    all.push(performance.now() - t);
+  }
+  return { first: all[0]!, p50: percentile(all, 50), p99: percentile(all, 99), runs: times };
+}
+
+const firstPage = await timed(200, () => activityPage(dir, { limit: 50 }));
+const page1 = await activityPage(dir, { limit: 50 });
+const nextPage = await timed(200, () =>
+  activityPage(dir, { limit: 50, before: page1.nextBefore! }),
+);
+// Deep in the oldest file: the cursor is found by bisection, not by reading back to it.
+const deepPage = await timed(200, () => activityPage(dir, { limit: 50, before: 1_000 }));
+const filtered = await timed(50, () =>
+  activityPage(dir, { limit: 50, keyName: 'agent', outcome: 'denied' }),
+);
+const before = await timed(2, () => fullScanPage({ limit: 50 }));
+
+// The two ways agree on the page.
+const same =
+  JSON.stringify((await fullScanPage({ limit: 50 })).items.map((i) => i.seq)) ===
+  JSON.stringify(page1.items.map((i) => i.seq));
+
+await rm(dataDir, { recursive: true, force: true });
+process.stdout.write(
+  `${JSON.stringify({ log: { bytes, files: files.length, records, writeSeconds }, firstPage, nextPage, deepPage, filtered, fullScan: before, same })}\n`,
+);
