@@ -48,31 +48,38 @@ const MAX_OPEN_LINKS = 8;
  * reads hostile markup (mail comes from anyone) in linear time.
  */
 export function htmlToText(html: string): string {
-  const out: string[] = [];
+  const out = new TextOut();
   const links: Array<{ href: string | undefined; at: number }> = [];
   let hidden: { tag: string; depth: number } | undefined;
+  let pre = 0;
+  // As a browser does, a block ends the line, a paragraph or heading leaves a blank one, and
+  // edges of blocks that meet make one break, not one each.
+  const blockEdge = (tag: string) => out.breakLines(tag === 'p' || /^h\d$/.test(tag) ? 2 : 1);
   scanHtml(html, {
     text(raw) {
+      if (hidden !== undefined) return;
       // HTML collapses ASCII whitespace only: a BOM or a line separator stays, to be marked.
-      if (hidden === undefined) out.push(decodeEntities(raw).replace(/[ \t\n\f\r]+/g, ' '));
+      if (pre > 0) out.preformatted(decodeEntities(raw));
+      else out.text(decodeEntities(raw).replace(/[ \t\n\f\r]+/g, ' '));
     },
     rawText(tag, content) {
       // Of the elements that hold no markup, these are shown (textarea in its box).
       if (hidden !== undefined) return;
-      if (tag === 'textarea') out.push(decodeEntities(content));
-      else if (tag === 'xmp' || tag === 'plaintext') out.push(content);
+      if (tag === 'textarea') out.text(decodeEntities(content));
+      else if (tag === 'xmp' || tag === 'plaintext') out.text(content);
     },
     endTag(tag) {
       if (hidden !== undefined) {
         if (tag === hidden.tag && --hidden.depth === 0) hidden = undefined;
       } else if (tag === 'td' || tag === 'th') {
-        out.push('\t');
+        out.text('\t');
       } else if (tag === 'a') {
-        out.push(linkTarget(links.pop(), out));
+        out.text(linkTarget(links.pop(), out.parts));
       } else if (tag === 'br') {
-        out.push('\n'); // a browser reads </br> as <br>
+        out.newline(); // a browser reads </br> as <br>
       } else if (BLOCK.has(tag)) {
-        out.push(tag === 'p' || /^h\d$/.test(tag) ? '\n\n' : '\n');
+        if (tag === 'pre') pre = Math.max(0, pre - 1);
+        blockEdge(tag);
       }
     },
     startTag(tag, attributes, selfClosing) {
@@ -81,21 +88,65 @@ export function htmlToText(html: string): string {
       } else if (HIDDEN.has(tag)) {
         if (!selfClosing) hidden = { tag, depth: 1 };
       } else if (tag === 'br') {
-        out.push('\n');
+        out.newline();
       } else if (tag === 'li') {
-        out.push('\n• ');
+        out.breakLines(1);
+        out.text('• ');
       } else if (tag === 'img') {
         const alt = attributes.find((a) => a.name === 'alt')?.value;
-        if (alt) out.push(`[${alt}]`);
+        if (alt) out.text(`[${alt}]`);
       } else if (tag === 'a') {
         if (links.length < MAX_OPEN_LINKS)
-          links.push({ href: attributes.find((a) => a.name === 'href')?.value, at: out.length });
+          links.push({
+            href: attributes.find((a) => a.name === 'href')?.value,
+            at: out.parts.length,
+          });
       } else if (BLOCK.has(tag)) {
-        out.push(tag === 'p' || /^h\d$/.test(tag) ? '\n\n' : '\n');
+        blockEdge(tag);
+        if (tag === 'pre' && !selfClosing) {
+          pre++;
+          out.skipNewline = true; // a newline right after <pre> is not shown
+        }
       }
     },
   });
-  return tidyLines(out.join(''));
+  return tidyLines(out.parts.join(''));
+}
+
+/** The text being written, and how many line breaks it ends with (spaces aside). */
+class TextOut {
+  readonly parts: string[] = [];
+  #trailingBreaks = 0;
+  skipNewline = false;
+
+  text(text: string): void {
+    this.skipNewline = false;
+    if (text === '') return;
+    this.parts.push(text);
+    if (/[^ \t]/.test(text)) this.#trailingBreaks = 0;
+  }
+
+  newline(): void {
+    this.skipNewline = false;
+    this.parts.push('\n');
+    this.#trailingBreaks++;
+  }
+
+  /** Ends the line with at least `count` line breaks in all; none before any text. */
+  breakLines(count: number): void {
+    if (this.parts.length === 0) return;
+    for (; this.#trailingBreaks < count; this.#trailingBreaks++) this.parts.push('\n');
+  }
+
+  /** Text of a <pre>: its line breaks are kept. */
+  preformatted(text: string): void {
+    const lines = text.replace(/\r\n?/g, '\n').split('\n');
+    if (this.skipNewline && lines[0] === '') lines.shift();
+    lines.forEach((line, i) => {
+      if (i > 0) this.newline();
+      this.text(line);
+    });
+  }
 }
 
 /** " (https://…)" after a link's text, unless the text already is the target. */
