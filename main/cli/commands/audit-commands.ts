@@ -3,6 +3,7 @@ import { followAudit, readAudit, verifyAudit } from '../../core/audit/audit-read
 import type { AuditRecord } from '../../core/audit/audit-types.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
+import { stopSignal } from '../stop-signal.ts';
 
 /** Registers `audit [--follow]` and `audit verify`. */
 export function registerAuditCommands(
@@ -29,8 +30,7 @@ export function registerAuditCommands(
         if (last === 0 && !opts.follow) out.say('The audit log is empty.');
         if (opts.follow) {
           const stop = new AbortController();
-          process.once('SIGINT', () => stop.abort());
-          process.once('SIGTERM', () => stop.abort());
+          void stopSignal(out).then(() => stop.abort());
           await followAudit(dir, last, (record) => print(out, record), stop.signal);
         }
       }),

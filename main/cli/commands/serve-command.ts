@@ -6,6 +6,7 @@ import { settingSchemas } from '../../core/config/config-schema.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
+import { stopSignal } from '../stop-signal.ts';
 
 /** Registers `serve`: the core headless, with the MCP endpoint. */
 export function registerServeCommand(program: Command, run: CommandRunner): void {
@@ -54,8 +55,8 @@ export interface ServeOptions {
 }
 
 /**
- * Starts the endpoint, reports `ready`, follows tool calls on the output, and on SIGINT or
- * SIGTERM closes every session before it returns.
+ * Starts the endpoint, reports `ready`, follows tool calls on the output, and on SIGINT,
+ * SIGTERM or SIGHUP closes every session before it returns.
  */
 export async function serveUntilStopped(
   core: ValetCore,
@@ -63,6 +64,8 @@ export async function serveUntilStopped(
   options: ServeOptions = {},
 ): Promise<void> {
   const { port, onReady } = options;
+  // From here on a Ctrl+C stops the server cleanly, however many copies of it arrive.
+  const stopped = stopSignal(out);
   // The live log: JSON events for programs under --json, a line per call for people otherwise.
   // Written in batches: a write to a pipe per call would cost more than the call.
   core.on('tool-call', (c) => {
@@ -73,10 +76,6 @@ export async function serveUntilStopped(
       );
   });
   const endpoint = await core.startEndpoint(port === undefined ? {} : { port });
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
   await onReady?.(endpoint.url);
   const ui = options.ui ? await startUi(core, options.demo ?? false) : undefined;
   out.event({ event: 'ready', url: endpoint.url, ...(ui ? { ui_url: ui.url } : {}) });
