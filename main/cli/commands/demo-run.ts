@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ValetCore } from '../../core/app/valet-core.ts';
-import { defaultDataDir } from '../../core/config/data-dir.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
 import type { ValetKey } from '../../core/keys/key-store.ts';
 import { TOOL_NAMES } from '../../core/mcp/tool-definition.ts';
@@ -12,11 +10,16 @@ import { ValetError } from '../../core/util/valet-error.ts';
 import { loadDemoCa } from '../../demo/demo-ca.ts';
 import { DEMO_ACCOUNTS, startDemoEnvironment } from '../../demo/demo-environment.ts';
 import { clientConfigs } from '../../core/app/client-configs.ts';
+import { DEMO_TOKEN_CACHE, removeDemoSession, writeDemoSession } from '../demo-session.ts';
+import { commandFor, demoDataDir } from '../find-instance.ts';
 import { EXIT, type CliIo, type Output } from '../output.ts';
+import { runInstead } from '../run-instead.ts';
+import { stopSignal } from '../stop-signal.ts';
 import { openInBrowser } from '../system-browser.ts';
+import { trustCa } from '../trust-ca.ts';
 import { serveUntilStopped } from './serve-command.ts';
 
-/** Runs the demo: relaunches trusting the demo CA if needed, then serves until stopped. */
+/** Runs the demo: trusts the demo CA, signs the first demo user in, then serves until stopped. */
 export async function runDemo(
   io: CliIo,
   out: Output,
@@ -24,22 +27,33 @@ export async function runDemo(
 ): Promise<number> {
   const { port, ui = false } = options;
   const openBrowser = (url: string) => openInBrowser(url, io.env);
-  const dataDir = io.env.VALET_DATA_DIR?.trim() || join(defaultDataDir(), 'demo');
+  const dataDir = demoDataDir(io.env);
   const { ca, bundlePath } = await loadDemoCa(dataDir, io.env.NODE_EXTRA_CA_CERTS);
-  // Node reads NODE_EXTRA_CA_CERTS only at start, so the demo runs itself again trusting its CA.
-  if (io.env.NODE_EXTRA_CA_CERTS !== bundlePath)
+  // Sign-in talks to the demo's IdP, whose certificate comes from the demo CA. A Node that
+  // cannot add a CA while running reads it from NODE_EXTRA_CA_CERTS: run again with it.
+  if (io.env.NODE_EXTRA_CA_CERTS !== bundlePath && !trustCa(ca.certPem))
     return relaunch({ ...io.env, NODE_EXTRA_CA_CERTS: bundlePath, VALET_DATA_DIR: dataDir });
+  // A Ctrl+C from here on stops the demo cleanly, once it has started.
+  void stopSignal(out);
 
   const demo = await startDemoEnvironment(ca);
   try {
+    // Its tokens are for a tenant that lives only while the demo runs: a 0600 file in the demo's
+    // data dir may hold them where there is no keyring, so that other commands share them.
+    const settings = { ...demo.settings, VALET_ALLOW_PLAINTEXT_CACHE: '1' };
     const env: NodeJS.ProcessEnv = {
       ...io.env,
-      ...demo.settings,
+      ...settings,
       VALET_DATA_DIR: dataDir,
       ...(port !== undefined ? { VALET_PORT: port } : {}),
     };
     const logger = createStderrLogger(env.VALET_LOG_LEVEL);
-    const core = await ValetCore.create({ config: await loadConfig(env), logger, env });
+    const core = await ValetCore.create({
+      config: await loadConfig(env),
+      logger,
+      env,
+      tokenCache: DEMO_TOKEN_CACHE,
+    });
     // The demo IdP forgets everything when it stops: start from a clean account list.
     await core.auth.signOut({ all: true });
     const [first] = DEMO_ACCOUNTS;
@@ -60,43 +74,56 @@ export async function runDemo(
       signedIn.account.homeAccountId,
       signedIn.account.username,
     );
-    await serveUntilStopped(core, out, {
-      ui,
-      demo: true,
-      openBrowser,
-      onReady: (url) => {
-        const configs = clientConfigs(url, secret, dataDir);
-        out.event({
-          event: 'demo',
-          users: DEMO_ACCOUNTS.map((u) => ({
-            username: u.username,
-            name: u.name,
-            password: u.password,
-            roles: u.roles ?? [],
-          })),
-          signed_in: signedIn.account.username,
-          key: { id: key.id, name: key.name, tools: key.tools },
-          secret,
-          configs,
-        });
-        out.say(
-          'MCP Valet demo: a built-in tenant (contoso.test) with a Graph stand-in. Nothing leaves this machine.',
-        );
-        out.say(
-          `Signed in as ${signedIn.account.name} <${signedIn.account.username}>. Demo users:`,
-        );
-        for (const u of DEMO_ACCOUNTS) out.say(`  ${u.username.padEnd(22)} password ${u.password}`);
-        out.say('');
-        out.say(`Valet key '${key.name}' for the demo (kept in ${join(dataDir, 'demo-key')}):`);
-        out.say(`  ${secret}`);
-        out.say('');
-        out.say('VS Code: put this in .vscode/mcp.json');
-        out.say(JSON.stringify(configs.vscode, null, 2));
-        out.say('Claude Desktop: put this in claude_desktop_config.json');
-        out.say(JSON.stringify(configs.claudeDesktop, null, 2));
-        out.say('');
-      },
-    });
+    // Other commands (keys, approvals, login, …) find the running demo through this record.
+    await writeDemoSession(dataDir, { settings, ca: ca.certPem });
+    try {
+      await serveUntilStopped(core, out, {
+        ui,
+        demo: true,
+        openBrowser,
+        env: io.env,
+        onReady: async (url) => {
+          const configs = clientConfigs(url, secret, dataDir);
+          out.event({
+            event: 'demo',
+            users: DEMO_ACCOUNTS.map((u) => ({
+              username: u.username,
+              name: u.name,
+              password: u.password,
+              roles: u.roles ?? [],
+            })),
+            signed_in: signedIn.account.username,
+            key: { id: key.id, name: key.name, tools: key.tools },
+            secret,
+            configs,
+            data_dir: dataDir,
+          });
+          out.say(
+            'MCP Valet demo: a built-in tenant (contoso.test) with a Graph stand-in. Nothing leaves this machine.',
+          );
+          out.say(
+            `Signed in as ${signedIn.account.name} <${signedIn.account.username}>. Demo users:`,
+          );
+          for (const u of DEMO_ACCOUNTS)
+            out.say(`  ${u.username.padEnd(22)} password ${u.password}`);
+          out.say('');
+          out.say(`Valet key '${key.name}' for the demo (kept in ${join(dataDir, 'demo-key')}):`);
+          out.say(`  ${secret}`);
+          out.say('');
+          out.say('VS Code: put this in .vscode/mcp.json; VS Code asks for the key above once.');
+          out.say(JSON.stringify(configs.vscode, null, 2));
+          out.say('Claude Desktop: put this in claude_desktop_config.json');
+          out.say(JSON.stringify(configs.claudeDesktop, null, 2));
+          out.say('');
+          out.say(
+            `Other terminals: while the demo runs, \`${await commandFor('keys create --name <client>', dataDir, io.env)}\`, \`${await commandFor('approvals list', dataDir, io.env)}\`, \`${await commandFor('audit', dataDir, io.env)}\` and the rest work with it (its data directory is ${dataDir}).`,
+          );
+          out.say('');
+        },
+      });
+    } finally {
+      await removeDemoSession(dataDir);
+    }
     return EXIT.ok;
   } finally {
     await demo.close();
@@ -106,7 +133,7 @@ export async function runDemo(
 /**
  * The demo's ready-made key, kept (0600) in the demo data dir so that a pasted client
  * configuration keeps working across demo runs. It only reaches the demo tenant; real keys
- * are never stored in clear.
+ * are never stored in clear. Made and replaced through the core, so the audit log has them.
  */
 async function demoKey(
   core: ValetCore,
@@ -121,8 +148,8 @@ async function demoKey(
     if ('key' in verdict) return { key: verdict.key, secret: saved };
   }
   const stale = (await core.keys.list()).find((k) => k.name === 'demo' && !k.revokedAt);
-  if (stale) await core.keys.revoke(stale.id);
-  const created = await core.keys.create({
+  if (stale) await core.revokeKey(stale.id);
+  const created = await core.createKey({
     name: 'demo',
     tools: [...TOOL_NAMES],
     readOnly: false,
@@ -132,19 +159,12 @@ async function demoKey(
   return created;
 }
 
-function relaunch(env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+/** Runs the demo again in a Node that trusts the demo CA from its start. */
+async function relaunch(env: NodeJS.ProcessEnv): Promise<number> {
+  const { code } = await runInstead(
+    process.execPath,
+    [...process.execArgv, ...process.argv.slice(1)],
     env,
-    stdio: 'inherit',
-  });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) =>
-    child.on('exit', (code) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve(code ?? EXIT.failure);
-    }),
   );
+  return code ?? EXIT.failure;
 }

@@ -7,6 +7,7 @@ import { ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
+import { commandFor } from '../find-instance.ts';
 
 /** Registers `serve`: the core headless, with the MCP endpoint. */
 export function registerServeCommand(program: Command, run: CommandRunner): void {
@@ -26,6 +27,7 @@ export function registerServeCommand(program: Command, run: CommandRunner): void
           ...(port !== undefined ? { port } : {}),
           ui: Boolean(opts.ui),
           openBrowser: ctx.openUi,
+          env: ctx.env,
         });
       }),
     );
@@ -50,6 +52,8 @@ export interface ServeOptions {
   demo?: boolean;
   /** Opens the window's link in the user's browser, when there is one to show. */
   openBrowser?: ((url: string) => Promise<void>) | undefined;
+  /** The environment the command was started with: how the user reaches it from another shell. */
+  env: NodeJS.ProcessEnv;
   /** Runs once the endpoint listens, before `ready` is reported. */
   onReady?: (url: string) => Promise<void> | void;
 }
@@ -61,7 +65,7 @@ export interface ServeOptions {
 export async function serveUntilStopped(
   core: ValetCore,
   out: Output,
-  options: ServeOptions = {},
+  options: ServeOptions,
 ): Promise<void> {
   const { port, onReady } = options;
   // From here on a Ctrl+C stops the server cleanly, however many copies of it arrive.
@@ -82,7 +86,9 @@ export async function serveUntilStopped(
   out.say(`MCP Valet is serving at ${endpoint.url} (Ctrl+C to stop)`);
   if (ui) {
     out.say(`The window: ${ui.url}`);
-    out.say('(The link opens the window once, within 10 minutes; `mcp-valet ui` gives a new one.)');
+    out.say(
+      `(The link opens the window once, within 10 minutes; \`${await commandFor('ui', core.config.dataDir, options.env)}\` gives a new one.)`,
+    );
     // The link carries a one-use secret: it goes to the user's own browser, nowhere else.
     await options
       .openBrowser?.(ui.url)
@@ -91,7 +97,7 @@ export async function serveUntilStopped(
   const active = await core.auth.resolveAccount().catch(() => undefined);
   if (!active)
     out.say(
-      'Nobody is signed in yet: run `mcp-valet login` in another terminal before calling tools.',
+      `Nobody is signed in yet: run \`${await commandFor('login', core.config.dataDir, options.env)}\` in another terminal before calling tools.`,
     );
   const signal = await stopped;
   await ui?.close();

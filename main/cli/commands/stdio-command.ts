@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config/load-config.ts';
+import { findInstance } from '../find-instance.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import { isLoopbackUrl, locateLocalEndpoint, proveEndpoint } from '../control-client.ts';
 import { EXIT, Output, type CliIo } from '../output.ts';
@@ -66,7 +66,9 @@ async function endpointFinder(
       return () => Promise.resolve(explicit);
     }
   }
-  const { dataDir } = await loadConfig(env);
+  // The same search as every command: VALET_DATA_DIR, else the default dir, else the running demo's.
+  const { dataDir, note } = await findInstance(env);
+  if (note) log(note.replace(/^mcp-valet: /, ''));
   let noted = '';
   return async () => {
     const { url, controlToken } = await locateLocalEndpoint(dataDir);

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { defaultDataDir } from '../../core/config/data-dir.ts';
 import { readEndpointInfo, type EndpointInfo } from '../../core/endpoint/endpoint-info.ts';
 import { ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
@@ -14,11 +12,8 @@ export function registerUiCommand(program: Command, run: CommandRunner): void {
     .option('--json', 'one JSON event on stdout (ui_link, with url and expires_at)')
     .action((opts: { open: boolean; json?: boolean }) =>
       run(opts, async (ctx, out) => {
-        const places = [ctx.config.dataDir];
-        // `demo` keeps its own data dir unless VALET_DATA_DIR names one.
-        if (!ctx.env.VALET_DATA_DIR?.trim())
-          places.push(join(defaultDataDir(process.platform, ctx.env), 'demo'));
-        const link = await askForLink(await findWindow(places));
+        // The context found the running MCP Valet (the demo's data dir, when only the demo runs).
+        const link = await askForLink(await findWindow(ctx.config.dataDir));
         out.event({ event: 'ui_link', url: link.url, expires_at: link.expiresAt });
         out.say(`The window: ${link.url}`);
         out.say(`(The link opens the window once, until ${link.expiresAt}.)`);
@@ -32,11 +27,9 @@ export function registerUiCommand(program: Command, run: CommandRunner): void {
 
 type RunningUi = EndpointInfo & { controlToken: string; ui: { origin: string } };
 
-async function findWindow(dataDirs: string[]): Promise<RunningUi> {
-  for (const dir of dataDirs) {
-    const running = await readEndpointInfo(dir);
-    if (running?.controlToken && running.ui) return running as RunningUi;
-  }
+async function findWindow(dataDir: string): Promise<RunningUi> {
+  const running = await readEndpointInfo(dataDir);
+  if (running?.controlToken && running.ui) return running as RunningUi;
   throw new ValetError(
     'not_running',
     'No `mcp-valet serve --ui` is running: start it with `mcp-valet serve --ui` (or `mcp-valet demo --ui`); the desktop app has its own window',

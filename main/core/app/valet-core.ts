@@ -38,6 +38,8 @@ export interface CoreEventMap {
   'endpoint-rejected': [Parameters<NonNullable<EndpointEvents['onRejected']>>[0]];
   'session-opened': [Parameters<NonNullable<EndpointEvents['onSessionOpened']>>[0]];
   'session-closed': [Parameters<NonNullable<EndpointEvents['onSessionClosed']>>[0]];
+  /** The endpoint started, stopped or moved: where it is now, if anywhere. */
+  'endpoint-changed': [{ url: string | null; running: boolean }];
 }
 
 /** How to build the core. Shells (CLI, Electron) pass the real platform pieces. */
@@ -49,6 +51,8 @@ export interface ValetCoreOptions extends Pick<
   logger?: Logger;
   graph?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
   meTtlMs?: number;
+  /** The token cache's keyring entry, when not MCP Valet's own (the demo keeps its tokens apart). */
+  tokenCache?: { serviceName: string };
   /** Audit log settings beyond the configured retention (file size, fsync interval, writer). */
   audit?: Omit<AuditLogOptions, 'logger'>;
   onCacheRecovered?: (recovery: CacheRecovery) => void;
@@ -121,6 +125,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     const cache = await openTokenCache({
       dataDir: config.dataDir,
       allowPlaintext: config.allowPlaintextCache,
+      ...options.tokenCache,
       ...(options.onCacheRecovered ? { onRecovered: options.onCacheRecovered } : {}),
     });
     const auth = new AuthService({
@@ -307,6 +312,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     await endpoint.start();
     this.#endpoint = endpoint;
     await writeEndpointInfo(this.config.dataDir, endpoint.url, controlToken);
+    this.emit('endpoint-changed', { url: endpoint.url, running: true });
     return endpoint;
   }
 
@@ -317,6 +323,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
     if (endpoint) {
       await endpoint.close();
       await removeEndpointInfo(this.config.dataDir);
+      this.emit('endpoint-changed', { url: null, running: false });
     }
     this.#refusals.flush();
     await Promise.all(this.#pending);

@@ -66,7 +66,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const dataDirRaw = nonEmpty(env[SETTINGS.dataDir.env]);
   const dataDir = resolve(
     dataDirRaw === undefined
-      ? defaultDataDir()
+      ? defaultDataDir(process.platform, env)
       : parseSetting('dataDir', { value: dataDirRaw, source: 'env' }),
   );
   const writeError = await checkWritableDir(dataDir);
