@@ -7,6 +7,7 @@ import { ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
+import { announceApprovals } from '../approval-announcer.ts';
 import { commandFor } from '../find-instance.ts';
 
 /** Registers `serve`: the core headless, with the MCP endpoint. */
@@ -79,9 +80,14 @@ export async function serveUntilStopped(
         `${new Date().toISOString()}  ${c.keyName.padEnd(14)} ${c.tool.padEnd(17)} ${c.outcome.padEnd(6)} ${String(c.durationMs).padStart(7)} ms${c.errorCode ? `  ${c.errorCode}` : ''}`,
       );
   });
+  let ui: WebBridge | undefined;
+  announceApprovals(core, out, {
+    env: options.env,
+    windowLink: () => ui?.newLink().url,
+  });
   const endpoint = await core.startEndpoint(port === undefined ? {} : { port });
   await onReady?.(endpoint.url);
-  const ui = options.ui ? await startUi(core, options.demo ?? false) : undefined;
+  if (options.ui) ui = await startUi(core, options.demo ?? false);
   out.event({ event: 'ready', url: endpoint.url, ...(ui ? { ui_url: ui.url } : {}) });
   out.say(`MCP Valet is serving at ${endpoint.url} (Ctrl+C to stop)`);
   if (ui) {
