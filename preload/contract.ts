@@ -40,7 +40,10 @@ export interface TokenFreshnessDto {
   expired: boolean;
 }
 
-/** What the status view shows. */
+/**
+ * The app's status: one snapshot, computed by the core's status model, that the status view,
+ * the web bridge and the desktop tray all read.
+ */
 export interface StatusDto {
   /** false until a client ID is set (first run). */
   configured: boolean;
@@ -48,7 +51,11 @@ export interface StatusDto {
   clientId: string | null;
   tenantId: string;
   authority: string;
+  /** The active account. */
   account: AccountDto | null;
+  /** Every cached account, the active one marked. */
+  accounts: AccountDto[];
+  /** The active account's cached access tokens. */
   tokens: TokenFreshnessDto[];
   broker: {
     mode: string;
@@ -60,6 +67,8 @@ export interface StatusDto {
   endpoint: { url: string | null; running: boolean };
   /** Graph permissions some tool needs that the active account has not consented to. */
   missingScopes: string[];
+  /** How many calls wait for the user's decision. */
+  pendingApprovals: number;
 }
 
 /** A valet key as the window sees it: never the secret or its hash. */
@@ -177,12 +186,12 @@ export type SignInStartDto =
 
 /** Events pushed to the window. */
 export type AppEventDto =
-  | { type: 'auth-changed'; status: StatusDto }
+  /** The status changed (sign-in, accounts, approvals waiting, the endpoint): the new snapshot. */
+  | { type: 'status-changed'; status: StatusDto }
   | { type: 'sign-in-failed'; message: string }
   | { type: 'activity'; item: ActivityDto }
   | { type: 'approval-requested'; approval: ApprovalDto }
   | { type: 'approval-decided'; id: string; outcome: string }
-  | { type: 'endpoint-changed'; endpoint: { url: string | null; running: boolean } }
   /** The desktop shell asks the window to show a view (the tray's "approvals waiting"). */
   | { type: 'show-view'; view: 'approvals' | 'status' };
 

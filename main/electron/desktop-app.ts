@@ -14,7 +14,7 @@ import {
   type MenuItemConstructorOptions,
   type NativeImage,
 } from 'electron';
-import { EVENT_CHANNEL, type AppApi, type AppEventDto } from '../../preload/contract.ts';
+import type { AppApi, StatusDto } from '../../preload/contract.ts';
 import { createAppApi } from '../core/app/app-api.ts';
 import type { SelfCommand } from '../core/app/client-configs.ts';
 import { ValetCore, type ValetCoreOptions } from '../core/app/valet-core.ts';
@@ -27,6 +27,7 @@ import { bindIpc, type IpcBinding } from './ipc.ts';
 import { keyGlyph } from './tray-icon.ts';
 import {
   trayMenu,
+  trayState,
   trayTooltip,
   type TrayCommand,
   type TrayMenuItem,
@@ -58,11 +59,11 @@ export interface DesktopApp {
   /** The main window (hidden while MCP Valet lives in the tray). */
   window(): BrowserWindow;
   /** The current tray state, as the menu was last built from. */
-  trayState(): Promise<TrayState>;
+  trayState(): TrayState;
   /** Runs a tray command as if its menu item were clicked. */
   run(command: TrayCommand): Promise<void>;
-  /** Rebuilds the tray menu now; resolves when it is set. */
-  refreshTray(): Promise<void>;
+  /** Rebuilds the tray menu now from the last status. */
+  refreshTray(): void;
 }
 
 /** The compiled preload script: next to the compiled main, or in dist/ from the sources. */
@@ -219,31 +220,15 @@ export async function startDesktopApp(
     if (win.isDestroyed()) return;
     win.show();
     win.focus();
-    if (view) {
-      const event: AppEventDto = { type: 'show-view', view };
-      win.webContents.send(EVENT_CHANNEL, event);
-    }
+    if (view) ipc.push({ type: 'show-view', view });
   };
   app.on('second-instance', () => show());
 
+  // The tray reads the one status snapshot and acts through the AppApi, like the window.
   const tray = new Tray(trayImage(os));
-  const trayState = async (): Promise<TrayState> => {
-    const configured = core.config.clientId !== undefined;
-    const accounts = configured ? await core.auth.listAccounts().catch(() => []) : [];
-    const active = accounts.find((a) => a.active);
-    return {
-      configured,
-      signedIn: active ? { name: active.name ?? null, username: active.username } : null,
-      accounts: accounts.map((a) => ({
-        homeAccountId: a.homeAccountId,
-        username: a.username,
-        active: a.active,
-      })),
-      pendingApprovals: core.approvals.list().length,
-      endpointUrl: core.endpoint?.url ?? null,
-      ...(os === 'linux' ? {} : { startAtLogin: app.getLoginItemSettings().openAtLogin }),
-    };
-  };
+  let status: StatusDto | undefined;
+  const state = (of: StatusDto): TrayState =>
+    trayState(of, os === 'linux' ? undefined : app.getLoginItemSettings().openAtLogin);
   const run = async (command: TrayCommand): Promise<void> => {
     try {
       switch (command.kind) {
@@ -260,10 +245,12 @@ export async function startDesktopApp(
           show(command.view);
           break;
         case 'copy-endpoint':
-          if (core.endpoint) clipboard.writeText(core.endpoint.url);
+          if (status?.endpoint.url) clipboard.writeText(status.endpoint.url);
           break;
         case 'start-at-login':
           app.setLoginItemSettings({ openAtLogin: command.enabled, args: ['--hidden'] });
+          // The one part of the menu that is not in the status.
+          refreshTray();
           break;
         case 'quit':
           app.quit();
@@ -272,32 +259,36 @@ export async function startDesktopApp(
     } catch (err) {
       notify('MCP Valet', describeError(err));
     }
-    await refreshTray();
   };
-  // Rebuilds run one after another, so the menu always ends at the latest state.
-  let rebuilding: Promise<void> = Promise.resolve();
-  const refreshTray = (): Promise<void> => {
-    rebuilding = rebuilding.then(async () => {
-      if (quitting) return;
-      const state = await trayState();
-      tray.setToolTip(trayTooltip(state));
-      tray.setContextMenu(
-        Menu.buildFromTemplate(menuTemplate(trayMenu(state), (c) => void run(c))),
-      );
-    });
-    return rebuilding;
-  };
-  for (const name of ['signed-in', 'signed-out', 'active-changed'] as const)
-    core.auth.on(name, () => void refreshTray());
-  core.approvals.on('approval-requested', (approval) => {
-    void refreshTray();
-    notify(
-      'MCP Valet: approval needed',
-      `${approval.key.name} asks to ${approval.action.toLowerCase()} as ${approval.account}`,
-      () => show('approvals'),
+  const refreshTray = (): void => {
+    // Before the first status there is nothing to show; it comes before startDesktopApp returns.
+    if (quitting || !status) return;
+    const current = state(status);
+    tray.setToolTip(trayTooltip(current));
+    tray.setContextMenu(
+      Menu.buildFromTemplate(menuTemplate(trayMenu(current), (c) => void run(c))),
     );
+  };
+  api.subscribe((event) => {
+    switch (event.type) {
+      case 'status-changed':
+        status = event.status;
+        refreshTray();
+        break;
+      case 'approval-requested': {
+        const { approval } = event;
+        notify(
+          'MCP Valet: approval needed',
+          `${approval.key.name} asks to ${approval.action.toLowerCase()} as ${approval.account}`,
+          () => show('approvals'),
+        );
+        break;
+      }
+      case 'sign-in-failed':
+        notify('MCP Valet: sign-in failed', event.message);
+        break;
+    }
   });
-  core.approvals.on('approval-decided', () => void refreshTray());
   core.auth.on('interaction-required', ({ scopes }) =>
     notify(
       'MCP Valet: sign-in needed',
@@ -307,9 +298,6 @@ export async function startDesktopApp(
       () => show('status'),
     ),
   );
-  api.subscribe((event) => {
-    if (event.type === 'sign-in-failed') notify('MCP Valet: sign-in failed', event.message);
-  });
 
   try {
     await core.startEndpoint();
@@ -317,7 +305,8 @@ export async function startDesktopApp(
     // The window and the tray still work; the status view says the endpoint is not running.
     notify('MCP Valet: the endpoint did not start', describeError(err), () => show('status'));
   }
-  await refreshTray();
+  status = await api.getStatus({});
+  refreshTray();
 
   // Quit (tray, menu, OS) closes every MCP session and the audit log before the process ends.
   let closed = false;
@@ -336,5 +325,5 @@ export async function startDesktopApp(
   // Keep running in the tray when the window is closed.
   app.on('window-all-closed', () => undefined);
 
-  return { core, api, tray, window: () => win, trayState, run, refreshTray };
+  return { core, api, tray, window: () => win, trayState: () => state(status!), run, refreshTray };
 }

@@ -4,6 +4,7 @@ import {
   callChannel,
   EVENT_CHANNEL,
   type AppApi,
+  type AppEventDto,
   type CallOutcome,
 } from '../../preload/contract.ts';
 import { dispatchCall } from '../core/app/dispatch-call.ts';
@@ -11,6 +12,8 @@ import { isAppUrl } from './window-security.ts';
 
 /** The IPC wiring of one window; dispose() removes every handler and the event feed. */
 export interface IpcBinding {
+  /** Sends an event of the shell's own (a view to show) to the window, as the core's go. */
+  push(event: AppEventDto): void;
   dispose(): void;
 }
 
@@ -33,8 +36,9 @@ export function isTrustedSender(
 }
 
 /**
- * The one module that owns ipcMain: a handler per contract call, each checking the sender and
- * validating its arguments (dispatchCall), and the core's events pushed to the window.
+ * The one module that owns ipcMain and the event channel: a handler per contract call, each
+ * checking the sender and validating its arguments (dispatchCall), and every event the window
+ * gets (the core's, and the shell's through push) sent from here.
  */
 export function bindIpc(
   ipcMain: IpcMain,
@@ -51,11 +55,13 @@ export function bindIpc(
       return dispatchCall(api, name, raw);
     });
   }
-  const unsubscribe = api.subscribe((event) => {
+  const push = (event: AppEventDto) => {
     const win = window();
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
-  });
+  };
+  const unsubscribe = api.subscribe(push);
   return {
+    push,
     dispose() {
       unsubscribe();
       for (const name of CALL_NAMES) ipcMain.removeHandler(callChannel(name));

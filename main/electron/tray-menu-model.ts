@@ -1,4 +1,6 @@
-/** What the tray shows: derived from the sign-in and approval state, and nothing else. */
+import type { StatusDto } from '../../preload/contract.ts';
+
+/** What the tray shows: derived from the app's status snapshot, and nothing else. */
 export interface TrayState {
   signedIn: { name: string | null; username: string } | null;
   accounts: Array<{ homeAccountId: string; username: string; active: boolean }>;
@@ -7,6 +9,23 @@ export interface TrayState {
   configured: boolean;
   /** Whether MCP Valet starts at login; undefined where the OS offers no such setting (Linux). */
   startAtLogin?: boolean;
+}
+
+/** The tray's state from the status snapshot (and the OS's login item, where there is one). */
+export function trayState(status: StatusDto, startAtLogin?: boolean): TrayState {
+  const active = status.account;
+  return {
+    configured: status.configured,
+    signedIn: active ? { name: active.name, username: active.username } : null,
+    accounts: status.accounts.map((a) => ({
+      homeAccountId: a.homeAccountId,
+      username: a.username,
+      active: a.active,
+    })),
+    pendingApprovals: status.pendingApprovals,
+    endpointUrl: status.endpoint.running ? status.endpoint.url : null,
+    ...(startAtLogin === undefined ? {} : { startAtLogin }),
+  };
 }
 
 /** The commands a menu item can run; the shell maps them to the core and the window. */

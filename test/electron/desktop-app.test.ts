@@ -219,6 +219,22 @@ describe('the desktop app', () => {
     await until('the tray to follow', () => !labels()[0]?.includes(other.username));
   });
 
+  it('rebuilds the tray once for one sign-in, from one read of the accounts', async () => {
+    const { broker } = await launch({ argv: ['electron', '.', '--hidden'] });
+    const tray = Tray.all[0]!;
+    await until('the menu', () => labels()[0] === 'Signed out');
+    const menus = tray.menusSet;
+    const reads = () => broker.calls.filter((c) => c.method === 'getAllAccounts').length;
+    const readsBefore = reads();
+
+    await click('Sign in…');
+    await until('the tray to show Adele', () => labels()[0]?.startsWith('Signed in as Adele'));
+    // Anything still on its way would land well within this.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(tray.menusSet - menus).toBe(1);
+    expect(reads() - readsBefore).toBe(1);
+  });
+
   it('counts pending approvals in the tray, notifies, and opens them', async () => {
     const { desk, who, win } = await launch({ argv: ['electron', '.', '--hidden'] });
     who.user = adele;

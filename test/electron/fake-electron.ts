@@ -267,6 +267,8 @@ export const Menu = {
 export class Tray {
   static readonly all: Tray[] = [];
   menu: FakeMenu | undefined;
+  /** How many times a context menu was set: each is a rebuild the user may see flicker. */
+  menusSet = 0;
   tooltip = '';
   destroyed = false;
 
@@ -279,6 +281,7 @@ export class Tray {
 
   setContextMenu(menu: FakeMenu): void {
     this.menu = menu;
+    this.menusSet++;
   }
 
   setToolTip(tooltip: string): void {

@@ -1,3 +1,6 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CALL_NAMES,
@@ -252,7 +255,9 @@ describe('typed IPC', () => {
     if (start.kind !== 'device-code') throw new Error(`expected a device code, got ${start.kind}`);
     await fx.idp.approveDeviceCode(start.userCode, alex.username);
     await until('Alex signed in', () =>
-      events.some((e) => e.type === 'auth-changed' && e.status.account?.username === alex.username),
+      events.some(
+        (e) => e.type === 'status-changed' && e.status.account?.username === alex.username,
+      ),
     );
     expect((await valet.listAccounts({})).map((a) => a.username).sort()).toEqual([
       adele.username,
@@ -273,5 +278,17 @@ describe('typed IPC', () => {
 
     unsubscribe();
     expect(CALL_NAMES.filter((name: CallName) => !used.has(name))).toEqual([]);
+  });
+
+  it('is the only module that sends to the window on the event channel', async () => {
+    const main = fileURLToPath(new URL('../../main/', import.meta.url));
+    const files = (await readdir(main, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const senders: string[] = [];
+    for (const file of files) {
+      const source = await readFile(join(main, file), 'utf8');
+      if (/\.send\(\s*EVENT_CHANNEL|['"]valet:event['"]|webContents\.send\(/.test(source))
+        senders.push(file.split(sep).join('/'));
+    }
+    expect(senders).toEqual(['electron/ipc.ts']);
   });
 });

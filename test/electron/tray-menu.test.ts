@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { StatusDto } from '../../preload/contract.ts';
 import {
   trayMenu,
+  trayState,
   trayTooltip,
   type TrayMenuItem,
   type TrayState,
@@ -96,5 +98,47 @@ describe('the tray menu', () => {
       command: { kind: 'start-at-login', enabled: true },
     });
     expect(read(trayMenu({ ...signedOut, startAtLogin: true }))).toContain('✓ Start at login');
+  });
+
+  it('reads everything it shows from the status snapshot', () => {
+    const adele = {
+      homeAccountId: 'a.t',
+      username: 'adele@contoso.example',
+      name: 'Adele Vance',
+      tenantId: 't',
+      roles: [],
+      active: true,
+      viaBroker: false,
+    };
+    const status: StatusDto = {
+      configured: true,
+      demo: false,
+      clientId: '11111111-2222-4333-8444-555555555555',
+      tenantId: 't',
+      authority: 'https://login.microsoftonline.com/t',
+      account: adele,
+      accounts: [adele, { ...adele, homeAccountId: 'm.t', username: 'megan@x', active: false }],
+      tokens: [],
+      broker: { mode: 'auto', available: false, reason: 'no broker on Linux' },
+      cache: { kind: 'memory', persisted: false, reason: 'no keyring' },
+      endpoint: { url: 'http://127.0.0.1:47652/mcp', running: true },
+      missingScopes: [],
+      pendingApprovals: 2,
+    };
+    expect(trayState(status, false)).toEqual({
+      configured: true,
+      signedIn: { name: 'Adele Vance', username: 'adele@contoso.example' },
+      accounts: [
+        { homeAccountId: 'a.t', username: 'adele@contoso.example', active: true },
+        { homeAccountId: 'm.t', username: 'megan@x', active: false },
+      ],
+      pendingApprovals: 2,
+      endpointUrl: 'http://127.0.0.1:47652/mcp',
+      startAtLogin: false,
+    });
+    const stopped = trayState({ ...status, endpoint: { url: null, running: false } });
+    expect(stopped.endpointUrl).toBeNull();
+    expect(stopped).not.toHaveProperty('startAtLogin');
+    expect(read(trayMenu(stopped))).toContain('Copy endpoint URL [disabled]');
   });
 });

@@ -190,6 +190,7 @@ export class InMemoryApi implements AppApi {
       tenantId: this.settings.tenantId,
       authority: `https://login.microsoftonline.com/${this.settings.tenantId}`,
       account,
+      accounts: this.accounts.map((a) => ({ ...a })),
       tokens: account ? this.tokens : [],
       broker: { mode: 'auto', available: false, reason: 'No broker on Linux' },
       cache: {
@@ -199,6 +200,7 @@ export class InMemoryApi implements AppApi {
       },
       endpoint: this.endpoint,
       missingScopes: account ? this.missingScopes : [],
+      pendingApprovals: this.approvals.length,
     };
   }
 
@@ -221,7 +223,7 @@ export class InMemoryApi implements AppApi {
     if (!found) throw new AppApiError({ code: 'no_account', message: 'Nobody is signed in' });
     this.accounts = this.accounts.filter((a) => a !== found);
     if (found.active && this.accounts[0]) this.accounts[0].active = true;
-    this.emit({ type: 'auth-changed', status: this.status() });
+    this.emit({ type: 'status-changed', status: this.status() });
   });
   listAccounts = this.#handler('listAccounts', () => this.accounts.map((a) => ({ ...a })));
   useAccount = this.#handler('useAccount', (req) => {
@@ -312,7 +314,7 @@ export class InMemoryApi implements AppApi {
 
   #activate(homeAccountId: string): void {
     for (const a of this.accounts) a.active = a.homeAccountId === homeAccountId;
-    this.emit({ type: 'auth-changed', status: this.status() });
+    this.emit({ type: 'status-changed', status: this.status() });
   }
 
   /** A call: validated like the core validates it, recorded, failed on request, then run. */

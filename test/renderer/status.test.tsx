@@ -24,20 +24,33 @@ describe('Status view', () => {
     expect(screen.getByText('Copied')).toBeTruthy();
   });
 
-  it('follows auth-changed and endpoint-changed events', async () => {
+  it('in the demo, says the broker and the keyring are not needed there, instead of listing them as problems', async () => {
+    const api = new InMemoryApi();
+    const status = api.status();
+    api.status = () => ({
+      ...status,
+      demo: true,
+      broker: { mode: 'off', available: false, reason: 'not needed in the demo' },
+      cache: { kind: 'memory', persisted: false, reason: 'not needed in the demo' },
+    });
+    await renderApp(api);
+    const system = screen.getByRole('region', { name: 'Sign-in and token cache' });
+    expect(within(system).getAllByText('Not needed in the demo')).toHaveLength(2);
+    expect(system.textContent).not.toMatch(/Not available|Not saved/);
+  });
+
+  it('follows the status the core sends: a sign-out, a stopped endpoint', async () => {
     const { api } = await renderApp();
     api.accounts = [];
-    api.emit({ type: 'auth-changed', status: api.status() });
+    api.emit({ type: 'status-changed', status: api.status() });
     expect(await screen.findByText(/Nobody is signed in/)).toBeTruthy();
-    api.emit({
-      type: 'endpoint-changed',
-      endpoint: { url: 'http://127.0.0.1:5000/mcp', running: false },
-    });
+    api.endpoint = { url: 'http://127.0.0.1:5000/mcp', running: false };
+    api.emit({ type: 'status-changed', status: api.status() });
     expect(await screen.findByText('http://127.0.0.1:5000/mcp')).toBeTruthy();
     expect(screen.getByText(/Stopped: clients cannot connect/)).toBeTruthy();
   });
 
-  it('signs in with a browser: opens the URL, keeps the link as a fallback, and finishes on auth-changed', async () => {
+  it('signs in with a browser: opens the URL, keeps the link as a fallback, and finishes when the status says who signed in', async () => {
     const open = vi.spyOn(window, 'open').mockReturnValue(null);
     const api = new InMemoryApi({ accounts: [] });
     api.signInResult = { kind: 'browser', url: 'https://login.example/authorize?x=1' };

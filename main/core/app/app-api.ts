@@ -1,20 +1,16 @@
 import type {
-  AccountDto,
-  ActivityDto,
   AppApi,
   AppEventDto,
   KeyDto,
   PolicyDto,
   SettingsDto,
   SignInStartDto,
-  StatusDto,
 } from '../../../preload/contract.ts';
-import { readAudit } from '../audit/audit-reader.ts';
-import type { AuditRecord } from '../audit/audit-types.ts';
-import type { AccountSummary } from '../auth/auth-types.ts';
 import type { ValetKey } from '../keys/key-store.ts';
 import { ValetError } from '../util/valet-error.ts';
+import { activityOfRecord, activityPage } from './activity.ts';
 import { clientConfigs, type SelfCommand } from './client-configs.ts';
+import { accountDto, StatusModel } from './status-model.ts';
 import type { ValetCore } from './valet-core.ts';
 
 /** What the window's API needs beyond the core. */
@@ -30,42 +26,15 @@ export interface AppApiOptions {
    * browser, so `auto` returns the URL; on the desktop it means the OS broker or system browser.
    */
   shell?: 'desktop' | 'browser';
+  /** The core's status model, when the shell shares it; otherwise the API makes its own. */
+  status?: StatusModel;
 }
 
-const account = (a: AccountSummary): AccountDto => ({
-  homeAccountId: a.homeAccountId,
-  username: a.username,
-  name: a.name ?? null,
-  tenantId: a.tenantId,
-  roles: a.roles,
-  active: a.active,
-  viaBroker: a.viaBroker,
-});
 const key = (k: ValetKey): KeyDto => ({
   ...k,
   tools: [...k.tools],
   account: k.account && { ...k.account },
 });
-
-/** A tool_call audit record as a line of the activity view. */
-export function activityItem(r: AuditRecord): ActivityDto {
-  const d = r.details ?? {};
-  return {
-    seq: r.seq,
-    time: r.time,
-    type: r.type,
-    outcome: r.outcome,
-    tool: typeof d.tool === 'string' ? d.tool : null,
-    keyName: r.actor?.keyName ?? null,
-    client: r.actor?.client ?? null,
-    account: r.actor?.account ?? null,
-    durationMs: typeof d.durationMs === 'number' ? d.durationMs : null,
-    graphRequestIds: Array.isArray(d.graphRequestIds)
-      ? d.graphRequestIds.filter((x): x is string => typeof x === 'string')
-      : [],
-    reason: typeof d.rule === 'string' ? d.rule : typeof d.error === 'string' ? d.error : null,
-  };
-}
 
 /**
  * The AppApi over the core: what the window does, as calls on the same core the CLI uses.
@@ -78,56 +47,9 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     for (const l of listeners) l(event);
   };
 
-  const getStatus = async (): Promise<StatusDto> => {
-    const { config, auth } = core;
-    const configured = config.clientId !== undefined;
-    const active = configured ? await auth.activeAccount().catch(() => undefined) : undefined;
-    const tokens = active ? await auth.tokenFreshness(active.homeAccountId) : [];
-    const granted = new Set(tokens.flatMap((t) => t.scopes.map((s) => s.toLowerCase())));
-    const needed = [...new Set(core.tools.flatMap((t) => t.scopes))];
-    const endpoint = core.endpoint;
-    return {
-      configured,
-      demo: options.demo ?? false,
-      clientId: config.clientId ?? null,
-      tenantId: config.tenantId,
-      authority: config.authority.url,
-      account: active ? account(active) : null,
-      tokens,
-      broker: await auth.brokerState(),
-      cache: {
-        kind: auth.cache.state.kind,
-        persisted: auth.cache.state.persisted,
-        reason: auth.cache.state.reason,
-      },
-      endpoint: { url: endpoint?.url ?? null, running: endpoint !== undefined },
-      missingScopes:
-        active && !active.viaBroker ? needed.filter((s) => !granted.has(s.toLowerCase())) : [],
-    };
-  };
-
-  // Everything the window follows, as events.
-  let statusTimer: NodeJS.Timeout | undefined;
-  const statusChanged = () => {
-    // Sign-in emits several events at once; one fresh status is enough.
-    clearTimeout(statusTimer);
-    statusTimer = setTimeout(
-      () =>
-        void getStatus().then(
-          (status) => emit({ type: 'auth-changed', status }),
-          () => undefined,
-        ),
-      50,
-    );
-  };
-  for (const name of [
-    'signed-in',
-    'signed-out',
-    'active-changed',
-    'token-refreshed',
-    'interaction-required',
-  ] as const)
-    core.auth.on(name, statusChanged);
+  // Everything the window follows, as events: the status as one snapshot of the core.
+  const status = options.status ?? new StatusModel(core, { demo: options.demo ?? false });
+  status.on('changed', (snapshot) => emit({ type: 'status-changed', status: snapshot }));
   core.approvals.on('approval-requested', (approval) =>
     emit({ type: 'approval-requested', approval }),
   );
@@ -135,7 +57,8 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     emit({ type: 'approval-decided', id: d.id, outcome: d.outcome }),
   );
   core.audit.on('written', (record) => {
-    if (record.type === 'tool_call') emit({ type: 'activity', item: activityItem(record) });
+    const item = activityOfRecord(record);
+    if (item) emit({ type: 'activity', item });
   });
 
   const policy = async (): Promise<PolicyDto> => {
@@ -160,13 +83,13 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
   });
 
   return {
-    getStatus,
+    getStatus: () => status.current(),
     async signIn({ method: asked, scopes }) {
       const method = asked === 'auto' && options.shell === 'browser' ? 'browser' : asked;
       signIn?.abort();
       const controller = new AbortController();
       signIn = controller;
-      const active = await core.auth.activeAccount().catch(() => undefined);
+      const active = (await status.current()).account;
       return new Promise<SignInStartDto>((resolve, reject) => {
         const running = core.auth.signIn({
           method,
@@ -181,10 +104,7 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
         });
         if (method === 'auto') resolve({ kind: 'system' });
         running.then(
-          () => {
-            resolve({ kind: 'system' });
-            statusChanged();
-          },
+          () => resolve({ kind: 'system' }),
           (err: unknown) => {
             const message = err instanceof ValetError ? err.message : 'Sign-in failed: try again';
             reject(err instanceof ValetError ? err : new ValetError('sign_in_failed', message));
@@ -200,8 +120,8 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     async signOut({ account: ref }) {
       await core.auth.signOut(ref ? { account: ref } : {});
     },
-    listAccounts: async () => (await core.auth.listAccounts()).map(account),
-    useAccount: async ({ account: ref }) => account(await core.auth.useAccount(ref)),
+    listAccounts: async () => (await core.auth.listAccounts()).map(accountDto),
+    useAccount: async ({ account: ref }) => accountDto(await core.auth.useAccount(ref)),
     listKeys: async () => (await core.keys.list()).map(key),
     async createKey({ name, tools, readOnly, account: ref }) {
       const owner = await core.auth.resolveAccount(ref);
@@ -234,22 +154,7 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     async decideApproval({ id, decision }) {
       core.approvals.decide(id, decision);
     },
-    async listActivity({ before, limit = 50, keyName, tool, outcome }) {
-      const matching: ActivityDto[] = [];
-      for await (const record of readAudit(core.audit.dir)) {
-        if (record.type !== 'tool_call' || (before !== undefined && record.seq >= before)) continue;
-        const item = activityItem(record);
-        if (
-          (keyName && item.keyName !== keyName) ||
-          (tool && item.tool !== tool) ||
-          (outcome && item.outcome !== outcome)
-        )
-          continue;
-        matching.push(item);
-      }
-      const items = matching.reverse().slice(0, limit);
-      return { items, nextBefore: matching.length > limit ? items[items.length - 1]!.seq : null };
-    },
+    listActivity: (query) => activityPage(core.audit.dir, query),
     getPolicy: policy,
     async setToolEnabled({ tool, enabled }) {
       await core.setToolEnabled(tool, enabled);
@@ -258,7 +163,7 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     getSettings: async () => settings(),
     async saveSettings({ clientId, tenantId }) {
       await core.saveSettings({ clientId, tenantId });
-      statusChanged();
+      status.invalidate();
       return settings();
     },
     subscribe(listener) {

@@ -275,6 +275,20 @@ export class AuthService extends EventEmitter<AuthEventMap> {
     return tokenFreshness(this.#client().getTokenCache().serialize(), target.summary.homeAccountId);
   }
 
+  /**
+   * Every cached account and the active one's token freshness, from one read of MSAL's cache
+   * (and the broker's accounts, when it holds any): what a status shows, in one pass.
+   */
+  async overview(): Promise<{ accounts: AccountSummary[]; tokens: TokenFreshness[] }> {
+    const all = await this.#accountsWithInfo();
+    const active = all.find((a) => a.summary.active);
+    const tokens =
+      active && !active.summary.viaBroker
+        ? tokenFreshness(this.#client().getTokenCache().serialize(), active.summary.homeAccountId)
+        : [];
+    return { accounts: all.map((a) => a.summary), tokens };
+  }
+
   async #acquireSilent(
     target: AccountWithInfo,
     scopes: string[],

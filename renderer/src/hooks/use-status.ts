@@ -4,7 +4,7 @@ import { useApi } from '../api/api-context.tsx';
 import { errorMessage } from '../api/error-message.ts';
 import { useAppEvents } from './use-app-events.ts';
 
-/** The app's status, kept current by `auth-changed` and `endpoint-changed` events. */
+/** The app's status, kept current by the core's `status-changed` events. */
 export interface StatusState {
   status: StatusDto | null;
   error: string | null;
@@ -31,11 +31,9 @@ export function useStatus(): StatusState {
     void refresh();
   }, [refresh]);
   useAppEvents((event) => {
-    if (event.type === 'auth-changed') {
+    if (event.type === 'status-changed') {
       setStatus(event.status);
       setError(null);
-    } else if (event.type === 'endpoint-changed') {
-      setStatus((s) => (s ? { ...s, endpoint: event.endpoint } : s));
     }
   });
   return { status, error, refresh, setStatus };

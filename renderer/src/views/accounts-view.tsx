@@ -18,7 +18,7 @@ export function AccountsView({ refreshStatus }: { refreshStatus: () => Promise<v
     reload: load,
   } = useLoaded(useCallback(() => api.listAccounts({}), [api]));
   useAppEvents((event) => {
-    if (event.type === 'auth-changed') void load();
+    if (event.type === 'status-changed') void load();
   });
   const changed = async () => {
     await load();

@@ -20,7 +20,7 @@ export interface SignInPanelProps {
 
 /**
  * Starts an interactive sign-in (the OS broker or system browser, a browser URL, or a device
- * code) and shows what the user must do next, until `auth-changed` says it is done.
+ * code) and shows what the user must do next, until `status-changed` says it is done.
  */
 export function SignInPanel({ label, scopes }: SignInPanelProps) {
   const api = useApi();
@@ -29,7 +29,7 @@ export function SignInPanel({ label, scopes }: SignInPanelProps) {
   const [started, setStarted] = useState<{ dto: SignInStartDto; at: number } | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   useAppEvents((event) => {
-    if (event.type === 'auth-changed') setStarted(null);
+    if (event.type === 'status-changed') setStarted(null);
     if (event.type === 'sign-in-failed') {
       setStarted(null);
       setFailure(event.message);

@@ -147,13 +147,23 @@ function EndpointSection({ endpoint }: { endpoint: StatusDto['endpoint'] }) {
 
 function SignInSystemSection({ status }: { status: StatusDto }) {
   const { broker, cache } = status;
+  // The demo signs in at its own tenant and forgets its tokens when it stops: neither the
+  // broker nor a keyring has anything to do there, so they are not shown as problems.
+  const demo = status.demo;
   return (
     <section aria-labelledby="status-system">
       <h2 id="status-system">Sign-in and token cache</h2>
       <dl className="facts">
         <dt>Broker</dt>
         <dd>
-          {broker.available ? 'Available' : 'Not available'} (mode {broker.mode}): {broker.reason}
+          {demo ? (
+            'Not needed in the demo'
+          ) : (
+            <>
+              {broker.available ? 'Available' : 'Not available'} (mode {broker.mode}):{' '}
+              {broker.reason}
+            </>
+          )}
           {broker.lastFallback && (
             <>
               <br />
@@ -163,7 +173,13 @@ function SignInSystemSection({ status }: { status: StatusDto }) {
         </dd>
         <dt>Token cache</dt>
         <dd>
-          {cache.persisted ? 'Saved' : 'Not saved to disk'} ({cache.kind}): {cache.reason}
+          {demo && !cache.persisted ? (
+            'Not needed in the demo'
+          ) : (
+            <>
+              {cache.persisted ? 'Saved' : 'Not saved to disk'} ({cache.kind}): {cache.reason}
+            </>
+          )}
         </dd>
         <dt>Application (client) ID</dt>
         <dd>{status.clientId ?? '—'}</dd>

@@ -41,15 +41,15 @@ describe('the AppApi over the core', () => {
       readOnly: true,
       account: { username: adele.username },
     });
-    expect(JSON.parse(created.configs.vscode)).toEqual({
-      servers: {
-        'mcp-valet': {
-          type: 'http',
-          url: fx.valet.endpoint.url,
-          headers: { Authorization: `Bearer ${created.secret}` },
-        },
+    const vscode = JSON.parse(created.configs.vscode);
+    expect(vscode.servers).toEqual({
+      'mcp-valet': {
+        type: 'http',
+        url: fx.valet.endpoint.url,
+        headers: { Authorization: `Bearer \${input:${vscode.inputs[0].id}}` },
       },
     });
+    expect(created.configs.vscode).not.toContain(created.secret);
     expect(JSON.parse(created.configs.claudeDesktop).mcpServers['mcp-valet'].args.at(-1)).toBe(
       'stdio',
     );
@@ -121,14 +121,14 @@ describe('the AppApi over the core', () => {
       let i = 0;
       i < 100 &&
       !events.some(
-        (e) => e.type === 'auth-changed' && !e.status.missingScopes.includes('Mail.Read'),
+        (e) => e.type === 'status-changed' && !e.status.missingScopes.includes('Mail.Read'),
       );
       i++
     )
       await new Promise((r) => setTimeout(r, 50));
     expect(
       events.some(
-        (e) => e.type === 'auth-changed' && !e.status.missingScopes.includes('Mail.Read'),
+        (e) => e.type === 'status-changed' && !e.status.missingScopes.includes('Mail.Read'),
       ),
     ).toBe(true);
   });
