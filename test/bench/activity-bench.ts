@@ -2,13 +2,15 @@
 // tool_call records (the log as a year of use leaves it, rotated at 10 MB), then times the
 // first page and later ones the way the window asks for them, against the way pages were
 // served before: every line of every file read from the start and hashed. Prints one JSON line.
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { activityPage, type ActivityQuery } from '../../main/core/app/activity.ts';
-import { auditFiles } from '../../main/core/audit/audit-file.ts';
+import { auditFiles, parseLine } from '../../main/core/audit/audit-file.ts';
 import { AuditLog } from '../../main/core/audit/audit-log.ts';
-import { readAudit } from '../../main/core/audit/audit-reader.ts';
+import type { AuditRecord } from '../../main/core/audit/audit-types.ts';
 import { toolCallAudit, type ToolCallRecord } from '../../main/core/mcp/call-record.ts';
 import { percentile } from './stats.ts';
 
@@ -61,11 +63,22 @@ const bytes = (await Promise.all(files.map(async (f) => (await stat(f)).size))).
 );
 const writeSeconds = (performance.now() - writing) / 1000;
 
+/** Every record from the start, each line's hash checked, as the log was read for pages before. */
+async function* hashedRecords(): AsyncGenerator<AuditRecord> {
+  for (const file of await auditFiles(dir)) {
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      const parsed = line.trim() ? parseLine(line) : undefined;
+      if (parsed) yield parsed.record;
+    }
+  }
+}
+
 /** A page the way the window was served before: a full read from the start, every line hashed. */
 async function fullScanPage(query: ActivityQuery) {
   const { before, limit = 50, keyName, tool, outcome } = query;
   const matching: Array<{ seq: number }> = [];
-  for await (const r of readAudit(dir)) {
+  for await (const r of hashedRecords()) {
     if (r.type !== 'tool_call' || (before !== undefined && r.seq >= before)) continue;
     const d = r.details ?? {};
     if (

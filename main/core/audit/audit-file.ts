@@ -52,17 +52,30 @@ export function formatRecord(
   return { line: `${head},"hash":"${hash}"}`, hash, time: at };
 }
 
-/** Splits a line into its record and whether its hash matches its content. */
-export function parseLine(line: string): { record: AuditRecord; intact: boolean } | undefined {
-  const m = /,"hash":"([0-9a-f]{64})"\}$/.exec(line);
-  if (!m) return undefined;
+/** A record's line ends in its hash. */
+const HASH_AT_END = /,"hash":"([0-9a-f]{64})"\}$/;
+
+/**
+ * The record on a line, as written, or undefined when the line is not one (torn, damaged).
+ * Its hash is not checked: reading the log never hashes, only `audit verify` does.
+ */
+export function recordOf(line: string): AuditRecord | undefined {
+  if (!HASH_AT_END.test(line)) return undefined;
   try {
-    const record = JSON.parse(line) as AuditRecord;
-    const body = `${line.slice(0, m.index)}}`;
-    return { record, intact: sha256(body) === m[1] };
+    const record = JSON.parse(line) as unknown;
+    return typeof record === 'object' && record !== null ? (record as AuditRecord) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Splits a line into its record and whether its hash matches its content (`audit verify`). */
+export function parseLine(line: string): { record: AuditRecord; intact: boolean } | undefined {
+  const m = HASH_AT_END.exec(line);
+  if (!m) return undefined;
+  const record = recordOf(line);
+  if (!record) return undefined;
+  return { record, intact: sha256(`${line.slice(0, m.index)}}`) === m[1] };
 }
 
 /** The first line of a file, or undefined when it has none. */

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ACTIVE_FILE, auditFiles } from './audit-file.ts';
+import { ACTIVE_FILE, auditFiles, recordOf } from './audit-file.ts';
 import { seqOfLine } from './audit-order.ts';
 import type { AuditRecord, AuditType } from './audit-types.ts';
 
@@ -60,7 +60,7 @@ export async function* readAuditNewestFirst(
         const seq = seqOfLine(line);
         if (seq === undefined || seq >= below) continue;
         if (marker && !line.includes(marker)) continue;
-        const record = parseRecord(line);
+        const record = recordOf(line);
         if (!record || (type && record.type !== type)) continue;
         below = seq;
         yield record;
@@ -68,18 +68,6 @@ export async function* readAuditNewestFirst(
     } finally {
       await handle.close();
     }
-  }
-}
-
-/** The record on a line, unchecked; undefined when the line is not one. */
-function parseRecord(line: string): AuditRecord | undefined {
-  try {
-    const record = JSON.parse(line) as AuditRecord;
-    return typeof record === 'object' && record !== null && typeof record.type === 'string'
-      ? record
-      : undefined;
-  } catch {
-    return undefined;
   }
 }
 

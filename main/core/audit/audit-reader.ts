@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ACTIVE_FILE, auditFiles, lastLine, parseLine } from './audit-file.ts';
+import { ACTIVE_FILE, auditFiles, lastLine, parseLine, recordOf } from './audit-file.ts';
 import { explainJump, seqOfLine, type Placed } from './audit-order.ts';
 import { GENESIS, type AuditRecord } from './audit-types.ts';
 
@@ -38,8 +38,8 @@ async function* lines(dir: string, listFiles = auditFiles): AsyncGenerator<Locat
 /** Every record, oldest first (records that do not parse are skipped; `verify` names them). */
 export async function* readAudit(dir: string, listFiles = auditFiles): AsyncGenerator<AuditRecord> {
   for await (const { text } of lines(dir, listFiles)) {
-    const parsed = parseLine(text);
-    if (parsed) yield parsed.record;
+    const record = recordOf(text);
+    if (record) yield record;
   }
 }
 
@@ -180,7 +180,7 @@ export async function followAudit(
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const record = line.trim() ? parseLine(line)?.record : undefined;
+      const record = line.trim() ? recordOf(line) : undefined;
       if (record && record.seq > last) {
         last = record.seq;
         onRecord(record);
@@ -202,7 +202,7 @@ export async function followAudit(
           partial = '';
           for (const file of await listFiles(dir)) {
             if (basename(file) === ACTIVE_FILE) continue;
-            const end = parseLine((await lastLine(file)) ?? '')?.record.seq;
+            const end = recordOf((await lastLine(file)) ?? '')?.seq;
             if (end !== undefined && end <= last) continue;
             for await (const text of fileLines(file)) emitLines(`${text}\n`);
           }

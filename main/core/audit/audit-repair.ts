@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { auditFiles, parseLine } from './audit-file.ts';
+import { auditFiles, recordOf } from './audit-file.ts';
 import { GENESIS, type AuditEvent, type AuditRecord } from './audit-types.ts';
 
 /** Where the log ends, and the repairs made to get there (log_recovered events to write first). */
@@ -24,10 +24,10 @@ function lastRecord(
     const newline = buffer[pos - 1] === NEWLINE;
     const textEnd = newline ? pos - 1 : pos;
     const start = textEnd === 0 ? 0 : buffer.lastIndexOf(NEWLINE, textEnd - 1) + 1;
-    const parsed = parseLine(buffer.toString('utf8', start, textEnd));
-    // A record that parses is kept even when its hash is wrong: that is an edit, which
-    // `audit verify` must go on naming, not damage to cut away.
-    if (parsed) return { end: pos, record: parsed.record, newline };
+    // A record that parses is kept, its hash unchecked: an edit is for `audit verify` to go
+    // on naming, not damage to cut away.
+    const record = recordOf(buffer.toString('utf8', start, textEnd));
+    if (record) return { end: pos, record, newline };
     pos = start;
   }
   return undefined;

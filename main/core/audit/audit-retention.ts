@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ACTIVE_FILE, auditFiles, firstLine, lastLine, parseLine } from './audit-file.ts';
+import { ACTIVE_FILE, auditFiles, firstLine, lastLine, recordOf } from './audit-file.ts';
 
 /** How much of the log to keep. Files past a limit are pruned, oldest first; 0 means no limit. */
 export interface AuditRetention {
@@ -50,8 +50,8 @@ export async function planPrune(
     const file = files[i]!;
     if (basename(file) === ACTIVE_FILE) break;
     if (sizes[i] === 0) continue;
-    const last = parseLine((await lastLine(file)) ?? '')?.record;
-    const first = parseLine((await firstLine(file)) ?? '')?.record;
+    const last = recordOf((await lastLine(file)) ?? '');
+    const first = recordOf((await firstLine(file)) ?? '');
     if (!last || !first) break;
     const tooBig = maxBytes > 0 && total > maxBytes;
     const tooOld = maxAgeMs > 0 && Date.parse(last.time) < now - maxAgeMs;
