@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { climbsOut } from '../../graph/graph-link.ts';
 import { ValetError } from '../../util/valet-error.ts';
 import type { ToolContext, ToolName } from '../tool-definition.ts';
+import { invalidArguments } from './tool-input.ts';
 
 /** Input: the opaque token of the next page, exactly as a previous call returned it. */
 export const pageTokenInput = z
@@ -61,6 +62,13 @@ export async function readPage<T>(
   const link = data['@odata.nextLink'];
   const next = typeof link === 'string' && link !== '' ? link : undefined;
   return { items: data.value ?? [], more: next ? { nextPageToken: next } : {} };
+}
+
+/** The words a search's first page looks for: a search without a pageToken needs them. */
+export function firstPageQuery(tool: ToolName, query: string | undefined): string {
+  if (query === undefined)
+    throw invalidArguments(tool, 'query is required (or pageToken, for a next page)');
+  return query;
 }
 
 /** A next page's request: the link, and the test the Graph client applies to its path below the base. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { odataString } from './odata-text.ts';
-import { invalidArguments } from './tool-input.ts';
-import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
+import { firstPageQuery, nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 
 interface GraphDriveItem {
   id: string;
@@ -67,15 +66,11 @@ export const searchFiles = defineTool({
       // Only the signed-in user's own drive, searched with one OData string literal.
       resource: /^\/me\/drive\/root\/search\(q='(?:[^']|'')*'\)$/i,
       first: () => {
-        if (input.query === undefined)
-          throw invalidArguments(
-            'search_files',
-            'query is required (or pageToken, for a next page)',
-          );
+        const query = firstPageQuery('search_files', input.query);
         // The literal goes in the path: quotes doubled for OData, then percent-encoded so
         // that '#', '?', '/' or '%' in the query stay part of it.
         return {
-          path: `/me/drive/root/search(q=${encodeURIComponent(odataString(input.query))})`,
+          path: `/me/drive/root/search(q=${encodeURIComponent(odataString(query))})`,
           query: { $top: input.top, $select: SELECT },
         };
       },

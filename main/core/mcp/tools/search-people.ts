@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineTool, READ_GRAPH_HINTS } from '../tool-definition.ts';
 import { searchPhrase } from './odata-text.ts';
-import { invalidArguments } from './tool-input.ts';
-import { nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
+import { firstPageQuery, nextPageTokenOutput, pageTokenInput, readPage } from './paging.ts';
 
 interface GraphPerson {
   id: string;
@@ -64,14 +63,10 @@ export const searchPeople = defineTool({
     const page = await readPage<GraphPerson>(ctx, 'search_people', input.pageToken, {
       resource: /^\/me\/people$/i,
       first: () => {
-        if (input.query === undefined)
-          throw invalidArguments(
-            'search_people',
-            'query is required (or pageToken, for a next page)',
-          );
+        const query = firstPageQuery('search_people', input.query);
         return {
           path: '/me/people',
-          query: { $search: searchPhrase(input.query), $top: input.top, $select: SELECT },
+          query: { $search: searchPhrase(query), $top: input.top, $select: SELECT },
         };
       },
     });
