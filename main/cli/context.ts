@@ -4,7 +4,7 @@ import { loadConfig, type ValetConfig } from '../core/config/load-config.ts';
 import { createStderrLogger, type Logger } from '../core/util/logger.ts';
 import type { Output } from './output.ts';
 import { DEMO_TOKEN_CACHE } from './demo-session.ts';
-import { findInstance } from './find-instance.ts';
+import { findInstance, type FindOptions } from './find-instance.ts';
 import { openInBrowser } from './system-browser.ts';
 import { trustCa } from './trust-ca.ts';
 
@@ -27,8 +27,9 @@ export interface CliContext {
 export async function createCliContext(
   userEnv: NodeJS.ProcessEnv,
   out: Output,
+  find: FindOptions = {},
 ): Promise<CliContext> {
-  const instance = await findInstance(userEnv);
+  const instance = await findInstance(userEnv, find);
   if (instance.note) out.say(instance.note);
   const { env, demo } = instance;
   // The demo's sign-in server has a certificate from the demo's own authority.

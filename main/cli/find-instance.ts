@@ -20,6 +20,13 @@ export function demoDataDir(env: NodeJS.ProcessEnv, platform = process.platform)
   return env.VALET_DATA_DIR?.trim() || join(defaultDataDir(platform, env), 'demo');
 }
 
+/** How to look. */
+export interface FindOptions {
+  platform?: NodeJS.Platform;
+  /** The command starts an MCP Valet (`serve`): it takes the data dir named or the default one. */
+  toServe?: boolean;
+}
+
 /**
  * Finds the MCP Valet a command should work with, the same way for every command: the data
  * dir VALET_DATA_DIR names; else the default one, unless nothing serves there while the demo
@@ -27,13 +34,14 @@ export function demoDataDir(env: NodeJS.ProcessEnv, platform = process.platform)
  */
 export async function findInstance(
   env: NodeJS.ProcessEnv,
-  platform: NodeJS.Platform = process.platform,
+  options: FindOptions = {},
 ): Promise<Instance> {
+  const { platform = process.platform, toServe = false } = options;
   const named = env.VALET_DATA_DIR?.trim();
   const home = defaultDataDir(platform, env);
   let dataDir = named ? resolve(named) : home;
   let note: string | undefined;
-  if (!named && !(await readEndpointInfo(home))) {
+  if (!named && !toServe && !(await readEndpointInfo(home))) {
     const demoDir = join(home, 'demo');
     if (await readEndpointInfo(demoDir)) {
       dataDir = demoDir;
@@ -62,7 +70,7 @@ export async function commandFor(
 ): Promise<string> {
   const name = env.npm_command === 'exec' ? 'npx mcp-valet' : 'mcp-valet';
   const { VALET_DATA_DIR: _named, ...unnamed } = env;
-  const found = await findInstance(unnamed, platform);
+  const found = await findInstance(unnamed, { platform });
   if (found.dataDir === resolve(dataDir)) return `${name} ${args}`;
   return platform === 'win32'
     ? `$env:VALET_DATA_DIR='${dataDir.replace(/'/g, "''")}'; ${name} ${args}`

@@ -9,23 +9,25 @@ import { registerServeCommand } from './commands/serve-command.ts';
 import { registerStdioCommand } from './commands/stdio-command.ts';
 import { registerUiCommand } from './commands/ui-command.ts';
 import type { CliContext } from './context.ts';
+import type { FindOptions } from './find-instance.ts';
 import { EXIT, Output, type CliIo } from './output.ts';
 
 /** Runs one command's body with the core built and errors reported by the CLI contract. */
 export type CommandRunner = (
   opts: { json?: boolean },
   body: (ctx: CliContext, out: Output) => Promise<void>,
+  find?: FindOptions,
 ) => Promise<void>;
 
 /** Runs the `mcp-valet` CLI and resolves to its exit code (0 ok, 1 failure, 2 usage). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const run: CommandRunner = async (opts, body) => {
+  const run: CommandRunner = async (opts, body, find) => {
     const out = new Output(io, Boolean(opts.json));
     try {
       // Loaded here, not at the top: `--help` and `stdio` must not pay for MSAL and the SDK server.
       const { createCliContext } = await import('./context.ts');
-      const ctx = await createCliContext(io.env, out);
+      const ctx = await createCliContext(io.env, out, find);
       try {
         await body(ctx, out);
       } finally {

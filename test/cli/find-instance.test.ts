@@ -23,7 +23,7 @@ const serving = (dir: string) => writeEndpointInfo(dir, 'http://127.0.0.1:1/mcp'
 
 describe('finding the running MCP Valet', () => {
   it('takes the default data dir when nothing runs, and says nothing', async () => {
-    expect(await findInstance(env, 'linux')).toMatchObject({
+    expect(await findInstance(env, { platform: 'linux' })).toMatchObject({
       dataDir: defaultDir,
       note: undefined,
     });
@@ -31,7 +31,7 @@ describe('finding the running MCP Valet', () => {
 
   it("takes the demo's data dir when only the demo runs, and says so", async () => {
     await serving(demoDir);
-    const found = await findInstance(env, 'linux');
+    const found = await findInstance(env, { platform: 'linux' });
     expect(found.dataDir).toBe(demoDir);
     expect(found.env.VALET_DATA_DIR).toBe(demoDir);
     expect(found.note).toContain(`using the running demo (its data directory is ${demoDir}`);
@@ -40,13 +40,23 @@ describe('finding the running MCP Valet', () => {
   it('prefers a server on the default data dir to the demo', async () => {
     await serving(demoDir);
     await serving(defaultDir);
-    expect((await findInstance(env, 'linux')).dataDir).toBe(defaultDir);
+    expect((await findInstance(env, { platform: 'linux' })).dataDir).toBe(defaultDir);
+  });
+
+  it('takes the default data dir for serve, even when only the demo runs', async () => {
+    await serving(demoDir);
+    expect(await findInstance(env, { platform: 'linux', toServe: true })).toMatchObject({
+      dataDir: defaultDir,
+      note: undefined,
+    });
   });
 
   it('takes the data dir VALET_DATA_DIR names, whatever runs elsewhere', async () => {
     await serving(demoDir);
     const named = join(home, 'elsewhere');
-    expect(await findInstance({ ...env, VALET_DATA_DIR: named }, 'linux')).toMatchObject({
+    expect(
+      await findInstance({ ...env, VALET_DATA_DIR: named }, { platform: 'linux' }),
+    ).toMatchObject({
       dataDir: named,
       note: undefined,
     });

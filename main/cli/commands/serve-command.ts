@@ -22,15 +22,20 @@ export function registerServeCommand(program: Command, run: CommandRunner): void
     )
     .option('--json', 'newline-delimited JSON events on stdout (ready, tool_call, stopped)')
     .action((opts: { port?: string; ui?: boolean; json?: boolean }) =>
-      run(opts, async (ctx, out) => {
-        const port = opts.port === undefined ? undefined : parsePort(opts.port);
-        await serveUntilStopped(ctx.core, out, {
-          ...(port !== undefined ? { port } : {}),
-          ui: Boolean(opts.ui),
-          openBrowser: ctx.openUi,
-          env: ctx.env,
-        });
-      }),
+      run(
+        opts,
+        async (ctx, out) => {
+          const port = opts.port === undefined ? undefined : parsePort(opts.port);
+          await serveUntilStopped(ctx.core, out, {
+            ...(port !== undefined ? { port } : {}),
+            ui: Boolean(opts.ui),
+            openBrowser: ctx.openUi,
+            env: ctx.env,
+          });
+        },
+        // serve starts an MCP Valet of its own: on the data dir named, or the default one.
+        { toServe: true },
+      ),
     );
 }
 
