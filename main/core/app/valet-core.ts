@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ApprovalService } from '../approvals/approval-service.ts';
 import { AuditBusyError, AuditLog, type AuditLogOptions } from '../audit/audit-log.ts';
-import type { AuditEvent } from '../audit/audit-types.ts';
+import type { AuditEvent, AuditStamp } from '../audit/audit-types.ts';
 import { RefusalAggregator } from '../audit/refusal-aggregator.ts';
 import { AuthService, type AuthServiceOptions } from '../auth/auth-service.ts';
 import type { CacheRecovery } from '../cache/guarded-persistence.ts';
@@ -34,7 +34,7 @@ import { approvalRequested, auditCoreEvents } from './audit-wiring.ts';
 
 /** Events of the core beyond sign-in (those are on `auth`): what the live log and the UI follow. */
 export interface CoreEventMap {
-  'tool-call': [ToolCallRecord];
+  'tool-call': [ToolCallRecord, AuditStamp | undefined];
   'endpoint-rejected': [Parameters<NonNullable<EndpointEvents['onRejected']>>[0]];
   'session-opened': [Parameters<NonNullable<EndpointEvents['onSessionOpened']>>[0]];
   'session-closed': [Parameters<NonNullable<EndpointEvents['onSessionClosed']>>[0]];
@@ -112,8 +112,9 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
       meCache,
       policy: () => this.currentPolicy(),
       approvals: this.approvals,
-      audit: (event) => this.record(event),
-      onCall: (record) => this.emit('tool-call', record),
+      // Calls come in only while this process serves and holds the log: it numbers each record.
+      audit: (event) => this.audit.append(event),
+      onCall: (record, written) => this.emit('tool-call', record, written),
       logger: this.logger,
     });
     auditCoreEvents(this, (event) => this.#recordLater(event));
@@ -275,7 +276,7 @@ export class ValetCore extends EventEmitter<CoreEventMap> {
           },
         },
       },
-      createServer: (resolveCaller) => createMcpServer(this.tools, this.runner, resolveCaller),
+      createServer: () => createMcpServer(this.tools, this.runner),
       onRejected: (e) => {
         this.emit('endpoint-rejected', e);
         this.#refusals.add({
