@@ -133,6 +133,28 @@ describe('lint keeps the renderer to itself and the contract', () => {
   });
 });
 
+describe('lint keeps the demo out of the CLI but for its runner', () => {
+  it('refuses a static or dynamic import of main/demo anywhere in main/cli', async () => {
+    for (const [file, spec] of [
+      ['main/cli/commands/some-command.ts', '../../demo/demo-ca.ts'],
+      ['main/cli/some-helper.ts', '../demo/graph/index.ts'],
+    ] as const)
+      for (const code of [importing(spec), loading(spec)])
+        expect(await refusals(file, code), `${file}: ${code}`).toEqual([
+          expect.stringContaining('main/cli loads main/demo only in commands/demo-run.ts'),
+        ]);
+  });
+
+  it('allows the demo in commands/demo-run.ts, and the core everywhere', async () => {
+    expect(
+      await refusals('main/cli/commands/demo-run.ts', importing('../../demo/demo-ca.ts')),
+    ).toEqual([]);
+    expect(
+      await refusals('main/cli/commands/some-command.ts', importing('../../core/app/app-api.ts')),
+    ).toEqual([]);
+  });
+});
+
 describe('lint keeps the CLI off packages the installer leaves out', () => {
   it('refuses oidc-provider in main/cli but allows a type from it', async () => {
     const file = 'main/cli/commands/some-command.ts';
