@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ENTRY, cliEnv, type CliProcess } from '../support/cli.ts';
-import { runCommand, spawnCommand } from '../support/commands.ts';
+import { commandsIn, runCommand, spawnCommand } from '../support/commands.ts';
 import { connectClient } from '../support/valet.ts';
 
 const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
@@ -168,10 +168,14 @@ async function serveAndStop(command: string, shows: RegExp): Promise<void> {
   expect(ended.stderr).toContain('Stopped (SIGINT)');
 }
 
+/** Commands that the commands run here told the user to run: each must work too. */
+const told = new Set<string>();
+
 /** Runs a command as written; it must succeed. */
 async function succeeds(command: string) {
   const result = await runCommand(command, env);
   expect({ command, code: result.code }, result.stderr).toEqual({ command, code: 0 });
+  for (const hint of commandsIn(result.stderr)) told.add(hint);
   return result;
 }
 
@@ -326,5 +330,10 @@ describe('README.md', () => {
       await RUN[shown.command]!(shown.command);
     }
     expect([...ran].sort()).toEqual(Object.keys(RUN).sort());
+    // What those commands told the user to run works as well, as they wrote it.
+    for (const hint of told) {
+      if (ran.has(hint) || ran.has(`npx ${hint}`)) continue;
+      await succeeds(hint.replace('<client>', 'hinted'));
+    }
   }, 180_000);
 });

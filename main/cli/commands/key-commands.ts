@@ -127,7 +127,7 @@ async function createKey(
   out.say(`  ${secret}`);
   out.say('');
   out.say(
-    `VS Code (.vscode/mcp.json), Cursor (~/.cursor/mcp.json) and Claude Desktop configurations: see \`mcp-valet keys create --json\` or the README, "Connect a client".`,
+    'Where it goes for VS Code (.vscode/mcp.json, which asks for the key), Cursor (~/.cursor/mcp.json) and Claude Desktop: the README, "Connect a client". With --json, keys create prints those configurations filled in.',
   );
 }
 
