@@ -16,18 +16,23 @@ export interface Ending {
 }
 
 /**
- * Runs `command args` in this process's stead: same stdio and environment (plus `env`), and
- * every stop signal this process gets passed on to it once. The child gets a process group of
- * its own, so that a terminal's Ctrl+C, which goes to the whole foreground group, reaches it
- * only through this process: a process stopping cleanly must not be hit by a second copy.
- * Resolves with how it ended.
+ * Runs `command args` in this process's stead, with its stdio and `env` as the environment,
+ * and passes every stop signal this process gets on to it, once. The child gets a process group
+ * of its own (on POSIX), so that a terminal's Ctrl+C, which goes to the whole foreground group,
+ * reaches it only through this process: a process stopping cleanly must not be hit by a second
+ * copy. Resolves with how it ended.
  */
 export function runInstead(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<Ending> {
-  const child = spawn(command, args, { env, stdio: 'inherit', detached: true });
+  // On Windows a detached child would get a console window of its own.
+  const child = spawn(command, args, {
+    env,
+    stdio: 'inherit',
+    detached: process.platform !== 'win32',
+  });
   const last = new Map<NodeJS.Signals, number>();
   const forward = (signal: NodeJS.Signals) => {
     const now = performance.now();
