@@ -33,6 +33,18 @@ describe('Approvals view', () => {
     expect(within(mail).getByText(/Time left: (1 min [0-9]+ s|2 min 0 s)/)).toBeTruthy();
   });
 
+  it('says the decision can also be made from a terminal, with the commands for each call', async () => {
+    const api = new InMemoryApi();
+    const approval = api.requestApproval();
+    const { user } = await renderApp(api);
+    await openView(user, 'Approvals');
+    expect(screen.queryByText(/Only this window can approve/)).toBeNull();
+    expect(screen.getByText(/or from a terminal with mcp-valet approvals/)).toBeTruthy();
+    const mail = card(/Send an email \(send_mail\)/);
+    expect(within(mail).getByText(`mcp-valet approvals approve ${approval.id}`)).toBeTruthy();
+    expect(within(mail).getByText(`mcp-valet approvals deny ${approval.id}`)).toBeTruthy();
+  });
+
   it('sets invisible-character marks, warnings and the cut apart, and lists the URLs the mail loads and links', async () => {
     const api = new InMemoryApi();
     api.requestApproval({

@@ -83,6 +83,10 @@ export function ApprovalCard({
         </button>
       </div>
       <ErrorText error={action.error} />
+      <p className="muted">
+        From a terminal: <code>mcp-valet approvals approve {a.id}</code> or{' '}
+        <code>mcp-valet approvals deny {a.id}</code>
+      </p>
     </article>
   );
 }

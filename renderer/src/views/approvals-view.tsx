@@ -7,7 +7,8 @@ export function ApprovalsView({ approvals, error, decide }: ApprovalsState) {
   return (
     <>
       <p className="muted">
-        A client asked to do something that needs your approval. Only this window can approve it; no
+        A client asked to do something that needs your approval. You decide here, or from a terminal
+        with mcp-valet approvals (the commands are on each call); the client itself never can. No
         decision before the time runs out counts as a deny.
       </p>
       <ErrorText error={error} />
