@@ -172,23 +172,41 @@ export interface SettingsDto {
   lockedByEnvironment: Array<'clientId' | 'tenantId'>;
 }
 
-/** How an interactive sign-in goes on: a URL to open, a device code to enter, or the OS broker or system browser at work. */
-export type SignInStartDto =
-  | { kind: 'browser'; url: string }
+/** An interactive sign-in in progress: the attempt `signIn` started, named in its events. */
+export interface SignInAttemptDto {
+  attemptId: string;
+}
+
+/**
+ * A step of an interactive sign-in, in the order they can come: the OS broker's prompt, the
+ * sign-in page in a browser, a device code to enter; then how it ended. When the broker or
+ * the browser fails, the next step follows in the same attempt.
+ */
+export type SignInStepDto =
+  | { kind: 'broker' }
+  | {
+      kind: 'browser';
+      url: string;
+      /** MCP Valet asked the system browser to open it; otherwise the window opens it. */
+      opened: boolean;
+    }
   | {
       kind: 'device-code';
       verificationUri: string;
       userCode: string;
       message: string;
-      expiresInSeconds: number;
+      expiresAt: string;
     }
-  | { kind: 'system' };
+  | { kind: 'finished'; username: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'cancelled' };
 
 /** Events pushed to the window. */
 export type AppEventDto =
   /** The status changed (sign-in, accounts, approvals waiting, the endpoint): the new snapshot. */
   | { type: 'status-changed'; status: StatusDto }
-  | { type: 'sign-in-failed'; message: string }
+  /** The latest step of a sign-in attempt (whoever started it: the window or the tray). */
+  | { type: 'sign-in-progress'; attemptId: string; step: SignInStepDto }
   | { type: 'activity'; item: ActivityDto }
   | { type: 'approval-requested'; approval: ApprovalDto }
   | { type: 'approval-decided'; id: string; outcome: string }
@@ -213,9 +231,9 @@ export interface CallMap {
   getStatus: { request: EmptyRequest; response: StatusDto };
   signIn: {
     request: { method: 'auto' | 'browser' | 'device-code'; scopes?: string[] };
-    response: SignInStartDto;
+    response: SignInAttemptDto;
   };
-  cancelSignIn: { request: EmptyRequest; response: void };
+  cancelSignIn: { request: SignInAttemptDto; response: void };
   signOut: { request: { account?: string }; response: void };
   listAccounts: { request: EmptyRequest; response: AccountDto[] };
   useAccount: { request: { account: string }; response: AccountDto };

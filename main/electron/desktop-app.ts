@@ -284,9 +284,19 @@ export async function startDesktopApp(
         );
         break;
       }
-      case 'sign-in-failed':
-        notify('MCP Valet: sign-in failed', event.message);
+      case 'sign-in-progress': {
+        // A sign-in started from the tray may have no window in sight: the code must reach
+        // the person wherever they look.
+        const { step } = event;
+        if (step.kind === 'device-code')
+          notify(
+            'MCP Valet: enter a code to sign in',
+            `Go to ${step.verificationUri} and enter ${step.userCode}`,
+            () => show('status'),
+          );
+        else if (step.kind === 'failed') notify('MCP Valet: sign-in failed', step.message);
         break;
+      }
     }
   });
   core.auth.on('interaction-required', ({ scopes }) =>

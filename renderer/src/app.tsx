@@ -3,6 +3,7 @@ import type { AppApi, ApprovalDto } from '../../preload/contract.ts';
 import { ApiProvider } from './api/api-context.tsx';
 import { useAppEvents } from './hooks/use-app-events.ts';
 import { useApprovals } from './hooks/use-approvals.ts';
+import { SignInProgressProvider } from './hooks/use-sign-in-progress.tsx';
 import { useStatus } from './hooks/use-status.ts';
 import { ApprovalNotice } from './components/approval-notice.tsx';
 import { ErrorText } from './components/error-text.tsx';
@@ -19,7 +20,9 @@ import { ToolsView } from './views/tools-view.tsx';
 export function App({ api }: { api: AppApi }) {
   return (
     <ApiProvider api={api}>
-      <Shell />
+      <SignInProgressProvider>
+        <Shell />
+      </SignInProgressProvider>
     </ApiProvider>
   );
 }

@@ -11,6 +11,7 @@ import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { BrowserUser, idpEnv } from '../support/auth.ts';
 import { BrokerDouble } from '../support/broker-double.ts';
+import { signInUntil } from '../support/sign-in-steps.ts';
 import { useIdpAndBrowser } from '../support/fixtures.ts';
 import { connectClient, startGraphFor } from '../support/valet.ts';
 import {
@@ -277,9 +278,12 @@ describe('the desktop app', () => {
 
   it('notifies when a tool needs consent the user has not given', async () => {
     const { desk } = await launch({ env: { VALET_BROKER: 'off' } });
-    const start = await desk.api.signIn({ method: 'device-code', scopes: ['User.Read'] });
-    if (start.kind !== 'device-code') throw new Error('expected a device code');
-    await fx.idp.approveDeviceCode(start.userCode, adele.username);
+    const { step } = await signInUntil(
+      desk.api,
+      { method: 'device-code', scopes: ['User.Read'] },
+      'device-code',
+    );
+    await fx.idp.approveDeviceCode(step.userCode, adele.username);
     await until('signed in', () => labels()[0]?.startsWith('Signed in as'));
     const created = await desk.api.createKey({
       name: 'vscode',

@@ -33,6 +33,8 @@ export const platform = {
   quitted: false,
   loginItems: { openAtLogin: false, wasOpenedAtLogin: false, args: [] as string[] },
   lockHeldElsewhere: false,
+  /** When set, shell.openExternal fails as on a machine with no browser to open links. */
+  noBrowser: false,
   /** When set, `ready` waits for markReady(), as Electron waits for the entry module. */
   holdReady: false,
   schemes: [] as unknown[],
@@ -51,6 +53,7 @@ export function resetFakeElectron(): void {
   platform.quitted = false;
   platform.loginItems = { openAtLogin: false, wasOpenedAtLogin: false, args: [] };
   platform.lockHeldElsewhere = false;
+  platform.noBrowser = false;
   platform.holdReady = false;
   app.ready = false;
   platform.schemes.length = 0;
@@ -419,6 +422,7 @@ export const protocol = {
 /** The fake shell. */
 export const shell = {
   async openExternal(url: string): Promise<void> {
+    if (platform.noBrowser) throw new Error('No application is registered to open https links');
     platform.opened.push(url);
   },
 };

@@ -16,6 +16,7 @@ import { createAppApi } from '../../main/core/app/app-api.ts';
 import { bindIpc, type IpcBinding } from '../../main/electron/ipc.ts';
 import { APP_ORIGIN } from '../../main/electron/window-security.ts';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
+import { signInUntil } from '../support/sign-in-steps.ts';
 import { connectClient, useValet } from '../support/valet.ts';
 import {
   BrowserWindow,
@@ -251,9 +252,8 @@ describe('typed IPC', () => {
     expect((await valet.revokeKey({ id: created.key.id })).revokedAt).toEqual(expect.any(String));
 
     // A second account through device code, then back to the first one.
-    const start = await valet.signIn({ method: 'device-code' });
-    if (start.kind !== 'device-code') throw new Error(`expected a device code, got ${start.kind}`);
-    await fx.idp.approveDeviceCode(start.userCode, alex.username);
+    const { step } = await signInUntil(valet, { method: 'device-code' }, 'device-code');
+    await fx.idp.approveDeviceCode(step.userCode, alex.username);
     await until('Alex signed in', () =>
       events.some(
         (e) => e.type === 'status-changed' && e.status.account?.username === alex.username,
@@ -268,9 +268,16 @@ describe('typed IPC', () => {
       active: true,
     });
 
-    const abandoned = await valet.signIn({ method: 'device-code' });
-    expect(abandoned.kind).toBe('device-code');
-    await valet.cancelSignIn({});
+    const abandoned = await signInUntil(valet, { method: 'device-code' }, 'device-code');
+    await valet.cancelSignIn({ attemptId: abandoned.attemptId });
+    await until('the cancelled step', () =>
+      events.some(
+        (e) =>
+          e.type === 'sign-in-progress' &&
+          e.attemptId === abandoned.attemptId &&
+          e.step.kind === 'cancelled',
+      ),
+    );
     expect((await valet.getStatus({})).account?.username).toBe(adele.username);
 
     await valet.signOut({ account: alex.username });

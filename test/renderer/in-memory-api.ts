@@ -17,7 +17,7 @@ import {
   type NewKeyDto,
   type PolicyDto,
   type SettingsDto,
-  type SignInStartDto,
+  type SignInStepDto,
   type StatusDto,
   type TokenFreshnessDto,
   type ToolNameDto,
@@ -84,8 +84,11 @@ export class InMemoryApi implements AppApi {
     approvalTimeoutSeconds: 120,
     rateLimits: { requestsPerMinute: 300, burst: 60, concurrentPerKey: 8, concurrentTotal: 64 },
   };
-  /** What signIn answers. */
-  signInResult: SignInStartDto = { kind: 'system' };
+  /** The steps each sign-in reports after it started, in order (the broker's prompt by default). */
+  signInSteps: SignInStepDto[] = [{ kind: 'broker' }];
+  /** The attempt the latest signIn started. */
+  attemptId: string | null = null;
+  #attempts = 0;
   readonly #listeners = new Set<(event: AppEventDto) => void>();
   readonly #failures = new Map<CallName, AppApiError>();
   #seq = 0;
@@ -171,6 +174,11 @@ export class InMemoryApi implements AppApi {
     return full;
   }
 
+  /** Reports a step of the latest sign-in attempt, as the core would. */
+  reportSignIn(step: SignInStepDto, attemptId = this.attemptId): void {
+    if (attemptId) this.emit({ type: 'sign-in-progress', attemptId, step });
+  }
+
   /** An interactive sign-in finished: the account is cached and active. */
   completeSignIn(account: AccountDto): void {
     this.accounts = [
@@ -178,6 +186,7 @@ export class InMemoryApi implements AppApi {
       account,
     ];
     this.#activate(account.homeAccountId);
+    this.reportSignIn({ kind: 'finished', username: account.username });
   }
 
   /** The status the core would report now. */
@@ -215,8 +224,19 @@ export class InMemoryApi implements AppApi {
   }
 
   getStatus = this.#handler('getStatus', () => this.status());
-  signIn = this.#handler('signIn', () => this.signInResult);
-  cancelSignIn = this.#handler('cancelSignIn', () => undefined);
+  signIn = this.#handler('signIn', () => {
+    const attemptId = `attempt-${++this.#attempts}`;
+    this.attemptId = attemptId;
+    // The steps come as events once the call has answered, as the core sends them.
+    const steps = [...this.signInSteps];
+    setTimeout(() => {
+      for (const step of steps) this.reportSignIn(step, attemptId);
+    }, 0);
+    return { attemptId };
+  });
+  cancelSignIn = this.#handler('cancelSignIn', (req) => {
+    if (req.attemptId === this.attemptId) this.reportSignIn({ kind: 'cancelled' });
+  });
   signOut = this.#handler('signOut', (req) => {
     const target = req.account ?? this.accounts.find((a) => a.active)?.homeAccountId;
     const found = this.accounts.find((a) => a.homeAccountId === target || a.username === target);

@@ -50,43 +50,57 @@ describe('Status view', () => {
     expect(screen.getByText(/Stopped: clients cannot connect/)).toBeTruthy();
   });
 
-  it('signs in with a browser: opens the URL, keeps the link as a fallback, and finishes when the status says who signed in', async () => {
+  it('signs in with a browser: opens the URL the core reports, keeps the link as a fallback, and finishes when the status says who signed in', async () => {
     const open = vi.spyOn(window, 'open').mockReturnValue(null);
     const api = new InMemoryApi({ accounts: [] });
-    api.signInResult = { kind: 'browser', url: 'https://login.example/authorize?x=1' };
+    const url = 'https://login.example/authorize?x=1';
+    api.signInSteps = [{ kind: 'browser', url, opened: false }];
     const { user } = await renderApp(api);
     expect(screen.getByText(/Nobody is signed in/)).toBeTruthy();
 
     await user.click(screen.getByRole('button', { name: 'Use a browser' }));
     expect(api.callsTo('signIn')).toEqual([{ method: 'browser' }]);
-    expect(open).toHaveBeenCalledWith('https://login.example/authorize?x=1', '_blank', 'noopener');
     const link = await screen.findByRole('link', { name: 'open the sign-in page' });
-    expect(link.getAttribute('href')).toBe('https://login.example/authorize?x=1');
+    expect(link.getAttribute('href')).toBe(url);
+    expect(open).toHaveBeenCalledTimes(1);
+    expect(open).toHaveBeenCalledWith(url, '_blank', 'noopener');
 
     api.completeSignIn({ ...ADELE });
     expect(await screen.findByText('Adele Vance')).toBeTruthy();
     expect(screen.queryByRole('link', { name: 'open the sign-in page' })).toBeNull();
   });
 
+  it('leaves the page to the system browser when MCP Valet opened it, with the link as a fallback', async () => {
+    const open = vi.spyOn(window, 'open').mockReturnValue(null);
+    const api = new InMemoryApi({ accounts: [] });
+    api.signInSteps = [{ kind: 'browser', url: 'https://login.example/a', opened: true }];
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('link', { name: 'open the sign-in page' })).toBeTruthy();
+    expect(open).not.toHaveBeenCalled();
+  });
+
   it('never opens a sign-in URL that is not a web address', async () => {
     const open = vi.spyOn(window, 'open').mockReturnValue(null);
     const api = new InMemoryApi({ accounts: [] });
-    api.signInResult = { kind: 'browser', url: 'javascript:alert(1)' };
+    api.signInSteps = [{ kind: 'browser', url: 'javascript:alert(1)', opened: false }];
     const { user } = await renderApp(api);
     await user.click(screen.getByRole('button', { name: 'Use a browser' }));
     expect(await screen.findByText('The sign-in address is not a web address.')).toBeTruthy();
     expect(open).not.toHaveBeenCalled();
   });
 
-  it('signs in with a device code: shows the code and the verification link, and cancels', async () => {
+  it('signs in with a device code: shows the code and the verification link, and cancels that attempt', async () => {
     const api = new InMemoryApi({ accounts: [] });
-    api.signInResult = {
-      kind: 'device-code',
-      verificationUri: 'https://microsoft.com/devicelogin',
-      userCode: 'ABCD-EFGH',
-      message: 'To sign in, use a web browser…',
-      expiresInSeconds: 900,
-    };
+    api.signInSteps = [
+      {
+        kind: 'device-code',
+        verificationUri: 'https://microsoft.com/devicelogin',
+        userCode: 'ABCD-EFGH',
+        message: 'To sign in, use a web browser…',
+        expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      },
+    ];
     const { user } = await renderApp(api);
     await user.click(screen.getByRole('button', { name: 'Use a device code' }));
     expect(await screen.findByText('ABCD-EFGH')).toBeTruthy();
@@ -96,18 +110,58 @@ describe('Status view', () => {
     expect(await navigator.clipboard.readText()).toBe('ABCD-EFGH');
 
     await user.click(screen.getByRole('button', { name: 'Cancel sign-in' }));
-    expect(api.callsTo('cancelSignIn')).toHaveLength(1);
+    expect(api.callsTo('cancelSignIn')).toEqual([{ attemptId: api.attemptId }]);
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeTruthy();
   });
 
-  it('says the system is handling an automatic sign-in, and shows a failure where it happened', async () => {
+  it('shows the latest step as the sign-in falls back: the broker, the browser, then the device code', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    api.signInSteps = [];
+    const { user } = await renderApp(api);
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('Starting the sign-in…')).toBeTruthy();
+    api.reportSignIn({ kind: 'broker' });
+    expect(await screen.findByText(/Finish signing in in the window that opened/)).toBeTruthy();
+    api.reportSignIn({ kind: 'browser', url: 'https://login.example/a', opened: true });
+    expect(await screen.findByRole('link', { name: 'open the sign-in page' })).toBeTruthy();
+    api.reportSignIn({
+      kind: 'device-code',
+      verificationUri: 'https://login.example/device',
+      userCode: 'WXYZ-1234',
+      message: '',
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    });
+    expect(await screen.findByText('WXYZ-1234')).toBeTruthy();
+    expect(screen.queryByRole('link', { name: 'open the sign-in page' })).toBeNull();
+  });
+
+  it('shows a sign-in the tray started, with its device code, and cancels it by its attempt', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    const { user } = await renderApp(api);
+    api.reportSignIn({ kind: 'broker' }, 'from-the-tray');
+    api.reportSignIn(
+      {
+        kind: 'device-code',
+        verificationUri: 'https://login.example/device',
+        userCode: 'TRAY-CODE',
+        message: '',
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      },
+      'from-the-tray',
+    );
+    expect(await screen.findByText('TRAY-CODE')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Cancel sign-in' }));
+    expect(api.callsTo('cancelSignIn')).toEqual([{ attemptId: 'from-the-tray' }]);
+  });
+
+  it('shows the failure of the sign-in it started where it happened, with the buttons back', async () => {
     const api = new InMemoryApi({ accounts: [] });
     const { user } = await renderApp(api);
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(api.callsTo('signIn')).toEqual([{ method: 'auto' }]);
     expect(await screen.findByText(/Finish signing in in the window that opened/)).toBeTruthy();
 
-    api.emit({ type: 'sign-in-failed', message: 'The sign-in was cancelled in the browser' });
+    api.reportSignIn({ kind: 'failed', message: 'The sign-in was cancelled in the browser' });
     const group = screen.getByRole('group', { name: 'Sign in' });
     expect((await within(group).findByRole('alert')).textContent).toBe(
       'The sign-in was cancelled in the browser',

@@ -4,12 +4,12 @@ import type {
   KeyDto,
   PolicyDto,
   SettingsDto,
-  SignInStartDto,
 } from '../../../preload/contract.ts';
 import type { ValetKey } from '../keys/key-store.ts';
 import { ValetError } from '../util/valet-error.ts';
 import { activityOfRecord, activityPage } from './activity.ts';
 import { clientConfigs, type SelfCommand } from './client-configs.ts';
+import { SignInAttempts } from './sign-in-attempts.ts';
 import { accountDto, StatusModel } from './status-model.ts';
 import type { ValetCore } from './valet-core.ts';
 
@@ -23,7 +23,8 @@ export interface AppApiOptions {
   windowHandle?: () => Buffer | undefined;
   /**
    * Where the window runs. In a browser (the web bridge) "sign in" means a page in that same
-   * browser, so `auto` returns the URL; on the desktop it means the OS broker or system browser.
+   * browser, so `auto` hands the page its URL; on the desktop it means the OS broker or the
+   * system browser.
    */
   shell?: 'desktop' | 'browser';
   /** The core's status model, when the shell shares it; otherwise the API makes its own. */
@@ -41,7 +42,6 @@ const key = (k: ValetKey): KeyDto => ({
  * The Electron IPC handlers and the web bridge both serve this one object.
  */
 export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppApi {
-  let signIn: AbortController | undefined;
   const listeners = new Set<(event: AppEventDto) => void>();
   const emit = (event: AppEventDto) => {
     for (const l of listeners) l(event);
@@ -50,6 +50,9 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
   // Everything the window follows, as events: the status as one snapshot of the core.
   const status = options.status ?? new StatusModel(core, { demo: options.demo ?? false });
   status.on('changed', (snapshot) => emit({ type: 'status-changed', status: snapshot }));
+  const signIns = new SignInAttempts(core.auth, (attemptId, step) =>
+    emit({ type: 'sign-in-progress', attemptId, step }),
+  );
   core.approvals.on('approval-requested', (approval) =>
     emit({ type: 'approval-requested', approval }),
   );
@@ -86,36 +89,20 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     getStatus: () => status.current(),
     async signIn({ method: asked, scopes }) {
       const method = asked === 'auto' && options.shell === 'browser' ? 'browser' : asked;
-      signIn?.abort();
-      const controller = new AbortController();
-      signIn = controller;
-      const active = (await status.current()).account;
-      return new Promise<SignInStartDto>((resolve, reject) => {
-        const running = core.auth.signIn({
-          method,
-          ...(scopes?.length ? { scopes } : {}),
-          // Adding consent for the signed-in user should not ask which account.
-          ...(scopes?.length && active ? { loginHint: active.username } : {}),
-          openBrowser: method === 'auto',
-          signal: controller.signal,
-          ...(options.windowHandle?.() ? { windowHandle: options.windowHandle()! } : {}),
-          onBrowserUrl: (url) => resolve({ kind: 'browser', url }),
-          onDeviceCode: (p) => resolve({ kind: 'device-code', ...p }),
-        });
-        if (method === 'auto') resolve({ kind: 'system' });
-        running.then(
-          () => resolve({ kind: 'system' }),
-          (err: unknown) => {
-            const message = err instanceof ValetError ? err.message : 'Sign-in failed: try again';
-            reject(err instanceof ValetError ? err : new ValetError('sign_in_failed', message));
-            if (!controller.signal.aborted) emit({ type: 'sign-in-failed', message });
-          },
-        );
+      // Adding consent for the signed-in user should not ask which account.
+      const active = scopes?.length ? (await status.current()).account : null;
+      const handle = options.windowHandle?.();
+      const attemptId = signIns.start({
+        method,
+        ...(scopes?.length ? { scopes } : {}),
+        ...(active ? { loginHint: active.username } : {}),
+        ...(handle ? { windowHandle: handle } : {}),
+        openBrowser: method === 'auto',
       });
+      return { attemptId };
     },
-    async cancelSignIn() {
-      signIn?.abort();
-      signIn = undefined;
+    async cancelSignIn({ attemptId }) {
+      signIns.cancel(attemptId);
     },
     async signOut({ account: ref }) {
       await core.auth.signOut(ref ? { account: ref } : {});

@@ -46,7 +46,7 @@ export const CALL_SCHEMAS = {
     method: z.enum(['auto', 'browser', 'device-code']),
     scopes: z.array(z.string().min(1).max(100)).max(20).optional(),
   }),
-  cancelSignIn: empty,
+  cancelSignIn: z.object({ attemptId: z.string().min(1).max(64) }),
   signOut: z.object({ account: accountRef.optional() }),
   listAccounts: empty,
   useAccount: z.object({ account: accountRef }),

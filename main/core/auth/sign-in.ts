@@ -13,7 +13,11 @@ export interface SignInOptions {
   loginHint?: string;
   /** false: never launch a browser, only hand the URL to onBrowserUrl (`--no-open`). */
   openBrowser?: boolean;
+  /** The OS broker's prompt is about to show. */
+  onBroker?: () => void;
+  /** The sign-in page's URL, before the system browser is asked to open it. */
   onBrowserUrl?: (url: string) => void;
+  /** A device code for the person to enter, once the identity provider has issued it. */
   onDeviceCode?: (prompt: DeviceCodePrompt) => void;
   /** Cancels a browser or device code sign-in in progress. */
   signal?: AbortSignal;
@@ -64,6 +68,7 @@ export async function runInteractiveSignIn(
   if (method === 'broker' || method === 'auto') {
     if (flow.brokerPca) {
       try {
+        options.onBroker?.();
         const result = await flow.brokerPca.acquireTokenInteractive({
           scopes: flow.scopes,
           openBrowser: async () => {},

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppEventDto } from '../../../preload/contract.ts';
 import { createAppApi } from '../../../main/core/app/app-api.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { signInUntil } from '../../support/sign-in-steps.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
@@ -105,31 +106,57 @@ describe('the AppApi over the core', () => {
     });
   });
 
-  it('starts a device code sign-in for missing consent and reports the outcome as events', async () => {
+  it('answers a sign-in with its attempt at once, then reports the device code, and the new consent in the status', async () => {
     const api = createAppApi(fx.valet.core);
     const events: AppEventDto[] = [];
     api.subscribe((e) => events.push(e));
-    const start = await api.signIn({ method: 'device-code', scopes: ['Mail.Read'] });
-    expect(start).toMatchObject({
-      kind: 'device-code',
+    const { attemptId, step } = await signInUntil(
+      api,
+      { method: 'device-code', scopes: ['Mail.Read'] },
+      'device-code',
+    );
+    expect(step).toMatchObject({
       verificationUri: expect.stringContaining(fx.idp.origin),
       userCode: expect.any(String),
     });
-    if (start.kind !== 'device-code') throw new Error('no device code');
-    await fx.idp.approveDeviceCode(start.userCode, adele.username);
-    for (
-      let i = 0;
-      i < 100 &&
-      !events.some(
-        (e) => e.type === 'status-changed' && !e.status.missingScopes.includes('Mail.Read'),
-      );
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 50));
-    expect(
+    expect(Date.parse(step.expiresAt)).toBeGreaterThan(Date.now());
+    await fx.idp.approveDeviceCode(step.userCode, adele.username);
+    await until('the finished step', () =>
+      events.some(
+        (e) =>
+          e.type === 'sign-in-progress' &&
+          e.attemptId === attemptId &&
+          e.step.kind === 'finished' &&
+          e.step.username === adele.username,
+      ),
+    );
+    await until('the new consent in the status', () =>
       events.some(
         (e) => e.type === 'status-changed' && !e.status.missingScopes.includes('Mail.Read'),
       ),
-    ).toBe(true);
+    );
+  });
+
+  it('cancels the attempt it is told, and no other', async () => {
+    const api = createAppApi(fx.valet.core);
+    const events: AppEventDto[] = [];
+    api.subscribe((e) => events.push(e));
+    const { attemptId } = await signInUntil(api, { method: 'device-code' }, 'device-code');
+    await api.cancelSignIn({ attemptId: 'some-other-attempt' });
+    expect(events.some((e) => e.type === 'sign-in-progress' && e.step.kind === 'cancelled')).toBe(
+      false,
+    );
+    await api.cancelSignIn({ attemptId });
+    expect(events.at(-1)).toEqual({
+      type: 'sign-in-progress',
+      attemptId,
+      step: { kind: 'cancelled' },
+    });
+    expect((await api.getStatus({})).account?.username).toBe(adele.username);
   });
 });
+
+async function until(what: string, probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!probe()) throw new Error(`timed out waiting for ${what}`);
+}

@@ -63,6 +63,33 @@ describe('OS broker', () => {
     });
   });
 
+  it('reports each step as it comes: the broker, the browser with its URL, then the device code when no browser opens', async () => {
+    const broker = new BrokerDouble(fx.idp, new BrowserUser(fx.browser).opener(adele));
+    broker.failInteractive = new AuthError('platform_broker_error', '', 'WAM reported 0x80070520');
+    const { auth } = await createTestAuth(fx.idp, {
+      valetEnv: { VALET_BROKER: 'on' },
+      brokerLoader: async () => broker,
+      openBrowser: () => Promise.reject(new Error('xdg-open: no method available')),
+    });
+    const steps: string[] = [];
+    let approved: Promise<void> = Promise.resolve();
+    const result = await auth.signIn({
+      onBroker: () => steps.push('broker'),
+      onBrowserUrl: (url) => steps.push(`browser ${new URL(url).origin}`),
+      onDeviceCode: (p) => {
+        steps.push(`device-code ${p.verificationUri}`);
+        approved = fx.idp.approveDeviceCode(p.userCode, adele.username);
+      },
+    });
+    await approved;
+    expect(result.method).toBe('device-code');
+    expect(steps).toEqual([
+      'broker',
+      `browser ${fx.idp.origin}`,
+      expect.stringMatching(new RegExp(`^device-code ${fx.idp.origin}/`)),
+    ]);
+  });
+
   it('does not fall back when the person cancels the broker prompt', async () => {
     const people = new BrowserUser(fx.browser);
     const broker = new BrokerDouble(fx.idp, people.opener(adele));
