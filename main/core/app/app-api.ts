@@ -7,7 +7,7 @@ import type {
 } from '../../../preload/contract.ts';
 import type { ValetKey } from '../keys/key-store.ts';
 import { ValetError } from '../util/valet-error.ts';
-import { activityOfRecord, activityPage } from './activity.ts';
+import { activityOf, activityPage } from './activity.ts';
 import { clientConfigs, type SelfCommand } from './client-configs.ts';
 import { SignInAttempts } from './sign-in-attempts.ts';
 import { accountDto, StatusModel } from './status-model.ts';
@@ -59,9 +59,9 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
   core.approvals.on('approval-decided', (d) =>
     emit({ type: 'approval-decided', id: d.id, outcome: d.outcome }),
   );
-  core.audit.on('written', (record) => {
-    const item = activityOfRecord(record);
-    if (item) emit({ type: 'activity', item });
+  // A call's line, made from its own record once the audit log has numbered it.
+  core.on('tool-call', (call, written) => {
+    if (written) emit({ type: 'activity', item: activityOf(call, written) });
   });
 
   const policy = async (): Promise<PolicyDto> => {

@@ -72,6 +72,10 @@ describe('the AppApi over the core', () => {
       },
     });
 
+    // The live lines are the ones read back from the log, newest first.
+    expect((await api.listActivity({ limit: 6 })).items).toEqual(
+      live.map((e) => (e as Extract<AppEventDto, { type: 'activity' }>).item).reverse(),
+    );
     const first = await api.listActivity({ limit: 4 });
     expect(first.items.map((i) => i.tool)).toEqual([
       'list_messages',
