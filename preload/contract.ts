@@ -63,7 +63,13 @@ export interface StatusDto {
     reason: string;
     lastFallback?: { at: string; reason: string };
   };
-  cache: { kind: string; persisted: boolean; reason: string };
+  cache: {
+    kind: string;
+    persisted: boolean;
+    /** Kept by the OS's keyring (DPAPI, Keychain, libsecret): not a file anyone can read. */
+    protected: boolean;
+    reason: string;
+  };
   endpoint: { url: string | null; running: boolean };
   /** Graph permissions some tool needs that the active account has not consented to. */
   missingScopes: string[];

@@ -120,7 +120,7 @@ describe('the tray menu', () => {
       accounts: [adele, { ...adele, homeAccountId: 'm.t', username: 'megan@x', active: false }],
       tokens: [],
       broker: { mode: 'auto', available: false, reason: 'no broker on Linux' },
-      cache: { kind: 'memory', persisted: false, reason: 'no keyring' },
+      cache: { kind: 'memory', persisted: false, protected: false, reason: 'no keyring' },
       endpoint: { url: 'http://127.0.0.1:47652/mcp', running: true },
       missingScopes: [],
       pendingApprovals: 2,

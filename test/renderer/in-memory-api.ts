@@ -205,6 +205,7 @@ export class InMemoryApi implements AppApi {
       cache: {
         kind: 'libsecret',
         persisted: true,
+        protected: true,
         reason: 'Secret Service (gnome-keyring) is unlocked',
       },
       endpoint: this.endpoint,

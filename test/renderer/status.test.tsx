@@ -31,7 +31,12 @@ describe('Status view', () => {
       ...status,
       demo: true,
       broker: { mode: 'off', available: false, reason: 'not needed in the demo' },
-      cache: { kind: 'memory', persisted: false, reason: 'not needed in the demo' },
+      cache: {
+        kind: 'plaintext',
+        persisted: true,
+        protected: false,
+        reason: 'not needed in the demo',
+      },
     });
     await renderApp(api);
     const system = screen.getByRole('region', { name: 'Sign-in and token cache' });

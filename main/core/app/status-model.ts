@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { AccountDto, StatusDto } from '../../../preload/contract.ts';
 import type { AccountSummary, BrokerState, TokenFreshness } from '../auth/auth-types.ts';
+import type { CacheKind } from '../cache/token-cache.ts';
 import type { ValetCore } from './valet-core.ts';
 
-/** What the model says of the broker and an unsaved cache in the demo, where neither matters. */
+/** What the model says of the broker and a cache outside a keyring in the demo, where neither matters. */
 export const NOT_NEEDED_IN_DEMO = 'not needed in the demo';
 
 /** How the status model is built. */
 export interface StatusModelOptions {
-  /** The demo tenant is running: the broker and the keyring are not needed there. */
+  /** The demo tenant is running: the broker and a keyring are not needed there. */
   demo?: boolean;
   /** How long to wait for a burst of changes (a sign-in emits several) to end. */
   debounceMs?: number;
@@ -26,6 +27,9 @@ interface AuthPart {
   tokens: TokenFreshness[];
   broker: BrokerState;
 }
+
+/** Token caches the OS keeps encrypted for the user. */
+const KEYRINGS: ReadonlySet<CacheKind> = new Set(['dpapi', 'keychain', 'libsecret']);
 
 const AUTH_EVENTS = [
   'signed-in',
@@ -157,6 +161,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     const needed = [...new Set(this.#core.tools.flatMap((t) => t.scopes))];
     const endpoint = this.#core.endpoint;
     const cache = auth.cache.state;
+    const isProtected = KEYRINGS.has(cache.kind);
     return {
       configured: config.clientId !== undefined,
       demo: this.#demo,
@@ -172,7 +177,8 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
       cache: {
         kind: cache.kind,
         persisted: cache.persisted,
-        reason: this.#demo && !cache.persisted ? NOT_NEEDED_IN_DEMO : cache.reason,
+        protected: isProtected,
+        reason: this.#demo && !isProtected ? NOT_NEEDED_IN_DEMO : cache.reason,
       },
       endpoint: { url: endpoint?.url ?? null, running: endpoint !== undefined },
       missingScopes:

@@ -173,7 +173,7 @@ function SignInSystemSection({ status }: { status: StatusDto }) {
         </dd>
         <dt>Token cache</dt>
         <dd>
-          {demo && !cache.persisted ? (
+          {demo && !cache.protected ? (
             'Not needed in the demo'
           ) : (
             <>

@@ -15,8 +15,9 @@ afterEach(async () => {
 });
 
 /** A core of its own (nobody signs in, so no identity provider is needed), not serving yet. */
-async function newCore(): Promise<ValetCore> {
+async function newCore(extra: Record<string, string> = {}): Promise<ValetCore> {
   const env = {
+    ...extra,
     VALET_DATA_DIR: await mkdtemp(join(tmpdir(), 'valet-status-')),
     VALET_CLIENT_ID: '11111111-2222-4333-8444-555555555555',
     VALET_AUTHORITY: 'https://127.0.0.1:9/contoso',
@@ -124,14 +125,23 @@ describe('the status model', () => {
     model.close();
   });
 
-  it('says the broker and an unsaved token cache are not needed in the demo', async () => {
-    const c = await newCore();
-    const status = await new StatusModel(c, { demo: true }).current();
-    expect(status.demo).toBe(true);
-    expect(status.broker.reason).toBe(NOT_NEEDED_IN_DEMO);
-    if (!status.cache.persisted) expect(status.cache.reason).toBe(NOT_NEEDED_IN_DEMO);
-    const outside = await new StatusModel(c).current();
-    expect(outside.broker.reason).not.toBe(NOT_NEEDED_IN_DEMO);
-    expect(outside.cache.reason).not.toBe(NOT_NEEDED_IN_DEMO);
-  });
+  it.each([
+    ['kept in memory', {}],
+    ['in a 0600 file', { VALET_ALLOW_PLAINTEXT_CACHE: '1' }],
+  ])(
+    'says the broker and a token cache %s are not needed in the demo, not what is wrong with them',
+    async (_how, extra) => {
+      const c = await newCore(extra);
+      const status = await new StatusModel(c, { demo: true }).current();
+      expect(status.demo).toBe(true);
+      expect(status.broker.reason).toBe(NOT_NEEDED_IN_DEMO);
+      const outside = await new StatusModel(c).current();
+      expect(outside.broker.reason).not.toBe(NOT_NEEDED_IN_DEMO);
+      // Where a keyring works, the cache is protected and its reason says where it is.
+      expect(status.cache.reason).toBe(
+        status.cache.protected ? outside.cache.reason : NOT_NEEDED_IN_DEMO,
+      );
+      expect(outside.cache.reason).not.toBe(NOT_NEEDED_IN_DEMO);
+    },
+  );
 });
