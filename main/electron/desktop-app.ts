@@ -10,6 +10,7 @@ import {
   nativeImage,
   Notification,
   session,
+  shell,
   Tray,
   type MenuItemConstructorOptions,
   type NativeImage,
@@ -19,7 +20,8 @@ import { createAppApi } from '../core/app/app-api.ts';
 import type { SelfCommand } from '../core/app/client-configs.ts';
 import { ValetCore, type ValetCoreOptions } from '../core/app/valet-core.ts';
 import { loadConfig } from '../core/config/load-config.ts';
-import { createStderrLogger, type Logger } from '../core/util/logger.ts';
+import { openFileLogger, type FileLogger } from '../core/util/file-logger.ts';
+import { createStderrLogger } from '../core/util/logger.ts';
 import { describeError } from '../core/util/valet-error.ts';
 import { rendererDir } from '../core/web/web-bridge.ts';
 import { registerAppScheme, serveAppScheme } from './app-protocol.ts';
@@ -56,6 +58,8 @@ export interface DesktopApp {
   core: ValetCore;
   api: AppApi;
   tray: Tray;
+  /** The diagnostics log in the data dir (a packaged app has no stderr to read). */
+  diagnostics: FileLogger;
   /** The main window (hidden while MCP Valet lives in the tray). */
   window(): BrowserWindow;
   /** The current tray state, as the menu was last built from. */
@@ -142,11 +146,17 @@ export async function startDesktopApp(
   }
   registerAppScheme();
   await app.whenReady();
-  const logger: Logger = createStderrLogger(env.VALET_LOG_LEVEL);
+  const stderr = createStderrLogger(env.VALET_LOG_LEVEL);
 
   let core: ValetCore;
+  let logger: FileLogger | undefined;
   try {
     const config = await loadConfig(env);
+    logger = openFileLogger({ dataDir: config.dataDir, level: env.VALET_LOG_LEVEL, echo: stderr });
+    logger.info(
+      `MCP Valet ${app.getVersion()} starting on ${os} (${app.isPackaged ? 'installed' : 'from a checkout'}), data dir ${config.dataDir}`,
+    );
+    const log = logger;
     core = await ValetCore.create({
       config,
       logger,
@@ -155,17 +165,31 @@ export async function startDesktopApp(
         if (!(await openExternalSafely(url)))
           throw new Error('The sign-in page is not an https URL; MCP Valet only opens https links');
       },
-      onCacheRecovered: (r) =>
+      onCacheRecovered: (r) => {
+        log.warn(`the token cache was damaged (${r.reason}) and was set aside`);
         notify(
           'MCP Valet: token cache reset',
           `The token cache was damaged (${r.reason}) and was set aside. Sign in again if asked.`,
-        ),
+        );
+      },
       ...options.core,
     });
   } catch (err) {
+    logger?.error(`cannot start: ${describeError(err)}`);
+    logger?.close();
     dialog.showErrorBox('MCP Valet cannot start', describeError(err));
     app.exit(1);
     return undefined;
+  }
+
+  const diagnostics = logger;
+  // Watched, not handled: the crash still happens as Electron does it, with its cause on disk.
+  const onCrash = (err: Error, origin: string): void =>
+    diagnostics.error(`${origin}: ${describeError(err)}`);
+  process.on('uncaughtExceptionMonitor', onCrash);
+  {
+    const cache = core.auth.cache.state;
+    diagnostics.info(`token cache: ${cache.kind}${cache.reason ? ` (${cache.reason})` : ''}`);
   }
 
   guardSession(session.defaultSession);
@@ -247,6 +271,9 @@ export async function startDesktopApp(
         case 'copy-endpoint':
           if (status?.endpoint.url) clipboard.writeText(status.endpoint.url);
           break;
+        case 'open-diagnostics':
+          await openDiagnostics();
+          break;
         case 'start-at-login':
           app.setLoginItemSettings({ openAtLogin: command.enabled, args: ['--hidden'] });
           // The one part of the menu that is not in the status.
@@ -259,6 +286,11 @@ export async function startDesktopApp(
     } catch (err) {
       notify('MCP Valet', describeError(err));
     }
+  };
+  // Electron's openPath answers with an error text rather than throwing.
+  const openDiagnostics = async (): Promise<void> => {
+    const failure = await shell.openPath(diagnostics.path);
+    if (failure) throw new Error(`Cannot open ${diagnostics.path}: ${failure}`);
   };
   const refreshTray = (): void => {
     // Before the first status there is nothing to show; it comes before startDesktopApp returns.
@@ -294,7 +326,10 @@ export async function startDesktopApp(
             `Go to ${step.verificationUri} and enter ${step.userCode}`,
             () => show('status'),
           );
-        else if (step.kind === 'failed') notify('MCP Valet: sign-in failed', step.message);
+        else if (step.kind === 'failed') {
+          diagnostics.warn(`sign-in failed: ${step.message}`);
+          notify('MCP Valet: sign-in failed', step.message);
+        }
         break;
       }
     }
@@ -311,7 +346,9 @@ export async function startDesktopApp(
 
   try {
     await core.startEndpoint();
+    diagnostics.info(`endpoint listening on ${core.endpoint?.url ?? 'no address'}`);
   } catch (err) {
+    diagnostics.error(`the endpoint did not start: ${describeError(err)}`);
     // The window and the tray still work; the status view says the endpoint is not running.
     notify('MCP Valet: the endpoint did not start', describeError(err), () => show('status'));
   }
@@ -327,7 +364,12 @@ export async function startDesktopApp(
     void (async () => {
       ipc.dispose();
       tray.destroy();
-      await core.close().catch((err: unknown) => logger.error(`shutdown: ${describeError(err)}`));
+      await core
+        .close()
+        .catch((err: unknown) => diagnostics.error(`shutdown: ${describeError(err)}`));
+      diagnostics.info('stopped');
+      process.off('uncaughtExceptionMonitor', onCrash);
+      diagnostics.close();
       closed = true;
       app.quit();
     })();
@@ -335,5 +377,14 @@ export async function startDesktopApp(
   // Keep running in the tray when the window is closed.
   app.on('window-all-closed', () => undefined);
 
-  return { core, api, tray, window: () => win, trayState: () => state(status!), run, refreshTray };
+  return {
+    core,
+    api,
+    tray,
+    diagnostics,
+    window: () => win,
+    trayState: () => state(status!),
+    run,
+    refreshTray,
+  };
 }

@@ -35,6 +35,7 @@ export type TrayCommand =
   | { kind: 'use-account'; homeAccountId: string }
   | { kind: 'open'; view?: 'approvals' | 'status' }
   | { kind: 'copy-endpoint' }
+  | { kind: 'open-diagnostics' }
   | { kind: 'start-at-login'; enabled: boolean }
   | { kind: 'quit' };
 
@@ -55,7 +56,7 @@ export type TrayMenuItem =
 /**
  * The tray menu for a state. Pure, so the shell rebuilds it on every auth or approval event
  * and tests check it without Electron: status line, sign in or out, account switching,
- * pending approvals, open the window, copy the endpoint URL, quit.
+ * pending approvals, open the window, copy the endpoint URL, open the diagnostics log, quit.
  */
 export function trayMenu(state: TrayState): TrayMenuItem[] {
   const items: TrayMenuItem[] = [];
@@ -103,6 +104,11 @@ export function trayMenu(state: TrayState): TrayMenuItem[] {
     label: 'Copy endpoint URL',
     command: { kind: 'copy-endpoint' },
     enabled: state.endpointUrl !== null,
+  });
+  items.push({
+    type: 'item',
+    label: 'Open diagnostics log',
+    command: { kind: 'open-diagnostics' },
   });
   if (state.startAtLogin !== undefined) {
     items.push({

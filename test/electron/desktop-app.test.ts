@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -179,6 +179,7 @@ describe('the desktop app', () => {
       '---',
       'Open MCP Valet',
       'Copy endpoint URL',
+      'Open diagnostics log',
       'Start at login',
       '---',
       'Quit MCP Valet',
@@ -352,11 +353,61 @@ describe('the desktop app', () => {
         (n) => n.options.title === 'MCP Valet: the endpoint did not start',
       );
       expect(note?.options.body).toContain(String(port));
+      const log = readFileSync(desk!.diagnostics.path, 'utf8');
+      expect(log).toMatch(new RegExp(` error the endpoint did not start: .*${port}`));
       expect((await desk.api.getStatus({})).endpoint.running).toBe(false);
       expect(item('Copy endpoint URL').enabled).toBe(false);
     } finally {
       blocker.close();
     }
+  });
+
+  it('keeps a diagnostics log in the data dir, opened from the tray, that holds no token, key or body', async () => {
+    const { desk } = await launch({
+      argv: ['electron', '.', '--hidden'],
+      env: { VALET_LOG_LEVEL: 'debug' },
+    });
+    const path = desk.diagnostics.path;
+    expect(path).toBe(join(desk.core.config.dataDir, 'logs', 'diagnostics.log'));
+    await click('Sign in…');
+    await until('signed in', () => labels()[0]?.startsWith('Signed in as'));
+    const created = await desk.api.createKey({
+      name: 'claude',
+      tools: ['send_mail'],
+      readOnly: false,
+    });
+    const { client } = await connectClient(desk.core.endpoint!.url, created.secret, 'Claude');
+    const body = 'Body text that must stay out of every log';
+    const call = client.callTool({
+      name: 'send_mail',
+      arguments: { to: ['alex@contoso.test'], subject: 'Numbers', body },
+    });
+    const [pending] = await until('the approval', async () => {
+      const list = await desk.api.listApprovals({});
+      return list.length ? list : undefined;
+    });
+    await desk.api.decideApproval({ id: pending!.id, decision: { kind: 'deny' } });
+    await call;
+    const token = await desk.core.auth.getToken({ scopes: ['User.Read'], forceRefresh: true });
+
+    const text = readFileSync(path, 'utf8');
+    expect(text).toMatch(/ info MCP Valet \S+ starting on win32 /);
+    expect(text).toContain(`endpoint listening on ${desk.core.endpoint!.url}`);
+    expect(text).toContain('msal:');
+    for (const secret of [
+      created.secret,
+      created.secret.split('_').at(-1)!,
+      token.accessToken,
+      body,
+    ])
+      expect(text).not.toContain(secret);
+    if (process.platform !== 'win32') expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    await click('Open diagnostics log');
+    expect(platform.openedPaths).toEqual([path]);
+    app.quit();
+    await until('the app to quit', () => platform.quitted);
+    expect(readFileSync(path, 'utf8')).toMatch(/ info stopped\n$/);
   });
 
   it('explains a bad configuration and exits instead of starting half-way', async () => {

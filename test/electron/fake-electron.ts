@@ -4,6 +4,7 @@
 // which webContents and frame sent a message; closing a window can be prevented; quitting runs
 // `before-quit` listeners, which may postpone it.
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** An event whose default action a listener may prevent, like Electron's. */
@@ -25,6 +26,8 @@ function preventable<T extends object>(fields: T): T & PreventableEvent {
 /** Everything the shell did to the platform, for tests to inspect. */
 export const platform = {
   opened: [] as string[],
+  /** Files shell.openPath opened, as the OS would in their default app. */
+  openedPaths: [] as string[],
   notifications: [] as FakeNotification[],
   clipboard: '',
   errorBoxes: [] as Array<{ title: string; content: string }>,
@@ -45,6 +48,7 @@ export const platform = {
 /** Puts the fake back to a fresh machine. */
 export function resetFakeElectron(): void {
   platform.opened.length = 0;
+  platform.openedPaths.length = 0;
   platform.notifications.length = 0;
   platform.clipboard = '';
   platform.errorBoxes.length = 0;
@@ -425,6 +429,12 @@ export const shell = {
     if (platform.noBrowser) throw new Error('No application is registered to open https links');
     platform.opened.push(url);
   },
+  /** Like Electron: resolves with an error text, empty on success. */
+  async openPath(path: string): Promise<string> {
+    if (!existsSync(path)) return `${path} does not exist`;
+    platform.openedPaths.push(path);
+    return '';
+  },
 };
 
 /** The fake clipboard. */
@@ -466,6 +476,10 @@ class FakeApp extends EventEmitter {
   markReady(): void {
     this.ready = true;
     for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+
+  getVersion(): string {
+    return '0.0.0-test';
   }
 
   getAppPath(): string {

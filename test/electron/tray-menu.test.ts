@@ -35,6 +35,7 @@ describe('the tray menu', () => {
       '---',
       'Open MCP Valet',
       'Copy endpoint URL',
+      'Open diagnostics log',
       '---',
       'Quit MCP Valet',
     ]);
@@ -68,6 +69,7 @@ describe('the tray menu', () => {
       '---',
       'Open MCP Valet',
       'Copy endpoint URL',
+      'Open diagnostics log',
       '---',
       'Quit MCP Valet',
     ]);

@@ -439,7 +439,9 @@ export class AuthService extends EventEmitter<AuthEventMap> {
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel:
-            process.env.VALET_LOG_LEVEL === 'debug' ? MsalLogLevel.Verbose : MsalLogLevel.Warning,
+            (this.#options.env ?? process.env).VALET_LOG_LEVEL === 'debug'
+              ? MsalLogLevel.Verbose
+              : MsalLogLevel.Warning,
           loggerCallback: (level, message) =>
             level <= MsalLogLevel.Error
               ? logger.error(`msal: ${message}`)
