@@ -45,6 +45,13 @@ describe('Clients view', () => {
       expect(within(created).getByRole('heading', { level: 3, name })).toBeTruthy();
     }
     expect(within(created).getByText(/"VALET_KEY":"mvk_secret_key-1_0123456789"/)).toBeTruthy();
+    // VS Code's file asks for the key; the others carry it, and say so.
+    const vscode = within(created).getByRole('region', { name: 'VS Code' });
+    expect(
+      within(vscode).getByText(/This file holds no secret: VS Code asks for the key/),
+    ).toBeTruthy();
+    const cursor = within(created).getByRole('region', { name: 'Cursor' });
+    expect(within(cursor).getByText(/This file holds the secret/)).toBeTruthy();
 
     await user.click(within(created).getByRole('button', { name: 'Copy secret' }));
     expect(await navigator.clipboard.readText()).toBe('mvk_secret_key-1_0123456789');

@@ -7,19 +7,30 @@ const CONFIGS: Array<{
   title: string;
   where: string;
   name: string;
+  /** Where the secret goes: asked for by the client, or written in the file. */
+  secret: string;
 }> = [
-  { id: 'vscode', title: 'VS Code', where: '.vscode/mcp.json in your workspace', name: 'VS Code' },
+  {
+    id: 'vscode',
+    title: 'VS Code',
+    where: '.vscode/mcp.json in your workspace',
+    name: 'VS Code',
+    secret:
+      'This file holds no secret: VS Code asks for the key when it first starts the server and keeps it in its own secret storage. Paste the secret above when it asks.',
+  },
   {
     id: 'cursor',
     title: 'Cursor',
     where: '~/.cursor/mcp.json, or .cursor/mcp.json in a project',
     name: 'Cursor',
+    secret: 'This file holds the secret: keep it out of version control.',
   },
   {
     id: 'claudeDesktop',
     title: 'Claude Desktop',
     where: 'claude_desktop_config.json (Settings → Developer → Edit Config)',
     name: 'Claude Desktop',
+    secret: 'This file holds the secret: keep it out of version control.',
   },
 ];
 
@@ -42,7 +53,9 @@ export function NewKeySecret({ created, onDone }: { created: NewKeyDto; onDone: 
       {CONFIGS.map((c) => (
         <section key={c.id} aria-labelledby={`config-${c.id}`}>
           <h3 id={`config-${c.id}`}>{c.title}</h3>
-          <p className="muted">Paste into {c.where}.</p>
+          <p className="muted">
+            Paste into {c.where}. {c.secret}
+          </p>
           <pre className="config">{created.configs[c.id]}</pre>
           <CopyButton text={created.configs[c.id]} label={`Copy ${c.name} configuration`} />
         </section>
