@@ -123,6 +123,32 @@ describe('htmlToText with entities', () => {
   });
 });
 
+describe('htmlToText on comments, raw-text elements, quoted attributes and invisible characters', () => {
+  it('shows text a browser shows: after "<!-->", in Outlook conditional comments, in head, noscript and textarea', () => {
+    expect(htmlToText('<p>A</p><!-->Visible<!-- hidden -->')).toBe('A\n\nVisible');
+    expect(htmlToText('<!--[if mso]><p>Only Outlook</p><![endif]--><p>All</p>')).toBe(
+      'Only Outlook\n\nAll',
+    );
+    expect(htmlToText('<head><title>T</title>In head</head><noscript>No script</noscript>')).toBe(
+      'In headNo script',
+    );
+    expect(htmlToText('<textarea>Typed &amp; <b>shown</b></textarea>')).toBe(
+      'Typed & <b>shown</b>',
+    );
+    expect(htmlToText('<!-- a --!>After bang')).toBe('After bang');
+  });
+
+  it('reads a ">" inside a quoted attribute as part of the tag, and drops a tag cut off by the end', () => {
+    expect(htmlToText('<img title="1>2" alt="logo">Hi')).toBe('[logo]Hi');
+    expect(htmlToText('Hi <img src="x" alt="never closed')).toBe('Hi');
+  });
+
+  it('keeps zero-width, soft-hyphen and byte-order-mark characters, so the prompt can mark them', () => {
+    expect(htmlToText('Pay&shy;Pal&zwnj;&zwj;&#8203;')).toBe('Pay\u00adPal\u200c\u200d\u200b');
+    expect(htmlToText('<p>\uFEFFHi\u2028</p><p>&#xFEFF;</p>')).toBe('\uFEFFHi\u2028\n\n\uFEFF');
+  });
+});
+
 describe('tidyLines and truncate', () => {
   it('tidyLines trims lines, collapses spaces and blank lines, and keeps Windows line ends as lines', () => {
     expect(tidyLines('  a  \t b \r\n\r\n\r\n\r\nc\u00a0\u00a0d\n\n')).toBe('a b\n\nc d');
