@@ -79,6 +79,23 @@ async function launch(
   return { desk: desk!, broker, who, win: win! };
 }
 
+/** Signs in from the tray, makes Claude a send_mail key, and has it send `body`: the call waits for approval. */
+async function signInAndSend(desk: DesktopApp, body: string) {
+  await click('Sign in…');
+  await until('signed in', () => labels()[0]?.startsWith('Signed in as'));
+  const created = await desk.api.createKey({
+    name: 'claude',
+    tools: ['send_mail'],
+    readOnly: false,
+  });
+  const { client } = await connectClient(desk.core.endpoint!.url, created.secret, 'Claude');
+  const call = client.callTool({
+    name: 'send_mail',
+    arguments: { to: ['alex@contoso.test'], subject: 'Numbers', body },
+  });
+  return { created, call };
+}
+
 type MenuEntry = FakeMenu['items'][number];
 
 function menu(): MenuEntry[] {
@@ -240,19 +257,8 @@ describe('the desktop app', () => {
   it('counts pending approvals in the tray, notifies, and opens them', async () => {
     const { desk, who, win } = await launch({ argv: ['electron', '.', '--hidden'] });
     who.user = adele;
-    await click('Sign in…');
-    await until('signed in', () => labels()[0]?.startsWith('Signed in as'));
-    const created = await desk.api.createKey({
-      name: 'claude',
-      tools: ['send_mail'],
-      readOnly: false,
-    });
-    const { client } = await connectClient(desk.core.endpoint!.url, created.secret, 'Claude');
     const body = 'The quarterly numbers are attached';
-    const call = client.callTool({
-      name: 'send_mail',
-      arguments: { to: ['alex@contoso.test'], subject: 'Numbers', body },
-    });
+    const { call } = await signInAndSend(desk, body);
     await until('the tray to count it', () => labels().includes('1 approval waiting…'));
     expect(Tray.all[0]!.tooltip).toContain('1 waiting for approval');
     const note = platform.notifications.find(
@@ -369,19 +375,8 @@ describe('the desktop app', () => {
     });
     const path = desk.diagnostics.path;
     expect(path).toBe(join(desk.core.config.dataDir, 'logs', 'diagnostics.log'));
-    await click('Sign in…');
-    await until('signed in', () => labels()[0]?.startsWith('Signed in as'));
-    const created = await desk.api.createKey({
-      name: 'claude',
-      tools: ['send_mail'],
-      readOnly: false,
-    });
-    const { client } = await connectClient(desk.core.endpoint!.url, created.secret, 'Claude');
     const body = 'Body text that must stay out of every log';
-    const call = client.callTool({
-      name: 'send_mail',
-      arguments: { to: ['alex@contoso.test'], subject: 'Numbers', body },
-    });
+    const { created, call } = await signInAndSend(desk, body);
     const [pending] = await until('the approval', async () => {
       const list = await desk.api.listApprovals({});
       return list.length ? list : undefined;
