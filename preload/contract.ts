@@ -146,6 +146,38 @@ export interface ActivityPageDto {
   nextBefore: number | null;
 }
 
+/** Tool calls by outcome. */
+export interface OutcomeCountsDto {
+  allowed: number;
+  denied: number;
+  failed: number;
+}
+
+/** One time slice of the activity chart: its calls by outcome and how long they took. */
+export interface ActivityBucketDto {
+  /** Where the slice starts; it lasts the chart's `bucketMs`. */
+  start: string;
+  calls: OutcomeCountsDto;
+  /** Median duration of the slice's calls (nearest rank), null when it has none. */
+  p50Ms: number | null;
+  /** 95th percentile duration of the slice's calls (nearest rank), null when it has none. */
+  p95Ms: number | null;
+}
+
+/** Tool calls over a recent window of time, oldest slice first, with the window's totals. */
+export interface ActivityChartDto {
+  /** The start of the first slice. */
+  from: string;
+  /** The end of the last slice (a little after now: slices start on whole multiples of their length). */
+  to: string;
+  bucketMs: number;
+  buckets: ActivityBucketDto[];
+  totals: OutcomeCountsDto;
+  /** Over every call in the window. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
 /** One tool's place in the policy. */
 export interface ToolPolicyDto {
   tool: ToolNameDto;
@@ -261,6 +293,8 @@ export interface CallMap {
     };
     response: ActivityPageDto;
   };
+  /** Tool calls of the last `minutes` (60 unless said) in `buckets` slices (30 unless said). */
+  getActivityChart: { request: { minutes?: number; buckets?: number }; response: ActivityChartDto };
   getPolicy: { request: EmptyRequest; response: PolicyDto };
   setToolEnabled: { request: { tool: ToolNameDto; enabled: boolean }; response: PolicyDto };
   getSettings: { request: EmptyRequest; response: SettingsDto };
@@ -294,6 +328,7 @@ const CALLS_LISTED = {
   listApprovals: true,
   decideApproval: true,
   listActivity: true,
+  getActivityChart: true,
   getPolicy: true,
   setToolEnabled: true,
   getSettings: true,

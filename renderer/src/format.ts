@@ -40,3 +40,21 @@ export function isWebUrl(url: string): boolean {
     return false;
   }
 }
+
+/** A time of day ("14:05"), with the day too when `withDate` (charts over several days). */
+export function formatClock(iso: string, withDate = false): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return withDate
+    ? `${date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' })} ${time}`
+    : time;
+}
+
+/** A span of time in words: "2 min", "1 h", "30 s". */
+export function formatSpan(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms % 3_600_000 === 0 || ms >= 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+}

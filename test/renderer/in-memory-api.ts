@@ -1,6 +1,7 @@
 // An AppApi that keeps its state in memory: a real implementation of the contract for the
 // renderer's component tests. Requests are validated with the core's own schemas, events
 // go to subscribers, and helpers push what the core would push (activity, approvals, sign-ins).
+import { chartFrame, chartOf, DEFAULT_CHART } from '../../main/core/app/activity-chart.ts';
 import { parseCall } from '../../main/core/app/call-schemas.ts';
 import {
   TOOL_NAMES,
@@ -79,6 +80,8 @@ export class InMemoryApi implements AppApi {
   approvals: ApprovalDto[] = [];
   /** Oldest first; listActivity pages it newest first. */
   activity: ActivityDto[] = [];
+  /** The clock the activity chart ends at. */
+  now: () => number = () => Date.now();
   policy: PolicyDto = {
     tools: toolPolicies(),
     approvalTimeoutSeconds: 120,
@@ -316,6 +319,21 @@ export class InMemoryApi implements AppApi {
     const items = matching.slice(0, limit);
     return { items, nextBefore: matching.length > limit ? (items.at(-1)?.seq ?? null) : null };
   });
+  /** The core's own chart of the calls in `activity`. */
+  getActivityChart = this.#handler('getActivityChart', (req) =>
+    chartOf(
+      chartFrame(
+        this.now(),
+        req.minutes ?? DEFAULT_CHART.minutes,
+        req.buckets ?? DEFAULT_CHART.buckets,
+      ),
+      this.activity.map((i) => ({
+        at: Date.parse(i.time),
+        outcome: i.outcome,
+        durationMs: i.durationMs,
+      })),
+    ),
+  );
   getPolicy = this.#handler('getPolicy', () => structuredClone(this.policy));
   setToolEnabled = this.#handler('setToolEnabled', (req) => {
     const tool = this.policy.tools.find((t) => t.tool === req.tool);

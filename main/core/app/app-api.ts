@@ -8,6 +8,7 @@ import type {
 import type { ValetKey } from '../keys/key-store.ts';
 import { ValetError } from '../util/valet-error.ts';
 import { activityOf, activityPage } from './activity.ts';
+import { activityChart } from './activity-chart.ts';
 import { clientConfigs, type SelfCommand } from './client-configs.ts';
 import { SignInAttempts } from './sign-in-attempts.ts';
 import { accountDto, StatusModel } from './status-model.ts';
@@ -142,6 +143,7 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
       core.approvals.decide(id, decision);
     },
     listActivity: (query) => activityPage(core.audit.dir, query),
+    getActivityChart: (query) => activityChart(core.audit.dir, query),
     getPolicy: policy,
     async setToolEnabled({ tool, enabled }) {
       await core.setToolEnabled(tool, enabled);

@@ -4,12 +4,13 @@ import { useApi } from '../api/api-context.tsx';
 import { useAction } from '../hooks/use-action.ts';
 import { useAppEvents } from '../hooks/use-app-events.ts';
 import { formatDuration, formatTime } from '../format.ts';
+import { ActivityChartPanel } from '../components/activity-chart-panel.tsx';
 import { ErrorText } from '../components/error-text.tsx';
 import { ActivityFilters, type Filters } from './activity-filters.tsx';
 
 const PAGE_SIZE = 50;
 
-/** The live activity log: newest first, filtered, paged back with "Load older". */
+/** The live activity log: a chart of recent calls, then the calls newest first, filtered, paged back with "Load older". */
 export function ActivityView() {
   const api = useApi();
   const [filters, setFilters] = useState<Filters>({});
@@ -51,6 +52,7 @@ export function ActivityView() {
   };
   return (
     <>
+      <ActivityChartPanel />
       <ActivityFilters filters={filters} onChange={setFilters} />
       <p className="visually-hidden" role="status">
         {latest}
