@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { AuthService, type AuthServiceOptions } from '../../main/core/auth/auth-service.ts';
-import type { AuthEventMap } from '../../main/core/auth/auth-types.ts';
+import { AUTH_CHANGE_EVENTS, type AuthEventMap } from '../../main/core/auth/auth-types.ts';
 import { openTokenCache } from '../../main/core/cache/token-cache.ts';
 import { loadConfig } from '../../main/core/config/load-config.ts';
 import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
@@ -48,15 +48,7 @@ export async function createTestAuth(
     cache,
   });
   const events: Array<{ name: keyof AuthEventMap; payload: unknown }> = [];
-  for (const name of [
-    'signed-in',
-    'signed-out',
-    'active-changed',
-    'token-refreshed',
-    'interaction-required',
-    'broker-fallback',
-    'failed',
-  ] as const) {
+  for (const name of [...AUTH_CHANGE_EVENTS, 'failed'] as const) {
     auth.on(name, (payload: unknown) => events.push({ name, payload }));
   }
   return { auth, dataDir, events };

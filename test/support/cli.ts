@@ -106,13 +106,8 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry = CLI_ENT
   };
 }
 
-/** Runs `mcp-valet <args>` to completion. */
-export async function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 60_000,
-): Promise<CliResult> {
-  const proc = spawnCli(args, env);
+/** Closes a started command's stdin and waits for it to end, killing it after `timeoutMs`. */
+export async function toCompletion(proc: CliProcess, timeoutMs: number): Promise<CliResult> {
   proc.child.stdin.end();
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
   try {
@@ -120,4 +115,13 @@ export async function runCli(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Runs `mcp-valet <args>` to completion. */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  return toCompletion(spawnCli(args, env), timeoutMs);
 }

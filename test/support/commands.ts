@@ -1,4 +1,4 @@
-import { spawnCli, type CliProcess, type CliResult } from './cli.ts';
+import { spawnCli, toCompletion, type CliProcess, type CliResult } from './cli.ts';
 
 /** The `mcp-valet …` commands a text names between backticks, as a user would copy them. */
 export function commandsIn(text: string): string[] {
@@ -36,12 +36,5 @@ export async function runCommand(
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
 ): Promise<CliResult> {
-  const proc = spawnCommand(line, env);
-  proc.child.stdin.end();
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
-  try {
-    return await proc.exited;
-  } finally {
-    clearTimeout(timer);
-  }
+  return toCompletion(spawnCommand(line, env), timeoutMs);
 }

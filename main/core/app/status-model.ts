@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { AccountDto, StatusDto } from '../../../preload/contract.ts';
-import type { AccountSummary, BrokerState, TokenFreshness } from '../auth/auth-types.ts';
+import {
+  AUTH_CHANGE_EVENTS,
+  type AccountSummary,
+  type BrokerState,
+  type TokenFreshness,
+} from '../auth/auth-types.ts';
 import type { CacheKind } from '../cache/token-cache.ts';
 import type { ValetCore } from './valet-core.ts';
 
@@ -30,15 +35,6 @@ interface AuthPart {
 
 /** Token caches the OS keeps encrypted for the user. */
 const KEYRINGS: ReadonlySet<CacheKind> = new Set(['dpapi', 'keychain', 'libsecret']);
-
-const AUTH_EVENTS = [
-  'signed-in',
-  'signed-out',
-  'active-changed',
-  'token-refreshed',
-  'interaction-required',
-  'broker-fallback',
-] as const;
 
 /** The account as the window and the tray see it. */
 export function accountDto(a: AccountSummary): AccountDto {
@@ -81,7 +77,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     this.#debounceMs = options.debounceMs ?? 50;
     const onAuth = () => this.#changed(true);
     const onOther = () => this.#changed(false);
-    for (const name of AUTH_EVENTS) {
+    for (const name of AUTH_CHANGE_EVENTS) {
       core.auth.on(name, onAuth);
       this.#unsubscribe.push(() => core.auth.off(name, onAuth));
     }

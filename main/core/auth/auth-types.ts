@@ -62,3 +62,19 @@ export interface AuthEventMap {
   /** Named `failed`, not `error`, so that an unobserved failure never throws from emit. */
   failed: [{ operation: string; code: string; message: string }];
 }
+
+/** Every event AuthService emits that tells of a change of who is signed in, or of their tokens. */
+export const AUTH_CHANGE_EVENTS = [
+  'signed-in',
+  'signed-out',
+  'active-changed',
+  'token-refreshed',
+  'interaction-required',
+  'broker-fallback',
+] as const satisfies ReadonlyArray<keyof AuthEventMap>;
+
+// Every event but `failed` is a change: a new event must be placed on one side or the other.
+const _everyChangeListed: (typeof AUTH_CHANGE_EVENTS)[number] = null as unknown as Exclude<
+  keyof AuthEventMap,
+  'failed'
+>;

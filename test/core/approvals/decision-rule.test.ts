@@ -9,6 +9,7 @@ import { dispatchCall } from '../../../main/core/app/dispatch-call.ts';
 import { ApprovalService } from '../../../main/core/approvals/approval-service.ts';
 import { handleControl } from '../../../main/core/endpoint/control-api.ts';
 import { cliEnv, runCli } from '../../support/cli.ts';
+import { SEND_MAIL_APPROVAL } from '../../support/approval-request.ts';
 
 const TOKEN = 'control-token-of-this-test-run';
 const approvals = new ApprovalService();
@@ -27,17 +28,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** A pending send_mail, as a client would cause one. */
 function pending(): { id: string; outcome: Promise<string> } {
-  const outcome = approvals.request(
-    {
-      tool: 'send_mail',
-      action: 'Send an email',
-      key: { id: 'k1', name: 'claude' },
-      client: null,
-      account: 'adele@contoso.test',
-      summary: [],
-    },
-    60_000,
-  );
+  const outcome = approvals.request(SEND_MAIL_APPROVAL, 60_000);
   return { id: approvals.list().at(-1)!.id, outcome };
 }
 
