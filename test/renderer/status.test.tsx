@@ -6,6 +6,147 @@ import { renderApp } from './render-app.tsx';
 
 afterEach(() => vi.restoreAllMocks());
 
+/** The tile `name` of the Status view's "At a glance" list. */
+function tile(name: string): HTMLElement {
+  const glance = screen.getByRole('list', { name: 'At a glance' });
+  return within(glance).getByRole('listitem', { name });
+}
+
+/** A tile's verdict, value and detail, as the user reads them. */
+function readTile(name: string) {
+  const el = tile(name);
+  const text = (cls: string) => el.querySelector(`.${cls}`)?.textContent?.trim() ?? null;
+  return {
+    verdict: text('tile-verdict')?.replace(/^[✓!]\s*/, ''),
+    value: text('tile-value'),
+    detail: text('tile-detail'),
+    colour: el.className.replace('tile ', ''),
+  };
+}
+
+describe('Status view at a glance', () => {
+  it('shows a healthy app: the endpoint up with its URL, the cache protected by the keyring, and the token counting down', async () => {
+    const api = new InMemoryApi();
+    api.tokens = [
+      {
+        scopes: ['Mail.Read'],
+        expiresOn: new Date(Date.now() + 50 * 60_000).toISOString(),
+        expired: false,
+      },
+      {
+        scopes: ['User.Read'],
+        expiresOn: new Date(Date.now() + 125_000).toISOString(),
+        expired: false,
+      },
+      {
+        scopes: ['Files.Read'],
+        expiresOn: new Date(Date.now() - 5000).toISOString(),
+        expired: true,
+      },
+    ];
+    await renderApp(api);
+    // At the top of the view, before the account.
+    const glance = screen.getByRole('list', { name: 'At a glance' });
+    const account = screen.getByRole('region', { name: 'Account' });
+    expect(glance.compareDocumentPosition(account) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(readTile('MCP endpoint')).toEqual({
+      verdict: 'Good',
+      value: 'Up: clients can connect',
+      detail: 'http://127.0.0.1:47652/mcp',
+      colour: 'tile-good',
+    });
+    expect(readTile('Token cache')).toEqual({
+      verdict: 'Good',
+      value: 'Protected by the OS keyring',
+      detail: 'Kept by the Secret Service keyring',
+      colour: 'tile-good',
+    });
+    // The token that ends first, among those still valid.
+    const token = readTile('Access token');
+    expect(token).toMatchObject({ verdict: 'Good', detail: 'User.Read', colour: 'tile-good' });
+    expect(token.value).toMatch(/^Lasts 2 min [0-5] s$/);
+    await waitFor(() => expect(readTile('Access token').value).not.toBe(token.value), {
+      timeout: 2500,
+    });
+    expect(readTile('Access token').value).toMatch(/^Lasts 2 min [0-4] s$/);
+  });
+
+  it('says in words, not in colour alone, what needs attention: a stopped endpoint, a plain-file cache, nobody signed in', async () => {
+    const api = new InMemoryApi({ accounts: [] });
+    api.endpoint = { url: null, running: false };
+    const status = api.status();
+    api.status = () => ({
+      ...status,
+      cache: {
+        kind: 'plaintext',
+        persisted: true,
+        protected: false,
+        reason: 'No keyring; VALET_ALLOW_PLAINTEXT_CACHE=1 allows a 0600 file',
+      },
+    });
+    await renderApp(api);
+    expect(readTile('MCP endpoint')).toEqual({
+      verdict: 'Needs attention',
+      value: 'Down: clients cannot connect',
+      detail: 'No address yet',
+      colour: 'tile-attention',
+    });
+    expect(readTile('Token cache')).toEqual({
+      verdict: 'Needs attention',
+      value: 'Not protected: a plain file',
+      detail: 'No keyring; VALET_ALLOW_PLAINTEXT_CACHE=1 allows a 0600 file',
+      colour: 'tile-attention',
+    });
+    expect(readTile('Access token')).toEqual({
+      verdict: 'Needs attention',
+      value: 'Not signed in',
+      detail: null,
+      colour: 'tile-attention',
+    });
+  });
+
+  it('says an expired token refreshes on the next call, a memory-only cache is not saved, and in the demo a cache outside the keyring is not needed', async () => {
+    const api = new InMemoryApi();
+    api.tokens = [
+      {
+        scopes: ['User.Read'],
+        expiresOn: new Date(Date.now() - 60_000).toISOString(),
+        expired: true,
+      },
+    ];
+    const status = api.status();
+    const memory = {
+      kind: 'memory',
+      persisted: false,
+      protected: false,
+      reason: 'No keyring found',
+    };
+    api.status = () => ({ ...status, tokens: api.tokens, cache: memory });
+    await renderApp(api);
+    expect(readTile('Access token')).toMatchObject({
+      verdict: 'Good',
+      value: 'Expired — refreshes on next call',
+    });
+    expect(readTile('Token cache')).toMatchObject({
+      verdict: 'Needs attention',
+      value: 'Not saved: kept in memory',
+    });
+
+    api.emit({
+      type: 'status-changed',
+      status: { ...status, demo: true, cache: { ...memory, reason: 'not needed in the demo' } },
+    });
+    await waitFor(() =>
+      expect(readTile('Token cache')).toEqual({
+        verdict: 'Good',
+        value: 'Not needed in the demo',
+        detail: null,
+        colour: 'tile-good',
+      }),
+    );
+  });
+});
+
 describe('Status view', () => {
   it('shows who is signed in, token freshness, broker, cache and the endpoint', async () => {
     const { user } = await renderApp();
@@ -51,7 +192,8 @@ describe('Status view', () => {
     expect(await screen.findByText(/Nobody is signed in/)).toBeTruthy();
     api.endpoint = { url: 'http://127.0.0.1:5000/mcp', running: false };
     api.emit({ type: 'status-changed', status: api.status() });
-    expect(await screen.findByText('http://127.0.0.1:5000/mcp')).toBeTruthy();
+    const endpoint = screen.getByRole('region', { name: 'MCP endpoint' });
+    expect(await within(endpoint).findByText('http://127.0.0.1:5000/mcp')).toBeTruthy();
     expect(screen.getByText(/Stopped: clients cannot connect/)).toBeTruthy();
   });
 

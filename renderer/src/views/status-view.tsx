@@ -5,9 +5,10 @@ import { useNow } from '../hooks/use-now.ts';
 import { formatList, formatTime, formatTimeLeft } from '../format.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
+import { StatusTiles } from '../components/status-tiles.tsx';
 import { SignInPanel } from './sign-in-panel.tsx';
 
-/** The home view: who is signed in, token freshness, broker, cache and endpoint. */
+/** The home view: the state at a glance, then who is signed in, token freshness, broker, cache and endpoint. */
 export function StatusView({
   status,
   refresh,
@@ -17,6 +18,7 @@ export function StatusView({
 }) {
   return (
     <>
+      <StatusTiles status={status} />
       {status.demo && (
         <p className="note">
           Demo mode: a built-in tenant and Graph stand-in on this machine; no real data.
