@@ -3,19 +3,10 @@ import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { idpEnv } from '../support/auth.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 import { connectClient, useValet } from '../support/valet.ts';
+import { sendMailApproval } from '../support/approval-request.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele);
-
-/** What a send_mail of `key` asks the user, as the approval service gets it. */
-const sendMailOf = (key: { id: string; name: string }) => ({
-  tool: 'send_mail',
-  action: 'Send an email',
-  key: { id: key.id, name: key.name },
-  client: null,
-  account: adele.username,
-  summary: [],
-});
 
 describe('mcp-valet keys revoke against a real running core', () => {
   it('ends the key’s sessions and its approval windows before the command returns', async () => {
@@ -27,7 +18,7 @@ describe('mcp-valet keys revoke against a real running core', () => {
     const shown = new Promise<{ id: string }>((resolve) =>
       fx.valet.core.approvals.once('approval-requested', resolve),
     );
-    const granted = fx.valet.core.approvals.request(sendMailOf(key), 60_000);
+    const granted = fx.valet.core.approvals.request(sendMailApproval(key, adele.username), 60_000);
     fx.valet.core.approvals.decide((await shown).id, {
       kind: 'window',
       minutes: 30,
@@ -45,7 +36,7 @@ describe('mcp-valet keys revoke against a real running core', () => {
       rejected: 'revoked',
       keyId: key.id,
     });
-    const asked = fx.valet.core.approvals.request(sendMailOf(key), 50);
+    const asked = fx.valet.core.approvals.request(sendMailApproval(key, adele.username), 50);
     expect(await asked).toBe('timed-out');
   });
 });

@@ -1,11 +1,16 @@
 import type { PendingApproval } from '../../main/core/approvals/approval-service.ts';
 
-/** A send_mail approval as the runner asks for one, with no client named and no summary lines. */
-export const SEND_MAIL_APPROVAL: Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'> = {
-  tool: 'send_mail',
-  action: 'Send an email',
-  key: { id: 'k1', name: 'claude' },
-  client: null,
-  account: 'adele@contoso.test',
-  summary: [],
-};
+/** A send_mail approval as the runner asks for one of `key` as `account`, with no client named and no summary lines. */
+export function sendMailApproval(
+  key: { id: string; name: string } = { id: 'k1', name: 'claude' },
+  account = 'adele@contoso.test',
+): Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'> {
+  return {
+    tool: 'send_mail',
+    action: 'Send an email',
+    key: { id: key.id, name: key.name },
+    client: null,
+    account,
+    summary: [],
+  };
+}

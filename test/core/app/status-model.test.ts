@@ -7,7 +7,7 @@ import { createAppApi } from '../../../main/core/app/app-api.ts';
 import { NOT_NEEDED_IN_DEMO, StatusModel } from '../../../main/core/app/status-model.ts';
 import { ValetCore } from '../../../main/core/app/valet-core.ts';
 import { loadConfig } from '../../../main/core/config/load-config.ts';
-import { SEND_MAIL_APPROVAL } from '../../support/approval-request.ts';
+import { sendMailApproval } from '../../support/approval-request.ts';
 
 let core: ValetCore | undefined;
 afterEach(async () => {
@@ -107,7 +107,7 @@ describe('the status model', () => {
     const model = new StatusModel(c, { debounceMs: 5 });
     await model.current();
     const { sent, reads } = follow(model, c);
-    const waiting = c.approvals.request(SEND_MAIL_APPROVAL, 60_000);
+    const waiting = c.approvals.request(sendMailApproval(), 60_000);
     await until('the count', () => sent.at(-1)?.pendingApprovals === 1);
     c.approvals.decide(c.approvals.list()[0]!.id, { kind: 'deny' });
     await waiting;

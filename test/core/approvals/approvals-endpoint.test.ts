@@ -7,6 +7,7 @@ import { isValetError } from '../../../main/core/util/valet-error.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 import { within } from '../../support/within.ts';
+import { sendMailApproval } from '../../support/approval-request.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const fx = useValet(adele, {
@@ -211,17 +212,7 @@ describe('approvals through the endpoint', () => {
 
     // The key's next send_mail, had it one, would need the user again.
     const askedAgain = nextRequest();
-    const outcome = fx.valet.core.approvals.request(
-      {
-        tool: 'send_mail',
-        action: 'Send an email',
-        key: { id: key.id, name: key.name },
-        client: null,
-        account: adele.username,
-        summary: [],
-      },
-      5_000,
-    );
+    const outcome = fx.valet.core.approvals.request(sendMailApproval(key, adele.username), 5_000);
     fx.valet.core.approvals.decide((await askedAgain).id, { kind: 'deny' });
     expect(await within(outcome, "outcome of the revoked key's approval")).toBe('denied');
   });

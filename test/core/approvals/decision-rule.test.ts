@@ -9,7 +9,7 @@ import { dispatchCall } from '../../../main/core/app/dispatch-call.ts';
 import { ApprovalService } from '../../../main/core/approvals/approval-service.ts';
 import { handleControl } from '../../../main/core/endpoint/control-api.ts';
 import { cliEnv, runCli } from '../../support/cli.ts';
-import { SEND_MAIL_APPROVAL } from '../../support/approval-request.ts';
+import { sendMailApproval } from '../../support/approval-request.ts';
 
 const TOKEN = 'control-token-of-this-test-run';
 const approvals = new ApprovalService();
@@ -28,7 +28,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** A pending send_mail, as a client would cause one. */
 function pending(): { id: string; outcome: Promise<string> } {
-  const outcome = approvals.request(SEND_MAIL_APPROVAL, 60_000);
+  const outcome = approvals.request(sendMailApproval(), 60_000);
   return { id: approvals.list().at(-1)!.id, outcome };
 }
 
