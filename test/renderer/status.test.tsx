@@ -17,7 +17,7 @@ function readTile(name: string) {
   const el = tile(name);
   const text = (cls: string) => el.querySelector(`.${cls}`)?.textContent?.trim() ?? null;
   return {
-    verdict: text('tile-verdict')?.replace(/^[✓!]\s*/, ''),
+    verdict: text('tile-verdict')?.replace(/^[✓!]\s*/, '') ?? null,
     value: text('tile-value'),
     detail: text('tile-detail'),
     colour: el.className.replace('tile ', ''),
@@ -144,6 +144,51 @@ describe('Status view at a glance', () => {
         colour: 'tile-good',
       }),
     );
+  });
+});
+
+describe('Status view: the latest call', () => {
+  it('says no call was made yet, then shows each new call live: client, tool and outcome, a refused one as needing attention', async () => {
+    const { api } = await renderApp();
+    await waitFor(() =>
+      expect(readTile('Latest call')).toEqual({
+        verdict: null,
+        value: 'No calls yet',
+        detail: 'Create a key under Clients and add it to an MCP client',
+        colour: 'tile-quiet',
+      }),
+    );
+    api.pushActivity({ tool: 'get_user_details', keyName: 'e2e', client: 'E2E Client 1.0' });
+    await waitFor(() =>
+      expect(readTile('Latest call')).toMatchObject({
+        verdict: 'Good',
+        value: 'get_user_details: allowed',
+        colour: 'tile-good',
+      }),
+    );
+    expect(readTile('Latest call').detail).toMatch(/^By e2e \(E2E Client 1\.0\) at \d/);
+    api.pushActivity({ tool: 'send_mail', outcome: 'denied' });
+    await waitFor(() =>
+      expect(readTile('Latest call')).toMatchObject({
+        verdict: 'Needs attention',
+        value: 'send_mail: denied',
+        colour: 'tile-attention',
+      }),
+    );
+  });
+
+  it('shows the newest call in the log when the view opens', async () => {
+    const api = new InMemoryApi();
+    api.seedActivity(3);
+    api.pushActivity({ tool: 'list_events', keyName: 'claude', client: null });
+    await renderApp(api);
+    await waitFor(() =>
+      expect(readTile('Latest call')).toMatchObject({
+        verdict: 'Good',
+        value: 'list_events: allowed',
+      }),
+    );
+    expect(readTile('Latest call').detail).toMatch(/^By claude at /);
   });
 });
 

@@ -1,6 +1,8 @@
-import type { ReactNode } from 'react';
-import type { StatusDto } from '../../../preload/contract.ts';
-import { formatTimeLeft } from '../format.ts';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { ActivityDto, StatusDto } from '../../../preload/contract.ts';
+import { useApi } from '../api/api-context.tsx';
+import { formatClock, formatTimeLeft } from '../format.ts';
+import { useAppEvents } from '../hooks/use-app-events.ts';
 import { useNow } from '../hooks/use-now.ts';
 
 /** Whether a tile's fact is fine as it is, or asks the user to look. */
@@ -9,7 +11,8 @@ type Verdict = 'good' | 'attention';
 /** What one tile shows: its fact, the verdict on it, and what lies behind it. */
 interface TileProps {
   title: string;
-  verdict: Verdict;
+  /** None for a fact that is neither (no call made yet). */
+  verdict?: Verdict;
   value: string;
   children?: ReactNode;
 }
@@ -20,14 +23,16 @@ const VERDICT_MARKS: Record<Verdict, string> = { good: '✓', attention: '!' };
 /** One fact at a glance: its verdict in words and a mark as well as in colour. */
 function Tile({ title, verdict, value, children }: TileProps) {
   return (
-    <li className={`tile tile-${verdict}`} aria-label={title}>
+    <li className={`tile tile-${verdict ?? 'quiet'}`} aria-label={title}>
       <p className="tile-title">{title}</p>
-      <p className="tile-verdict">
-        <span className="tile-mark" aria-hidden="true">
-          {VERDICT_MARKS[verdict]}
-        </span>{' '}
-        {VERDICT_WORDS[verdict]}
-      </p>
+      {verdict && (
+        <p className="tile-verdict">
+          <span className="tile-mark" aria-hidden="true">
+            {VERDICT_MARKS[verdict]}
+          </span>{' '}
+          {VERDICT_WORDS[verdict]}
+        </p>
+      )}
       <p className="tile-value">{value}</p>
       {children && <div className="tile-detail">{children}</div>}
     </li>
@@ -99,9 +104,48 @@ function TokenTile({ status }: { status: StatusDto }) {
   return <Tile title="Access token" verdict="good" value="None yet — fetched on the first call" />;
 }
 
+/** The latest tool call a client made, followed live: which client, which tool, how it ended. */
+function LatestCallTile() {
+  const api = useApi();
+  const [latest, setLatest] = useState<ActivityDto | null | undefined>(undefined);
+  useEffect(() => {
+    let current = true;
+    api
+      .listActivity({ limit: 1 })
+      .then((page) => {
+        if (current) setLatest((seen) => seen ?? page.items[0] ?? null);
+      })
+      // The Activity view says why the log cannot be read; here the tile stays empty.
+      .catch(() => undefined);
+    return () => {
+      current = false;
+    };
+  }, [api]);
+  useAppEvents((event) => {
+    if (event.type === 'activity') setLatest(event.item);
+  });
+  if (latest === undefined) return null;
+  if (latest === null)
+    return (
+      <Tile title="Latest call" value="No calls yet">
+        Create a key under Clients and add it to an MCP client
+      </Tile>
+    );
+  return (
+    <Tile
+      title="Latest call"
+      verdict={latest.outcome === 'allowed' ? 'good' : 'attention'}
+      value={`${latest.tool ?? latest.type}: ${latest.outcome}`}
+    >
+      By {latest.keyName ?? 'an unknown key'}
+      {latest.client && ` (${latest.client})`} at {formatClock(latest.time)}
+    </Tile>
+  );
+}
+
 /**
  * The Status view at a glance: whether the endpoint is up, whether the token cache is
- * protected, and how long the access token lasts (counting down).
+ * protected, how long the access token lasts (counting down), and the latest call a client made.
  */
 export function StatusTiles({ status }: { status: StatusDto }) {
   return (
@@ -109,6 +153,7 @@ export function StatusTiles({ status }: { status: StatusDto }) {
       <EndpointTile endpoint={status.endpoint} />
       <CacheTile status={status} />
       <TokenTile status={status} />
+      <LatestCallTile />
     </ul>
   );
 }
