@@ -10,6 +10,7 @@ import { idpEnv } from '../support/auth.ts';
 import { launchBrowser, newUserContext, signInAtIdp } from '../support/browser.ts';
 import { cliEnv, runCli, spawnCli, type CliProcess } from '../support/cli.ts';
 import { startTestIdp } from '../support/idp.ts';
+import { startKeyring, type Keyring } from '../support/keyring.ts';
 import { connectClient, startGraphFor } from '../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
@@ -25,12 +26,17 @@ let graph: RunningGraph;
 let browser: Browser;
 let serve: CliProcess;
 let uiUrl: string;
+let keyring: Keyring;
 
 beforeAll(async () => {
-  [idp, browser] = await Promise.all([startTestIdp(), launchBrowser()]);
+  [idp, browser, keyring] = await Promise.all([startTestIdp(), launchBrowser(), startKeyring()]);
   graph = await startGraphFor(idp);
   const dataDir = await mkdtemp(join(tmpdir(), 'valet-window-'));
-  env = cliEnv(idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0' }));
+  // The tokens are kept in a real (unlocked) Secret Service keyring, as on a desktop.
+  env = cliEnv({
+    ...idpEnv(idp, dataDir, { VALET_GRAPH_URL: graph.url, VALET_PORT: '0' }),
+    ...keyring.env,
+  });
   serve = spawnCli(['serve', '--ui', '--json'], env);
   uiUrl = String((await serve.nextEvent('ready', 60_000)).ui_url);
   await mkdir(shots, { recursive: true });
@@ -42,6 +48,7 @@ afterAll(async () => {
   await browser?.close();
   await graph?.close();
   await idp?.close();
+  await keyring?.stop();
 });
 
 async function view(page: Page, name: string): Promise<void> {
@@ -63,6 +70,12 @@ describe('the window, end to end in Chromium against serve --ui', () => {
   it('signs in, connects a client, shows its activity, takes approvals, revokes and signs out', async () => {
     const context = await newUserContext(browser);
     const page = await context.newPage();
+    // The window's CSP refuses inline styles and scripts: nothing on its pages may need them.
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/^Refused to .*Content Security Policy/.test(message.text()))
+        cspViolations.push(message.text());
+    });
     await page.goto(uiUrl);
     // The link's one-use secret rides in the fragment; the page spends it and drops it from
     // the address. The session it got lives in this tab's sessionStorage, never in a cookie.
@@ -101,7 +114,6 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       .poll(() => page.getByRole('button', { name: /^Grant / }).count(), { timeout: 10_000 })
       .toBe(0);
     await shot(page, 'status');
-    if (updateReadmeShot) await copyFile(join(shots, 'status.png'), readmeShot);
     // A reload keeps the session (sessionStorage), with no link.
     await page.reload();
     await expect
@@ -135,7 +147,29 @@ describe('the window, end to end in Chromium against serve --ui', () => {
       .first()
       .waitFor({ timeout: 1_000 });
     expect(Date.now() - called).toBeLessThan(1_000);
+    // A few more calls, as a client at work makes them; the chart follows them.
+    for (const name of ['list_messages', 'list_events', 'get_user_details'])
+      await client.callTool({ name, arguments: {} });
+    await expect
+      .poll(() => page.getByRole('figure').locator('.chart-summary').textContent(), {
+        timeout: 10_000,
+      })
+      .toMatch(/^4 calls: 4 allowed, 0 denied, 0 failed\. Latency p50 \d+ ms, p95 \d+ ms\.$/);
+    expect(await page.getByRole('figure').locator('rect.bar-allowed').count()).toBeGreaterThan(0);
     await shot(page, 'activity');
+
+    // The README's picture: a healthy app at a glance, in a window of a usual size.
+    await view(page, 'Status');
+    const glance = page.getByRole('list', { name: 'At a glance' });
+    const tileText = (name: string) => glance.getByRole('listitem', { name }).textContent();
+    await expect.poll(() => tileText('Token cache')).toMatch(/Good.*Protected by the OS keyring/);
+    expect(await tileText('MCP endpoint')).toMatch(/Good.*Up: clients can connect/);
+    expect(await tileText('Access token')).toMatch(/Good.*Lasts \d+ min/);
+    expect(await tileText('Latest call')).toMatch(/get_user_details: allowed.*E2E Client/);
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.screenshot({ path: join(shots, 'readme-status.png') });
+    if (updateReadmeShot) await copyFile(join(shots, 'readme-status.png'), readmeShot);
+    expect(cspViolations).toEqual([]);
 
     // send_mail waits for the user in the window: approve one, deny another.
     const before = sent();
