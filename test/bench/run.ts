@@ -1,7 +1,7 @@
 // `npm run bench`: prints tables, the targets with a pass or fail mark, and writes
 // test-results/bench.json. `npm run bench -- --runs 5` repeats the endpoint benchmark and shows
 // each figure's median and spread; `--only endpoint` (or silent-token, layers, activity) runs
-// that benchmark alone.
+// that benchmark alone (activity: the Activity pages and chart).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,11 @@ type ActivityRun = {
   filtered: Timed;
   fullScan: Timed;
   same: boolean;
+};
+type ChartRun = {
+  log: { bytes: number; files: number; records: number; writeSeconds: number };
+  charts: Array<Timed & { name: string; calls: number }>;
+  fullScan: Timed;
 };
 
 /** The endpoint against a bare SDK server: latency, throughput, CPU and memory, with targets. */
@@ -316,6 +321,24 @@ if (want('activity')) {
       pass,
     },
   };
+
+  const chart = (await child('activity-chart-bench.ts', process.env)) as ChartRun;
+  results.activityChart = chart;
+  printTable(
+    `Activity chart on a ${(chart.log.bytes / 1024 / 1024).toFixed(0)} MB audit log spread over a year (${chart.log.records} records in ${chart.log.files} files, warm page cache), ms`,
+    ['window', 'calls', 'first', 'p50', 'p99', 'runs'],
+    [
+      ...chart.charts.map((c) => [c.name, c.calls, ms(c.first), ms(c.p50), ms(c.p99), c.runs]),
+      [
+        'last hour, counted through the whole log',
+        chart.charts[0]!.calls,
+        ms(chart.fullScan.first),
+        ms(chart.fullScan.p50),
+        ms(chart.fullScan.p99),
+        chart.fullScan.runs,
+      ],
+    ],
+  );
 }
 
 await mkdir(join(root, 'test-results'), { recursive: true });
