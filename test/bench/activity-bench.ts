@@ -11,32 +11,10 @@ import { activityPage, type ActivityQuery } from '../../main/core/app/activity.t
 import { auditFiles, parseLine } from '../../main/core/audit/audit-file.ts';
 import { AuditLog } from '../../main/core/audit/audit-log.ts';
 import type { AuditRecord } from '../../main/core/audit/audit-types.ts';
-import { toolCallAudit, type ToolCallRecord } from '../../main/core/mcp/call-record.ts';
-import { percentile } from './stats.ts';
+import { toolCallAudit } from '../../main/core/mcp/call-record.ts';
+import { benchCall, timed } from './bench-calls.ts';
 
 const TARGET_BYTES = 100 * 1024 * 1024;
-const TOOLS = ['get_user_details', 'list_messages', 'list_events', 'search_files', 'send_mail'];
-const KEYS = ['vscode', 'claude-desktop', 'cursor', 'agent'];
-
-/** Call `i` of the log: mostly allowed, some refused or failed, a few with approvals. */
-function call(i: number): ToolCallRecord {
-  const outcome = i % 23 === 0 ? 'denied' : i % 17 === 0 ? 'failed' : 'ok';
-  const tool = TOOLS[i % TOOLS.length]!;
-  return {
-    tool,
-    keyId: `k${i % KEYS.length}0123456789`,
-    keyName: KEYS[i % KEYS.length]!,
-    account: 'adele.vance@contoso.test',
-    client: 'Visual Studio Code 1.99.3',
-    outcome,
-    ...(outcome === 'denied' ? { errorCode: 'policy_denied', rule: 'not-in-key' } : {}),
-    ...(outcome === 'failed' ? { errorCode: 'graph_error' } : {}),
-    args: tool === 'send_mail' ? { to: ['alex@contoso.test'], subjectChars: 12 } : { top: 10 },
-    ...(tool === 'send_mail' ? { approval: 'approved' as const } : {}),
-    durationMs: 40 + (i % 97),
-    graphRequestIds: outcome === 'ok' ? [`${i.toString(16).padStart(8, '0')}-4f3a-9c1e`] : [],
-  };
-}
 
 const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-activity-'));
 const dir = join(dataDir, 'audit');
@@ -47,7 +25,7 @@ let written = 0;
 let records = 0;
 while (written < TARGET_BYTES) {
   await Promise.all(
-    Array.from({ length: 1000 }, (_, j) => log.append(toolCallAudit(call(records + j)))),
+    Array.from({ length: 1000 }, (_, j) => log.append(toolCallAudit(benchCall(records + j)))),
   );
   records += 1000;
   if (records % 10_000 === 0) {
@@ -91,17 +69,6 @@ async function fullScanPage(query: ActivityQuery) {
   }
   const items = matching.reverse().slice(0, limit);
   return { items, nextBefore: matching.length > limit ? items[items.length - 1]!.seq : null };
-}
-
-/** Times `run` `times` times; the first run apart (nothing of it cached in the process yet). */
-async function timed(times: number, run: () => Promise<unknown>) {
-  const all: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t = performance.now();
-    await run();
-    all.push(performance.now() - t);
-  }
-  return { first: all[0]!, p50: percentile(all, 50), p99: percentile(all, 99), runs: times };
 }
 
 const firstPage = await timed(200, () => activityPage(dir, { limit: 50 }));

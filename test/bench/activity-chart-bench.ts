@@ -10,38 +10,19 @@ import { activityChart } from '../../main/core/app/activity-chart.ts';
 import { ACTIVE_FILE, formatRecord, rotatedName } from '../../main/core/audit/audit-file.ts';
 import { readAudit } from '../../main/core/audit/audit-reader.ts';
 import { GENESIS } from '../../main/core/audit/audit-types.ts';
-import { toolCallAudit, type ToolCallRecord } from '../../main/core/mcp/call-record.ts';
-import { percentile } from './stats.ts';
+import { toolCallAudit } from '../../main/core/mcp/call-record.ts';
+import { benchCall, timed } from './bench-calls.ts';
 
 const TARGET_BYTES = 100 * 1024 * 1024;
 const FILE_BYTES = 10 * 1024 * 1024;
 const YEAR_MS = 365 * 24 * 3_600_000;
-const TOOLS = ['get_user_details', 'list_messages', 'list_events', 'search_files', 'send_mail'];
-
-/** Call `i` of the log: mostly allowed, some refused or failed. */
-function call(i: number): ToolCallRecord {
-  const outcome = i % 23 === 0 ? 'denied' : i % 17 === 0 ? 'failed' : 'ok';
-  return {
-    tool: TOOLS[i % TOOLS.length]!,
-    keyId: `k${i % 4}0123456789`,
-    keyName: ['vscode', 'claude-desktop', 'cursor', 'agent'][i % 4]!,
-    account: 'adele.vance@contoso.test',
-    client: 'Visual Studio Code 1.99.3',
-    outcome,
-    ...(outcome === 'denied' ? { errorCode: 'policy_denied', rule: 'not-in-key' } : {}),
-    ...(outcome === 'failed' ? { errorCode: 'graph_error' } : {}),
-    args: { top: 10 },
-    durationMs: 40 + (i % 97),
-    graphRequestIds: outcome === 'ok' ? [`${i.toString(16).padStart(8, '0')}-4f3a-9c1e`] : [],
-  };
-}
 
 const dataDir = await mkdtemp(join(tmpdir(), 'valet-bench-chart-'));
 const dir = join(dataDir, 'audit');
 await mkdir(dir, { recursive: true });
 
 // The size of one record decides how many there are, and so the time between two.
-const sample = formatRecord(toolCallAudit(call(1)), 1, GENESIS).line.length + 1;
+const sample = formatRecord(toolCallAudit(benchCall(1)), 1, GENESIS).line.length + 1;
 const records = Math.ceil(TARGET_BYTES / sample);
 const now = Date.now();
 const start = now - YEAR_MS;
@@ -53,7 +34,12 @@ let prev = GENESIS;
 let bytes = 0;
 const writing = performance.now();
 for (let i = 0; i < records; i++) {
-  const formatted = formatRecord(toolCallAudit(call(i)), i + 1, prev, new Date(start + i * step));
+  const formatted = formatRecord(
+    toolCallAudit(benchCall(i)),
+    i + 1,
+    prev,
+    new Date(start + i * step),
+  );
   prev = formatted.hash;
   chunk.push(formatted.line);
   chunkBytes += Buffer.byteLength(formatted.line) + 1;
@@ -77,17 +63,6 @@ async function fullScanCount(minutes: number): Promise<number> {
   for await (const record of readAudit(dir))
     if (record.type === 'tool_call' && Date.parse(record.time) >= from) calls++;
   return calls;
-}
-
-/** Times `run` `times` times; the first run apart (nothing of it cached in the process yet). */
-async function timed(times: number, run: () => Promise<unknown>) {
-  const all: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t = performance.now();
-    await run();
-    all.push(performance.now() - t);
-  }
-  return { first: all[0]!, p50: percentile(all, 50), p99: percentile(all, 99), runs: times };
 }
 
 const total = (c: { allowed: number; denied: number; failed: number }) =>

@@ -237,6 +237,9 @@ describe('typed IPC', () => {
       keyName: 'desktop-ipc',
       outcome: 'allowed',
     });
+    const chart = await valet.getActivityChart({ minutes: 60, buckets: 6 });
+    expect(chart.buckets).toHaveLength(6);
+    expect(chart.totals.allowed).toBeGreaterThanOrEqual(1);
 
     const mail = client.callTool({
       name: 'send_mail',
