@@ -261,6 +261,16 @@ export interface AppErrorDto {
   fields?: string[];
 }
 
+/** The diagnostics log: where it is and how it ends. */
+export interface DiagnosticsDto {
+  /** The file; null where diagnostics go to the terminal the app runs in (serve, demo). */
+  path: string | null;
+  /** Its last lines, oldest first (never a token, key or message body). */
+  recent: string[];
+  /** Whether openDiagnostics opens it in the OS's viewer (the desktop app). */
+  canOpen: boolean;
+}
+
 /** A request that takes nothing. */
 export type EmptyRequest = Record<string, never>;
 
@@ -295,6 +305,10 @@ export interface CallMap {
   };
   /** Tool calls of the last `minutes` (60 unless said) in `buckets` slices (30 unless said). */
   getActivityChart: { request: { minutes?: number; buckets?: number }; response: ActivityChartDto };
+  /** The diagnostics log and its last `lines` (20 unless said). */
+  getDiagnostics: { request: { lines?: number }; response: DiagnosticsDto };
+  /** Opens the diagnostics log in the OS's viewer (desktop only). */
+  openDiagnostics: { request: EmptyRequest; response: void };
   getPolicy: { request: EmptyRequest; response: PolicyDto };
   setToolEnabled: { request: { tool: ToolNameDto; enabled: boolean }; response: PolicyDto };
   getSettings: { request: EmptyRequest; response: SettingsDto };
@@ -329,6 +343,8 @@ const CALLS_LISTED = {
   decideApproval: true,
   listActivity: true,
   getActivityChart: true,
+  getDiagnostics: true,
+  openDiagnostics: true,
   getPolicy: true,
   setToolEnabled: true,
   getSettings: true,

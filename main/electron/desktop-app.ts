@@ -233,10 +233,20 @@ export async function startDesktopApp(
     return hiddenParent.getNativeWindowHandle();
   };
 
+  // Electron's openPath answers with an error text rather than throwing.
+  const openDiagnostics = async (): Promise<void> => {
+    const failure = await shell.openPath(diagnostics.path);
+    if (failure) throw new Error(`Cannot open ${diagnostics.path}: ${failure}`);
+  };
   const api = createAppApi(core, {
     shell: 'desktop',
     windowHandle,
     selfCommand: desktopSelfCommand(),
+    diagnostics: {
+      path: diagnostics.path,
+      recent: (lines) => diagnostics.recent(lines),
+      open: openDiagnostics,
+    },
   });
   const ipc: IpcBinding = bindIpc(ipcMain, api, () => win);
 
@@ -286,11 +296,6 @@ export async function startDesktopApp(
     } catch (err) {
       notify('MCP Valet', describeError(err));
     }
-  };
-  // Electron's openPath answers with an error text rather than throwing.
-  const openDiagnostics = async (): Promise<void> => {
-    const failure = await shell.openPath(diagnostics.path);
-    if (failure) throw new Error(`Cannot open ${diagnostics.path}: ${failure}`);
   };
   const refreshTray = (): void => {
     // Before the first status there is nothing to show; it comes before startDesktopApp returns.

@@ -400,6 +400,14 @@ describe('the desktop app', () => {
 
     await click('Open diagnostics log');
     expect(platform.openedPaths).toEqual([path]);
+    // The Status view reads and opens the same file through the window's API.
+    const shown = await desk.api.getDiagnostics({ lines: 200 });
+    expect(shown).toMatchObject({ path, canOpen: true });
+    expect(shown.recent.join('\n')).toContain(`endpoint listening on ${desk.core.endpoint!.url}`);
+    for (const secret of [created.secret, token.accessToken, body])
+      expect(shown.recent.join('\n')).not.toContain(secret);
+    await desk.api.openDiagnostics({});
+    expect(platform.openedPaths).toEqual([path, path]);
     app.quit();
     await until('the app to quit', () => platform.quitted);
     expect(readFileSync(path, 'utf8')).toMatch(/ info stopped\n$/);

@@ -237,6 +237,8 @@ describe('typed IPC', () => {
       keyName: 'desktop-ipc',
       outcome: 'allowed',
     });
+    expect(await valet.getDiagnostics({})).toEqual({ path: null, recent: [], canOpen: false });
+    await expect(valet.openDiagnostics({})).rejects.toMatchObject({ code: 'not_available' });
     const chart = await valet.getActivityChart({ minutes: 60, buckets: 6 });
     expect(chart.buckets).toHaveLength(6);
     expect(chart.totals.allowed).toBeGreaterThanOrEqual(1);

@@ -14,6 +14,7 @@ import {
   type CallName,
   type CallRequest,
   type CallResponse,
+  type DiagnosticsDto,
   type KeyDto,
   type NewKeyDto,
   type PolicyDto,
@@ -87,6 +88,8 @@ export class InMemoryApi implements AppApi {
     approvalTimeoutSeconds: 120,
     rateLimits: { requestsPerMinute: 300, burst: 60, concurrentPerKey: 8, concurrentTotal: 64 },
   };
+  /** The diagnostics log, as the desktop app has one (web: path null, nothing to open). */
+  diagnostics: DiagnosticsDto = { path: null, recent: [], canOpen: false };
   /** The steps each sign-in reports after it started, in order (the broker's prompt by default). */
   signInSteps: SignInStepDto[] = [{ kind: 'broker' }];
   /** The attempt the latest signIn started. */
@@ -334,6 +337,14 @@ export class InMemoryApi implements AppApi {
       })),
     ),
   );
+  getDiagnostics = this.#handler('getDiagnostics', (req) => ({
+    ...this.diagnostics,
+    recent: this.diagnostics.recent.slice(-(req.lines ?? 20)),
+  }));
+  openDiagnostics = this.#handler('openDiagnostics', () => {
+    if (!this.diagnostics.canOpen)
+      throw new AppApiError({ code: 'not_available', message: 'no log' });
+  });
   getPolicy = this.#handler('getPolicy', () => structuredClone(this.policy));
   setToolEnabled = this.#handler('setToolEnabled', (req) => {
     const tool = this.policy.tools.find((t) => t.tool === req.tool);

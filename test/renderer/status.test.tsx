@@ -399,3 +399,55 @@ describe('Status view', () => {
     expect(api.callsTo('signOut').at(-1)).toEqual({ account: ADELE.homeAccountId });
   });
 });
+
+describe('Status view: diagnostics', () => {
+  it('in the desktop app, shows where the log is, its last lines, and opens it', async () => {
+    const api = new InMemoryApi();
+    api.diagnostics = {
+      path: '/home/adele/.config/mcp-valet/logs/diagnostics.log',
+      recent: [
+        '2026-11-29T10:00:00.000Z info endpoint listening on http://127.0.0.1:47652/mcp',
+        '2026-11-29T10:01:00.000Z warn sign-in failed: the browser was closed',
+      ],
+      canOpen: true,
+    };
+    const { user } = await renderApp(api);
+    const section = await screen.findByRole('region', { name: 'Diagnostics' });
+    expect(
+      await within(section).findByText('/home/adele/.config/mcp-valet/logs/diagnostics.log'),
+    ).toBeTruthy();
+    const lines = within(section).getByLabelText('Last lines of the diagnostics log');
+    expect(lines.textContent).toBe(api.diagnostics.recent.join('\n'));
+    expect(within(section).getByText('Last 2 lines')).toBeTruthy();
+    expect(api.callsTo('getDiagnostics')).toEqual([{ lines: 20 }]);
+
+    await user.click(within(section).getByRole('button', { name: 'Open diagnostics log' }));
+    expect(api.callsTo('openDiagnostics')).toEqual([{}]);
+
+    api.diagnostics.recent.push('2026-11-29T10:02:00.000Z info stopped');
+    await user.click(within(section).getByRole('button', { name: 'Show the latest lines' }));
+    await waitFor(() => expect(lines.textContent).toMatch(/info stopped$/));
+  });
+
+  it('shows why the log did not open next to the button', async () => {
+    const api = new InMemoryApi();
+    api.diagnostics = { path: '/tmp/x/logs/diagnostics.log', recent: [], canOpen: true };
+    const { user } = await renderApp(api);
+    const section = await screen.findByRole('region', { name: 'Diagnostics' });
+    expect(await within(section).findByText('Nothing written yet.')).toBeTruthy();
+    api.failNext('openDiagnostics', 'Cannot open /tmp/x/logs/diagnostics.log: no viewer');
+    await user.click(within(section).getByRole('button', { name: 'Open diagnostics log' }));
+    expect((await within(section).findByRole('alert')).textContent).toBe(
+      'Cannot open /tmp/x/logs/diagnostics.log: no viewer',
+    );
+  });
+
+  it('in a browser, says diagnostics go to the terminal serve runs in, with nothing to open', async () => {
+    await renderApp();
+    const section = await screen.findByRole('region', { name: 'Diagnostics' });
+    expect((await within(section).findByText(/go to the terminal it runs in/)).textContent).toBe(
+      'This window is served by mcp-valet serve or demo: diagnostics go to the terminal it runs in (more with VALET_LOG_LEVEL=debug).',
+    );
+    expect(within(section).queryByRole('button', { name: 'Open diagnostics log' })).toBeNull();
+  });
+});

@@ -28,6 +28,15 @@ export interface AppApiOptions {
    * system browser.
    */
   shell?: 'desktop' | 'browser';
+  /**
+   * The diagnostics log the shell writes (the desktop app), and how to open it in the OS's
+   * viewer. Without one, diagnostics go to the terminal the app runs in.
+   */
+  diagnostics?: {
+    path: string;
+    recent(lines?: number): Promise<string[]>;
+    open?: () => Promise<void>;
+  };
   /** The core's status model, when the shell shares it; otherwise the API makes its own. */
   status?: StatusModel;
 }
@@ -144,6 +153,20 @@ export function createAppApi(core: ValetCore, options: AppApiOptions = {}): AppA
     },
     listActivity: (query) => activityPage(core.audit.dir, query),
     getActivityChart: (query) => activityChart(core.audit.dir, query),
+    async getDiagnostics({ lines = 20 }) {
+      const log = options.diagnostics;
+      if (!log) return { path: null, recent: [], canOpen: false };
+      return { path: log.path, recent: await log.recent(lines), canOpen: log.open !== undefined };
+    },
+    async openDiagnostics() {
+      const open = options.diagnostics?.open;
+      if (!open)
+        throw new ValetError(
+          'not_available',
+          'Only the desktop app keeps a diagnostics log to open: serve and demo write theirs to the terminal they run in',
+        );
+      await open();
+    },
     getPolicy: policy,
     async setToolEnabled({ tool, enabled }) {
       await core.setToolEnabled(tool, enabled);

@@ -62,6 +62,8 @@ export const CALL_SCHEMAS = {
     tool: toolName.optional(),
     outcome: z.enum(['allowed', 'denied', 'failed']).optional(),
   }),
+  getDiagnostics: z.object({ lines: z.number().int().min(1).max(200).optional() }),
+  openDiagnostics: empty,
   getActivityChart: z.object({
     minutes: z.number().int().min(5).max(10_080, 'is more than a week (10080 minutes)').optional(),
     buckets: z.number().int().min(6).max(120).optional(),

@@ -6,9 +6,10 @@ import { formatList, formatTime, formatTimeLeft } from '../format.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorText } from '../components/error-text.tsx';
 import { StatusTiles } from '../components/status-tiles.tsx';
+import { DiagnosticsSection } from './diagnostics-section.tsx';
 import { SignInPanel } from './sign-in-panel.tsx';
 
-/** The home view: the state at a glance, then who is signed in, token freshness, broker, cache and endpoint. */
+/** The home view: the state at a glance, then who is signed in, token freshness, broker, cache, endpoint and diagnostics. */
 export function StatusView({
   status,
   refresh,
@@ -28,6 +29,7 @@ export function StatusView({
       <TokensSection status={status} />
       <EndpointSection endpoint={status.endpoint} />
       <SignInSystemSection status={status} />
+      <DiagnosticsSection />
     </>
   );
 }

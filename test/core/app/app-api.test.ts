@@ -110,6 +110,15 @@ describe('the AppApi over the core', () => {
     });
   });
 
+  it('has no diagnostics log to show or open where the app writes to a terminal, and says where they go', async () => {
+    const api = createAppApi(fx.valet.core, { shell: 'browser' });
+    expect(await api.getDiagnostics({})).toEqual({ path: null, recent: [], canOpen: false });
+    await expect(api.openDiagnostics({})).rejects.toMatchObject({
+      code: 'not_available',
+      message: expect.stringContaining('write theirs to the terminal they run in'),
+    });
+  });
+
   it('answers a sign-in with its attempt at once, then reports the device code, and the new consent in the status', async () => {
     const api = createAppApi(fx.valet.core);
     const events: AppEventDto[] = [];
