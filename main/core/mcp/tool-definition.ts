@@ -84,6 +84,14 @@ export const READ_GRAPH_HINTS = {
   idempotentHint: true,
 } as const;
 
+/** The MCP hints of a tool that sends or creates something in Graph: not to be repeated blindly. */
+export const WRITE_GRAPH_HINTS = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  openWorldHint: true,
+  idempotentHint: false,
+} as const;
+
 /** Declares a tool with its input and output types checked against its schemas. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
   tool: ToolDefinition<I, O>,

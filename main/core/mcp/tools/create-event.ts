@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, WRITE_GRAPH_HINTS } from '../tool-definition.ts';
 import { preview, urlLines, visible } from './approval-text.ts';
 import { isTimeZone, wallClock, type GraphDateTime } from './event-time.ts';
 import { eventOutput, toEvent } from './list-events.ts';
@@ -36,12 +36,7 @@ export const createEvent = defineTool({
   description: `Creates an event in the signed-in user's default calendar, organised by them. When attendees are given, Outlook sends them invitations: only call it when the user asked for this event. It may wait until the user approves it in MCP Valet. start and end are date-times in timeZone (an IANA name such as Europe/Berlin; default UTC); end must be after start. At most ${MAX_ATTENDEES} attendees, as email addresses (use search_people to find one). Returns the created event with its id and link.`,
   kind: 'write',
   scopes: ['Calendars.ReadWrite'],
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: true,
-    openWorldHint: true,
-    idempotentHint: false,
-  },
+  annotations: WRITE_GRAPH_HINTS,
   // Unknown arguments are dropped, not refused: a client adding "approved": true gains nothing.
   input: z.object({
     subject: z.string().trim().min(1).max(255).describe('Title of the event'),

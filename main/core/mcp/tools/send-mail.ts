@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, WRITE_GRAPH_HINTS } from '../tool-definition.ts';
 import { preview, urlLines, visible } from './approval-text.ts';
 import { htmlToText } from './html-text.ts';
 import { htmlUrls, textUrls } from './mail-urls.ts';
@@ -24,12 +24,7 @@ export const sendMail = defineTool({
   description: `Sends an email as the signed-in user, from their own mailbox, and keeps a copy in Sent Items. This sends real mail that cannot be recalled: only call it when the user asked for this message to be sent, and check recipients and text first. It may wait until the user approves it in MCP Valet. Recipients are email addresses (at most ${MAX_RECIPIENTS} in all); use search_people to turn a name into an address. The body is plain text unless bodyType is html.`,
   kind: 'write',
   scopes: ['Mail.Send'],
-  annotations: {
-    readOnlyHint: false,
-    destructiveHint: true,
-    openWorldHint: true,
-    idempotentHint: false,
-  },
+  annotations: WRITE_GRAPH_HINTS,
   // Unknown arguments are dropped, not refused: a client adding "approved": true gains nothing.
   input: z.object({
     to: recipientList('To recipients').min(1),
