@@ -16,6 +16,8 @@ export interface CliContext {
   logger: Logger;
   /** The environment the configuration was read from (the demo's settings, when it is the demo). */
   env: NodeJS.ProcessEnv;
+  /** The instance is the running demo. */
+  demo: boolean;
   /** Opens the window's link in the user's browser, when this machine shows one. */
   openUi: (url: string) => Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function createCliContext(
     auth: core.auth,
     logger,
     env,
+    demo: demo !== undefined,
     openUi: (url) => openInBrowser(url, env, (m) => logger.warn(m)),
   };
 }

@@ -83,6 +83,18 @@ describe('commands in another terminal while `mcp-valet demo` runs (no VALET_DAT
     expect(created_).toEqual(['demo', 'vscode']);
   });
 
+  it('status inside the demo says the broker and a cache outside the keyring are not needed there, instead of naming them as problems', async () => {
+    const status = await runCommand('mcp-valet status', env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toMatch(/^Broker {9}not used: not needed in the demo$/m);
+    const cache = /^Token cache {4}(\S+): (.*)$/m.exec(status.stderr);
+    expect(cache, status.stderr).not.toBeNull();
+    // A keyring that works is named as such; anything else is simply not needed here.
+    if (!['libsecret', 'keychain', 'dpapi'].includes(cache![1]!))
+      expect(cache![2]).toBe('not needed in the demo');
+    expect(status.stderr).not.toMatch(/VALET_BROKER=off|not usable/);
+  });
+
   it('a send_mail waiting for approval is announced in the demo terminal (recipients, subject marked, never the body) with the commands that decide it, and they work', async () => {
     const { client } = await connectClient(url, info.secret);
     const first = callInBackground(client, 'Quarterly \u202Ereport');

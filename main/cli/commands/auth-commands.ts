@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AccountSummary, TokenFreshness } from '../../core/auth/auth-types.ts';
 import { readEndpointInfo } from '../../core/endpoint/endpoint-info.ts';
+import { signInSystem } from '../../core/app/status-model.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
 import type { CommandRunner } from '../main.ts';
@@ -113,7 +114,8 @@ async function login(
 
 async function status(ctx: CliContext, out: Output) {
   const { config, auth } = ctx;
-  const broker = await auth.brokerState();
+  const system = signInSystem(await auth.brokerState(), auth.cache.state, ctx.demo);
+  const broker = system.broker;
   const configured = config.clientId !== undefined;
   const accounts = configured ? await auth.listAccounts() : [];
   const account = accounts.find((a) => a.active);
@@ -129,12 +131,7 @@ async function status(ctx: CliContext, out: Output) {
     tokenExpiresOn: tokens[0]?.expiresOn ?? null,
     tokens,
     broker,
-    cache: {
-      kind: cache.kind,
-      persisted: cache.persisted,
-      reason: cache.reason,
-      ...(cache.recovered ? { recovered: cache.recovered } : {}),
-    },
+    cache: { ...system.cache, ...(cache.recovered ? { recovered: cache.recovered } : {}) },
     clientId: config.clientId ?? null,
     tenantId: config.tenantId,
     authority: config.authority.url,
@@ -161,7 +158,7 @@ async function status(ctx: CliContext, out: Output) {
   out.say(`Broker         ${broker.available ? 'in use' : 'not used'}: ${broker.reason}`);
   if (broker.lastFallback)
     out.say(`               last fell back to the browser: ${broker.lastFallback.reason}`);
-  out.say(`Token cache    ${cache.kind}: ${cache.reason}`);
+  out.say(`Token cache    ${cache.kind}: ${system.cache.reason}`);
   out.say(`Authority      ${config.authority.url}`);
   out.say(
     `Endpoint       ${endpoint ? `${endpoint.url} (pid ${endpoint.pid})` : 'not running (start the app or `mcp-valet serve`)'}`,

@@ -6,7 +6,7 @@ import {
   type BrokerState,
   type TokenFreshness,
 } from '../auth/auth-types.ts';
-import type { CacheKind } from '../cache/token-cache.ts';
+import type { CacheKind, CacheState } from '../cache/token-cache.ts';
 import type { ValetCore } from './valet-core.ts';
 
 /** What the model says of the broker and a cache outside a keyring in the demo, where neither matters. */
@@ -35,6 +35,29 @@ interface AuthPart {
 
 /** Token caches the OS keeps encrypted for the user. */
 const KEYRINGS: ReadonlySet<CacheKind> = new Set(['dpapi', 'keychain', 'libsecret']);
+
+/**
+ * The broker and the token cache as people are told of them: in the demo, whatever it does
+ * not need (the broker, a keyring it has no use for) says so instead of reading as a problem.
+ */
+export function signInSystem(
+  broker: BrokerState,
+  cache: CacheState,
+  demo: boolean,
+): Pick<StatusDto, 'broker' | 'cache'> {
+  const isProtected = KEYRINGS.has(cache.kind);
+  return {
+    broker: demo
+      ? { mode: broker.mode, available: broker.available, reason: NOT_NEEDED_IN_DEMO }
+      : broker,
+    cache: {
+      kind: cache.kind,
+      persisted: cache.persisted,
+      protected: isProtected,
+      reason: demo && !isProtected ? NOT_NEEDED_IN_DEMO : cache.reason,
+    },
+  };
+}
 
 /** The account as the window and the tray see it. */
 export function accountDto(a: AccountSummary): AccountDto {
@@ -156,8 +179,6 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
     const granted = new Set(tokens.flatMap((t) => t.scopes.map((s) => s.toLowerCase())));
     const needed = [...new Set(this.#core.tools.flatMap((t) => t.scopes))];
     const endpoint = this.#core.endpoint;
-    const cache = auth.cache.state;
-    const isProtected = KEYRINGS.has(cache.kind);
     return {
       configured: config.clientId !== undefined,
       demo: this.#demo,
@@ -167,15 +188,7 @@ export class StatusModel extends EventEmitter<StatusModelEvents> {
       account: active ? accountDto(active) : null,
       accounts: accounts.map(accountDto),
       tokens,
-      broker: this.#demo
-        ? { mode: broker.mode, available: broker.available, reason: NOT_NEEDED_IN_DEMO }
-        : broker,
-      cache: {
-        kind: cache.kind,
-        persisted: cache.persisted,
-        protected: isProtected,
-        reason: this.#demo && !isProtected ? NOT_NEEDED_IN_DEMO : cache.reason,
-      },
+      ...signInSystem(broker, auth.cache.state, this.#demo),
       endpoint: { url: endpoint?.url ?? null, running: endpoint !== undefined },
       missingScopes:
         active && !active.viaBroker ? needed.filter((s) => !granted.has(s.toLowerCase())) : [],
