@@ -17,6 +17,7 @@ import { ValetCore } from '../../main/core/app/valet-core.ts';
 import { loadConfig } from '../../main/core/config/load-config.ts';
 import { TOOL_NAMES } from '../../main/core/mcp/tool-definition.ts';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
+import { INITIALIZE } from '../core/endpoint/raw-http.ts';
 import { idpEnv } from '../support/auth.ts';
 import { CLI_ENTRY, cliEnv, runCli, spawnCli } from '../support/cli.ts';
 import { ALL_TOOL_SCOPES, signInWithDeviceCode, useValet } from '../support/valet.ts';
@@ -341,16 +342,7 @@ describe('mcp-valet stdio', () => {
         await new Promise((r) => setTimeout(r, 50));
       return bridge.events.find((e) => e.id === id);
     };
-    write({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'c', version: '1' },
-      },
-    });
+    write(INITIALIZE);
     expect(await answered(1)).toMatchObject({ result: { serverInfo: expect.any(Object) } });
     write({ jsonrpc: '2.0', method: 'notifications/initialized' });
     const asked = new Promise<{ id: string }>((resolve) =>
