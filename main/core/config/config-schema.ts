@@ -148,6 +148,8 @@ export const configFileSchema = z.strictObject({
   auditMaxAgeDays: z.union([z.number(), z.string()]).optional(),
   /** Tool switches, app-role requirements, approvals and rate limits (see policy-schema.ts). */
   policy: z.unknown().optional(),
+  /** Settings of `serve --remote` (validated by loadRemoteConfig, see remote-settings.ts). */
+  remote: z.unknown().optional(),
 });
 
 /** The parsed config file. */
