@@ -1,0 +1,157 @@
+/**
+ * The one async interface behind which remote mode keeps every piece of state that instances
+ * share: authorization-server records, valet keys, web sessions, rate limits, approvals and the
+ * events that wake or invalidate other instances. It is shaped after Redis so that a Redis store
+ * is a thin adapter: each method is one Redis command (or one MULTI), and each compound method
+ * that must be atomic across instances is one Lua script.
+ *
+ * Values, hash fields and members are strings: callers serialise (JSON for records). Names given
+ * to methods are key names without the prefix; the store prefixes every key and channel itself.
+ * A store never logs a value, and its errors never carry one. Every store rejects the same way:
+ * a ValetError `store-bad-input` for a bad argument (nothing is written), `store-wrong-type` when
+ * a key holds another type than the operation works on, `store-closed` after `close()`.
+ */
+export interface SharedStore {
+  /** The prefix put before every key and channel name (`mv:` unless configured). */
+  readonly prefix: string;
+  /** The full name `name` has in the backend: the prefix, then the name. */
+  key(name: string): string;
+
+  /** The string at `key`, or null when there is none (GET). */
+  get(key: string): Promise<string | null>;
+  /**
+   * Stores a string (SET … PX … NX). Without `ttlMs` the value never expires, and an earlier
+   * expiry is cleared, as Redis does. With `onlyIfAbsent` nothing is written when the key
+   * exists. Resolves to whether the value was written.
+   */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /** The string at `key`, removed in the same step: only one caller ever gets it (GETDEL). */
+  getDel(key: string): Promise<string | null>;
+  /** Removes the key, of any type; resolves to whether it was there (DEL). */
+  del(key: string): Promise<boolean>;
+  /** Makes the key expire `ttlMs` from now; false when there is no such key (PEXPIRE). */
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  /** Milliseconds left before the key expires, Infinity if it never does, null if absent (PTTL). */
+  ttl(key: string): Promise<number | null>;
+
+  /**
+   * Sets hash fields (HSET). The key keeps its expiry, unless `ttlMs` is given: then it is set
+   * in the same step (MULTI HSET PEXPIRE). An empty `fields` changes nothing.
+   */
+  hSet(key: string, fields: Record<string, string>, options?: TtlOptions): Promise<void>;
+  /** One field of a hash, or null (HGET). */
+  hGet(key: string, field: string): Promise<string | null>;
+  /** Every field of a hash; an empty object when there is no such key (HGETALL). */
+  hGetAll(key: string): Promise<Record<string, string>>;
+  /** Removes fields; the key goes with its last field. Resolves to how many were there (HDEL). */
+  hDel(key: string, fields: readonly string[]): Promise<number>;
+
+  /** Adds members to a set (SADD), with an optional expiry as hSet; resolves to how many were new. */
+  sAdd(key: string, members: readonly string[], options?: TtlOptions): Promise<number>;
+  /** Removes members; the key goes with its last member. Resolves to how many were there (SREM). */
+  sRem(key: string, members: readonly string[]): Promise<number>;
+  /** The members of a set, in no particular order (SMEMBERS). */
+  sMembers(key: string): Promise<string[]>;
+
+  /** Adds or re-scores members of a sorted set (ZADD), with an optional expiry; resolves to how many were new. */
+  zAdd(key: string, entries: readonly ScoredMember[], options?: TtlOptions): Promise<number>;
+  /** Removes members; the key goes with its last member. Resolves to how many were there (ZREM). */
+  zRem(key: string, members: readonly string[]): Promise<number>;
+  /**
+   * Members scored `min` ≤ score ≤ `max` (±Infinity for open ends), lowest score first, ties by
+   * member (ZRANGE … BYSCORE WITHSCORES LIMIT 0 limit).
+   */
+  zRangeByScore(
+    key: string,
+    min: number,
+    max: number,
+    options?: { limit?: number },
+  ): Promise<ScoredMember[]>;
+  /** Removes members scored `min` ≤ score ≤ `max`; resolves to how many (ZREMRANGEBYSCORE). */
+  zRemRangeByScore(key: string, min: number, max: number): Promise<number>;
+
+  /**
+   * Takes one token from the bucket at `key`, atomically across instances (one Lua script). A
+   * bucket starts full at `burst` and refills at `ratePerSecond`, never above `burst`; it is
+   * kept as a hash `{tokens, ts}` that expires once it would be full again. Time is the
+   * store's own clock (Redis's TIME), so instances with skewed clocks share one bucket fairly.
+   */
+  takeToken(key: string, bucket: TokenBucket): Promise<TokenTake>;
+  /**
+   * Takes an in-flight slot at `key` for `member` (a request ID), atomically across instances
+   * (one Lua script): members whose deadline has passed are dropped first, so the slots of an
+   * instance that died free themselves; then the slot is refused when `cap` live members hold
+   * the key. A member already holding a slot keeps it, with a new deadline. The key is a
+   * sorted set (score = deadline) that expires with its last deadline.
+   */
+  acquireSlot(key: string, member: string, slot: SlotLimits): Promise<boolean>;
+  /** Gives back the slot `member` holds; resolves to whether it held one (ZREM). */
+  releaseSlot(key: string, member: string): Promise<boolean>;
+
+  /**
+   * Sends `message` to every subscriber of `channel` on any instance (PUBLISH). Delivery is
+   * asynchronous and at most once: no listener runs inside the call to publish, and a
+   * subscriber that is not listening at that moment misses it, so waiters re-read the record.
+   */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls `listener` with each message published on `channel` from when this resolves
+   * (SUBSCRIBE, on its own connection for Redis). A listener that throws stops neither the
+   * other listeners nor later messages. Resolves to the function that unsubscribes; once that
+   * resolves, the listener is not called again.
+   */
+  subscribe(channel: string, listener: MessageListener): Promise<Unsubscribe>;
+
+  /** Resolves when the backend answers (PING); rejects when it cannot be reached. */
+  ping(): Promise<void>;
+  /**
+   * Stops the store: subscriptions end, timers stop, connections close. Every later call
+   * rejects with a ValetError `store-closed`. Closing twice is harmless.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of `SharedStore.set`. */
+export interface SetOptions {
+  /** Expire after this many milliseconds (a positive integer). */
+  ttlMs?: number;
+  /** Write only when the key does not exist (SET NX): locks, first-writer-wins records. */
+  onlyIfAbsent?: boolean;
+}
+
+/** An optional expiry for the hash, set and sorted-set writes. */
+export interface TtlOptions {
+  /** Expire the whole key after this many milliseconds (a positive integer). */
+  ttlMs?: number;
+}
+
+/** A member of a sorted set with its score. */
+export interface ScoredMember {
+  member: string;
+  score: number;
+}
+
+/** The shape of a token bucket: `burst` tokens at most, refilled at `ratePerSecond`. */
+export interface TokenBucket {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/** The answer of `takeToken`: allowed with the whole tokens left, or refused with when to retry. */
+export type TokenTake =
+  { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };
+
+/** The limits of `acquireSlot`: at most `cap` live slots, each held for `ttlMs` at most. */
+export interface SlotLimits {
+  cap: number;
+  ttlMs: number;
+}
+
+/** Receives one published message. */
+export type MessageListener = (message: string) => void;
+
+/** Ends a subscription. */
+export type Unsubscribe = () => Promise<void>;
+
+/** The prefix of every key and channel unless configured (VALET_REDIS_PREFIX). */
+export const DEFAULT_STORE_PREFIX = 'mv:';
