@@ -261,6 +261,11 @@ function toggle(on: string, off: string) {
 }
 
 const path = z.string().trim().min(1, 'is empty');
+/** A string that parses as a URL; later checks may call `new URL` since this one aborts. */
+const url = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v), { message: 'is not a URL', abort: true });
 const guid = z.string().trim().regex(GUID, 'is not a GUID');
 
 /** Parses HOST:PORT, where an IPv6 host is in brackets. */
@@ -283,10 +288,7 @@ function isCidr(v: string): boolean {
 
 /** Validators for each setting's raw value (a string from the environment, or JSON). */
 export const remoteSettingSchemas = {
-  publicUrl: z
-    .string()
-    .trim()
-    .refine((v) => URL.canParse(v), 'is not a URL')
+  publicUrl: url
     .refine((v) => !/[?#]/.test(v), 'has a query or a fragment')
     .transform((v) => new URL(v))
     .refine((u) => u.protocol === 'https:' || u.protocol === 'http:', 'is not https')
@@ -302,10 +304,7 @@ export const remoteSettingSchemas = {
       return parsed ?? { host: '', port: 0 };
     }),
   auth: z.enum(REMOTE_AUTH_MODES, { error: 'is not a known mode' }),
-  redisUrl: z
-    .string()
-    .trim()
-    .refine((v) => URL.canParse(v), 'is not a URL')
+  redisUrl: url
     .refine(
       (v) => ['redis:', 'rediss:'].includes(new URL(v).protocol),
       'is not redis:// or rediss://',
@@ -324,13 +323,21 @@ export const remoteSettingSchemas = {
   trustProxy: z.preprocess(
     (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
     z.union(
-      [z.number().int().min(0).max(100), listOf(z.string().refine(isCidr), 'addresses or CIDRs')],
+      [
+        z.number().int().min(0).max(100),
+        listOf(z.string().refine(isCidr, 'is not an address or CIDR'), 'addresses or CIDRs'),
+      ],
       { error: 'is not a number of proxies or a list of addresses or CIDRs' },
     ),
   ),
   clientId: settingSchemas.clientId,
   tenantId: settingSchemas.tenantId,
-  authority: settingSchemas.authority,
+  authority: url
+    .refine(
+      (v) => new URL(v).protocol === 'https:',
+      'is not https (MSAL only talks to https authorities)',
+    )
+    .refine((v) => new URL(v).pathname.replace(/\/+$/, '').length > 1, 'has no tenant in its path'),
   knownAuthorities: listOf(
     z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'is not a host name'),
     'host names',

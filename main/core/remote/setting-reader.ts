@@ -172,11 +172,8 @@ export function quote(v: unknown): string {
   return `'${s.length > 80 ? `${s.slice(0, 77)}...` : s}'`;
 }
 
-/** A Redis URL with its password replaced, for messages. */
+/** A URL with its password (or a lone user-info part, which may be one) replaced, for messages. */
 export function hidePassword(v: unknown): unknown {
-  if (typeof v !== 'string' || !URL.canParse(v))
-    return typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//***@') : v;
-  const u = new URL(v);
-  if (u.password) u.password = '***';
-  return u.password || u.username ? u.toString() : v;
+  if (typeof v !== 'string') return v;
+  return v.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').replace(/\/\/[^/@:]+@/, '//***@');
 }
