@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { atOnce, type ContractContext } from './contract-support.ts';
+
+/** The contract of the atomic compound operations: the token bucket and in-flight slots. */
+export function atomicContract({ store, pass }: ContractContext): void {
+  describe('token bucket', () => {
+    it('lets a burst through, then refuses with the time until the next token', async () => {
+      const bucket = { ratePerSecond: 1, burst: 3 };
+      const takes = [];
+      for (let i = 0; i < 4; i++) takes.push(await store().takeToken('rl:k1', bucket));
+      expect(takes.slice(0, 3)).toEqual([
+        { allowed: true, remaining: 2 },
+        { allowed: true, remaining: 1 },
+        { allowed: true, remaining: 0 },
+      ]);
+      expect(takes[3]).toMatchObject({ allowed: false });
+      const { retryAfterMs } = takes[3] as { retryAfterMs: number };
+      expect(retryAfterMs).toBeGreaterThan(900);
+      expect(retryAfterMs).toBeLessThanOrEqual(1000);
+    });
+
+    it('refills at its rate: a refused caller that waits retryAfterMs gets through', async () => {
+      const bucket = { ratePerSecond: 10, burst: 2 };
+      await store().takeToken('rl:k1', bucket);
+      await store().takeToken('rl:k1', bucket);
+      const refused = await store().takeToken('rl:k1', bucket);
+      expect(refused.allowed).toBe(false);
+      const { retryAfterMs } = refused as { retryAfterMs: number };
+      expect(retryAfterMs).toBeLessThanOrEqual(100);
+      await pass(retryAfterMs + 5);
+      expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(true);
+      expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(false);
+    });
+
+    it('never holds more than burst, however long it was idle', async () => {
+      const bucket = { ratePerSecond: 20, burst: 3 };
+      await store().takeToken('rl:k1', bucket);
+      await pass(500);
+      const takes = await atOnce(10, () => store().takeToken('rl:k1', bucket));
+      expect(takes.filter((t) => t.allowed)).toHaveLength(3);
+    });
+
+    it('of 50 concurrent takes exactly burst get through', async () => {
+      const takes = await atOnce(50, () =>
+        store().takeToken('rl:k1', { ratePerSecond: 0.01, burst: 10 }),
+      );
+      expect(takes.filter((t) => t.allowed)).toHaveLength(10);
+    });
+
+    it('keeps one bucket per key', async () => {
+      const bucket = { ratePerSecond: 0.01, burst: 1 };
+      expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(true);
+      expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(false);
+      expect((await store().takeToken('rl:k2', bucket)).allowed).toBe(true);
+    });
+
+    it('refuses a bucket without a positive rate or a whole burst', async () => {
+      for (const bucket of [
+        { ratePerSecond: 0, burst: 1 },
+        { ratePerSecond: Number.NaN, burst: 1 },
+        { ratePerSecond: 1, burst: 0 },
+        { ratePerSecond: 1, burst: 1.5 },
+      ])
+        await expect(store().takeToken('rl:k1', bucket)).rejects.toMatchObject({
+          code: 'store-bad-input',
+        });
+    });
+  });
+
+  describe('in-flight slots', () => {
+    const slot = { cap: 5, ttlMs: 10_000 };
+
+    it('holds the cap under 50 concurrent acquires', async () => {
+      const got = await atOnce(50, (i) => store().acquireSlot('inflight:k1', `req-${i}`, slot));
+      expect(got.filter(Boolean)).toHaveLength(5);
+    });
+
+    it('a released slot can be taken again; releasing a slot never held answers false', async () => {
+      const one = { cap: 1, ttlMs: 10_000 };
+      expect(await store().acquireSlot('inflight:k1', 'r1', one)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r2', one)).toBe(false);
+      expect(await store().releaseSlot('inflight:k1', 'r1')).toBe(true);
+      expect(await store().releaseSlot('inflight:k1', 'r1')).toBe(false);
+      expect(await store().acquireSlot('inflight:k1', 'r2', one)).toBe(true);
+    });
+
+    it('a request that asks again keeps its one slot instead of taking a second', async () => {
+      const two = { cap: 2, ttlMs: 10_000 };
+      expect(await store().acquireSlot('inflight:k1', 'r1', two)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r1', two)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r2', two)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r3', two)).toBe(false);
+    });
+
+    it('a slot whose holder never released it frees itself at its deadline', async () => {
+      const one = { cap: 1, ttlMs: 100 };
+      expect(await store().acquireSlot('inflight:k1', 'crashed', one)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r2', one)).toBe(false);
+      await pass(150);
+      expect(await store().acquireSlot('inflight:k1', 'r2', one)).toBe(true);
+    });
+
+    it('the slots key itself is gone once its last deadline has passed', async () => {
+      await store().acquireSlot('inflight:k1', 'r1', { cap: 2, ttlMs: 100 });
+      expect(await store().ttl('inflight:k1')).toBeLessThanOrEqual(100);
+      await pass(150);
+      expect(await store().ttl('inflight:k1')).toBeNull();
+    });
+
+    it('keeps separate slots per key', async () => {
+      const one = { cap: 1, ttlMs: 10_000 };
+      expect(await store().acquireSlot('inflight:k1', 'r1', one)).toBe(true);
+      expect(await store().acquireSlot('inflight:k2', 'r1', one)).toBe(true);
+    });
+  });
+}
