@@ -101,7 +101,8 @@ export const settingSchemas = {
   authority: z
     .string()
     .trim()
-    .refine((v) => URL.canParse(v), 'is not a URL')
+    // The checks after this one parse the URL: stop here when it is none.
+    .refine((v) => URL.canParse(v), { error: 'is not a URL', abort: true })
     .refine(
       (v) => new URL(v).protocol === 'https:',
       'is not https (MSAL only talks to https authorities)',
@@ -110,7 +111,8 @@ export const settingSchemas = {
   graphUrl: z
     .string()
     .trim()
-    .refine((v) => URL.canParse(v), 'is not a URL')
+    // The checks after this one parse the URL: stop here when it is none.
+    .refine((v) => URL.canParse(v), { error: 'is not a URL', abort: true })
     .refine((v) => {
       const u = new URL(v);
       return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname));

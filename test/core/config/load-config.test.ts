@@ -84,6 +84,17 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/^VALET_AUTHORITY is not https .*: use an https URL/);
   });
 
+  it('rejects an authority or Graph URL that is no URL at all with the same one line, not a crash', async () => {
+    const authority = await failure({ VALET_AUTHORITY: 'notaurl' });
+    expect(authority.message).toBe(
+      "VALET_AUTHORITY is not a URL (got 'notaurl'): use an https URL such as https://login.microsoftonline.com/<tenant>",
+    );
+    const graph = await failure({ VALET_GRAPH_URL: 'graph' });
+    expect(graph.message).toMatch(
+      /^VALET_GRAPH_URL is not a URL \(got 'graph'\): use an https URL/,
+    );
+  });
+
   it('rejects an unknown broker mode', async () => {
     const err = await failure({ VALET_BROKER: 'maybe' });
     expect(err.message).toMatch(
