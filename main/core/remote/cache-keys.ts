@@ -77,6 +77,11 @@ function decode(
     value.includes('-') || value.includes('_') ? 'base64url' : 'base64',
   );
   if (key.length !== CACHE_KEY_BYTES) throw fail(`is ${key.length} bytes, not ${CACHE_KEY_BYTES}`);
+  return cacheKeyOf(key);
+}
+
+/** A cache key with the ID that names it in sealed values. */
+export function cacheKeyOf(key: Buffer): CacheKey {
   return {
     id: createHash('sha256').update(key).digest('hex').slice(0, 16),
     key: new SecretValue(key),
