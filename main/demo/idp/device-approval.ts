@@ -1,5 +1,7 @@
 import type { Provider } from 'oidc-provider';
-import { GRAPH_RESOURCE, GRAPH_SCOPES, OIDC_SCOPES } from './directory.ts';
+import type { AppDirectory } from './apps.ts';
+import { grantScopes } from './consent.ts';
+import { GRAPH_RESOURCE } from './directory.ts';
 import type { UserDirectory } from './users.ts';
 
 /** oidc-provider stores user codes upper-cased without separators. */
@@ -15,6 +17,7 @@ function normalizeUserCode(userCode: string): string {
 export async function approveDeviceCode(
   provider: Provider,
   users: UserDirectory,
+  apps: AppDirectory,
   userCode: string,
   username: string,
 ): Promise<void> {
@@ -30,18 +33,20 @@ export async function approveDeviceCode(
   const requested = String((code.params as { scope?: unknown } | undefined)?.scope ?? '')
     .split(' ')
     .filter(Boolean);
-  const oidc = [...new Set(['openid', ...requested.filter((s) => OIDC_SCOPES.has(s))])];
-  const graph = requested.filter((s) => GRAPH_SCOPES.has(s));
+  const split = apps.split(requested);
+  const oidc = [...new Set(['openid', ...split.oidc])];
+  const resourceScopes = requested.filter((scope) => !split.oidc.includes(scope));
+  const [api] = split.apis.values();
+  const resource = api ? [...api.uris][0] : split.graph.length > 0 ? GRAPH_RESOURCE : undefined;
   const grant = new provider.Grant({ accountId: user.id, clientId: code.clientId });
-  grant.addOIDCScope(oidc.join(' '));
-  if (graph.length > 0) grant.addResourceScope(GRAPH_RESOURCE, graph.join(' '));
+  grantScopes(apps, grant, [...oidc, ...resourceScopes]);
   const grantId = await grant.save();
   Object.assign(code, {
     accountId: user.id,
     authTime: Math.floor(Date.now() / 1000),
     grantId,
-    scope: [...oidc, ...graph].join(' '),
-    ...(graph.length > 0 ? { resource: GRAPH_RESOURCE } : {}),
+    scope: [...oidc, ...resourceScopes].join(' '),
+    ...(resource ? { resource } : {}),
   });
   await code.save();
 }

@@ -10,7 +10,8 @@ export interface FrontDoorSettings {
   tenantId: string;
   /** `host:port` every URL the IdP hands out uses, whatever the client typed. */
   canonicalHost: string;
-  provider: Provider;
+  /** The provider now serving; a key rotation replaces it. */
+  provider: () => Provider;
   interactions: InteractionContext;
   tokenRequests: TokenRequestRecord[];
 }
@@ -75,7 +76,15 @@ function tenantSegment(settings: FrontDoorSettings, segment: string): string | u
 export function createFrontDoor(
   settings: FrontDoorSettings,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const callback = settings.provider.callback();
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  function callbackOf(provider: Provider): ReturnType<Provider['callback']> {
+    let callback = callbacks.get(provider);
+    if (!callback) {
+      callback = provider.callback();
+      callbacks.set(provider, callback);
+    }
+    return callback;
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://idp.invalid');
@@ -114,7 +123,7 @@ export function createFrontDoor(
     forwarded.url = `${path}${url.search}`;
     // oidc-provider derives its mount path from originalUrl minus url, as under Express.
     Object.assign(forwarded, { originalUrl: `/${segment}${forwarded.url}` });
-    await callback(forwarded, res);
+    await callbackOf(settings.provider())(forwarded, res);
   }
 
   return (req, res) => {

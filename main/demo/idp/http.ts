@@ -23,14 +23,23 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** Sends an HTML page that must not be cached or framed. */
-export function sendHtml(res: ServerResponse, status: number, html: string): void {
+/**
+ * Sends an HTML page that must not be cached or framed. Its forms may post only to the
+ * IdP; `redirectOrigin` is the app's origin, where the IdP redirects after a form is sent,
+ * which the browser checks against `form-action` too.
+ */
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  redirectOrigin?: string,
+): void {
+  const formAction = redirectOrigin ? `'self' ${redirectOrigin}` : "'self'";
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
-    'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
   });
   res.end(html);
 }

@@ -1,5 +1,7 @@
 // Public API of the Entra-like test identity provider.
-export { createCertificateAuthority } from './ca.ts';
+export { createCertificateAuthority, issueServerCertificate } from './ca.ts';
+export type { ServerCertificate } from './ca.ts';
+export { JWT_BEARER_GRANT } from './client-auth.ts';
 export {
   DEMO_APP_NAME,
   DEMO_CLIENT_ID,
@@ -11,6 +13,8 @@ export {
 export { IDP_HOST, startIdp } from './server.ts';
 export type {
   CertificateAuthority,
+  IdpApi,
+  IdpConfidentialClient,
   IdpOptions,
   IdpUser,
   RunningIdp,

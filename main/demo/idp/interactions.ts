@@ -1,27 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Provider } from 'oidc-provider';
-import { DEMO_APP_NAME, GRAPH_SCOPES, OIDC_SCOPES } from './directory.ts';
+import type { AppDirectory } from './apps.ts';
 import { readBody, sendHtml } from './http.ts';
 import { consentPage, errorPage, signInPage } from './pages.ts';
-import type { ConsentItem } from './pages.ts';
 import type { UserDirectory } from './users.ts';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** What the sign-in and consent pages need from the rest of the IdP. */
 export interface InteractionContext {
-  provider: Provider;
+  /** The provider now serving (a new one after a signing key rotation). */
+  readonly provider: Provider;
   users: UserDirectory;
+  apps: AppDirectory;
 }
 
 const FORM_LIMIT = 16 * 1024;
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-function describe(scope: string): ConsentItem {
-  return { scope, description: GRAPH_SCOPES.get(scope) ?? OIDC_SCOPES.get(scope) ?? scope };
 }
 
 /**
@@ -79,7 +76,7 @@ export async function handleInteraction(
   res: ServerResponse,
   route: { tenantSegment: string; uid: string; action: 'show' | 'sign-in' | 'consent' },
 ): Promise<void> {
-  const { provider, users } = context;
+  const { provider, users, apps } = context;
   let interaction: Interaction;
   try {
     interaction = await provider.interactionDetails(req, res);
@@ -102,6 +99,13 @@ export async function handleInteraction(
   }
 
   const base = `/${route.tenantSegment}/login/${interaction.uid}`;
+  const clientId =
+    typeof interaction.params.client_id === 'string' ? interaction.params.client_id : '';
+  const appName = apps.clientName(clientId);
+  // oidc-provider checked it against the client's registered redirect URIs.
+  const redirectUri = interaction.params.redirect_uri;
+  const redirectOrigin =
+    typeof redirectUri === 'string' ? URL.parse(redirectUri)?.origin : undefined;
   const loginHint =
     typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined;
 
@@ -111,7 +115,7 @@ export async function handleInteraction(
     const user = users.authenticate(username, form.get('password') ?? '');
     if (!user) {
       const error = 'Your account or password is incorrect.';
-      sendHtml(res, 200, signInPage({ action: base, appName: DEMO_APP_NAME, username, error }));
+      sendHtml(res, 200, signInPage({ action: base, appName, username, error }), redirectOrigin);
       return;
     }
     // `select_account` is a prompt of its own; the result must answer it too, or the
@@ -151,12 +155,16 @@ export async function handleInteraction(
       200,
       consentPage({
         action: `${base}/consent`,
-        appName: DEMO_APP_NAME,
+        appName,
         username: user?.username ?? '',
-        items: scopesToList(interaction).map(describe),
+        items: scopesToList(interaction).map((scope) => ({
+          scope,
+          description: apps.describe(scope),
+        })),
       }),
+      redirectOrigin,
     );
     return;
   }
-  sendHtml(res, 200, signInPage({ action: base, appName: DEMO_APP_NAME, username: loginHint }));
+  sendHtml(res, 200, signInPage({ action: base, appName, username: loginHint }), redirectOrigin);
 }

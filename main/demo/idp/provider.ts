@@ -1,15 +1,14 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { Provider, errors, interactionPolicy } from 'oidc-provider';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { accountFor, toGraphAccessToken } from './claims.ts';
-import {
-  DEMO_APP_NAME,
-  GRAPH_RESOURCE,
-  GRAPH_SCOPES,
-  OIDC_SCOPES,
-  isKnownScope,
-} from './directory.ts';
+import { Provider, interactionPolicy } from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AppDirectory } from './apps.ts';
+import { accountFor, toApiAccessToken, toGraphAccessToken } from './claims.ts';
+import type { ApiTokenShape } from './claims.ts';
+import { assertionCertificateCheck, confidentialClientMetadata } from './client-auth.ts';
+import type { CertificateKey } from './client-auth.ts';
+import { DEMO_APP_NAME, OIDC_SCOPES } from './directory.ts';
 import { deviceFlowPages, errorPageFor, signOutPages } from './provider-pages.ts';
+import { entraResourceIndicators } from './resources.ts';
+import type { SigningKeys } from './signing-keys.ts';
 import type { MemoryStore } from './store.ts';
 import type { UserDirectory } from './users.ts';
 
@@ -20,19 +19,20 @@ export interface ProviderSettings {
   issuer: string;
   tenantId: string;
   clientIds: readonly string[];
+  apps: AppDirectory;
+  /** Public keys of each confidential client's certificates, by client ID. */
+  certificateKeys: ReadonlyMap<string, readonly CertificateKey[]>;
   users: UserDirectory;
   store: MemoryStore;
+  keys: SigningKeys;
+  /** Keys that sign the IdP's cookies; the same across key rotations, so sessions survive. */
+  cookieKeys: string[];
   accessTokenTtl: () => number;
 }
 
 /** The first path segment of the request (tenant ID, `organizations` or `common`). */
 export function tenantSegmentOf(ctx: KoaContextWithOIDC): string {
   return new URL(ctx.oidc.urlFor('authorization')).pathname.split('/')[1] ?? '';
-}
-
-function signingKey(): Record<string, unknown> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
 }
 
 function interactionPolicyWithSelectAccount(): interactionPolicy.Prompt[] {
@@ -46,34 +46,44 @@ function interactionPolicyWithSelectAccount(): interactionPolicy.Prompt[] {
   return policy;
 }
 
-function requestedScopes(ctx: KoaContextWithOIDC): string[] {
-  const scope: unknown = ctx.oidc.params?.scope;
-  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+function apiTokenShape(apps: AppDirectory, clientId: unknown, version: 1 | 2): ApiTokenShape {
+  const client = apps.confidential(typeof clientId === 'string' ? clientId : undefined);
+  let clientAuth: ApiTokenShape['clientAuth'] = '0';
+  if (client) clientAuth = client.secret !== undefined ? '1' : '2';
+  return { version, clientAuth };
 }
 
 /** Builds the oidc-provider instance, configured to behave like Entra's v2.0 endpoints. */
 export function createProvider(settings: ProviderSettings): Provider {
-  const { tenantId, users, store } = settings;
+  const { tenantId, users, store, apps } = settings;
   const clientIds = new Set(settings.clientIds);
+  const keysOf = (clientId: string) => settings.certificateKeys.get(clientId) ?? [];
 
   const configuration: Configuration = {
     adapter: (model: string) => store.adapterFor(model),
-    clients: [...clientIds].map((clientId) => ({
-      client_id: clientId,
-      client_name: DEMO_APP_NAME,
-      application_type: 'native',
-      token_endpoint_auth_method: 'none',
-      // Native clients may use any port on a registered loopback redirect (RFC 8252).
-      redirect_uris: ['http://localhost', 'http://127.0.0.1'],
-      grant_types: [
-        'authorization_code',
-        'refresh_token',
-        'urn:ietf:params:oauth:grant-type:device_code',
-      ],
-      response_types: ['code'],
-    })),
-    jwks: { keys: [signingKey()] },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    clients: [...clientIds]
+      .map((clientId): ClientMetadata => ({
+        client_id: clientId,
+        client_name: DEMO_APP_NAME,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        // Native clients may use any port on a registered loopback redirect (RFC 8252).
+        redirect_uris: ['http://localhost', 'http://127.0.0.1'],
+        grant_types: [
+          'authorization_code',
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:device_code',
+        ],
+        response_types: ['code'],
+      }))
+      .concat(
+        apps.confidentialClients.map((client) =>
+          confidentialClientMetadata(client, keysOf(client.clientId)),
+        ),
+      ),
+    jwks: settings.keys.privateJwks,
+    cookies: { keys: settings.cookieKeys },
+    assertJwtClientAuthClaimsAndHeader: assertionCertificateCheck(keysOf),
     scopes: [...OIDC_SCOPES.keys()],
     claims: {
       openid: ['sub', 'oid', 'tid', 'ver', 'roles'],
@@ -129,7 +139,15 @@ export function createProvider(settings: ProviderSettings): Provider {
       customizers: {
         jwt: (_ctx, token, jwt) => {
           const accountId = 'accountId' in token ? token.accountId : undefined;
-          toGraphAccessToken(jwt, accountId ? users.byId(accountId) : undefined, tenantId);
+          const user = accountId ? users.byId(accountId) : undefined;
+          const resource = 'resourceServer' in token ? token.resourceServer : undefined;
+          const api = resource ? apps.apiByUri(resource.identifier()) : undefined;
+          if (!api) {
+            toGraphAccessToken(jwt, user, tenantId);
+            return;
+          }
+          const shape = apiTokenShape(apps, jwt.payload.client_id, api.accessTokenVersion);
+          toApiAccessToken(jwt, user, tenantId, shape);
         },
       },
     },
@@ -142,32 +160,8 @@ export function createProvider(settings: ProviderSettings): Provider {
       rpInitiatedLogout: { enabled: true, ...signOutPages },
       resourceIndicators: {
         enabled: true,
-        // MSAL sends Graph scopes without the resource prefix and no `resource` parameter.
-        // This is the one hook that sees the scopes of every authorization and device code
-        // request, so unknown scopes are refused here (oidc-provider would drop them silently).
-        defaultResource: (ctx) => {
-          const scopes = requestedScopes(ctx);
-          const unknown = scopes.filter((scope) => !isKnownScope(scope));
-          if (unknown.length > 0) {
-            throw new errors.InvalidScope(
-              `AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope '${unknown.join(' ')}' does not exist.`,
-              unknown.join(' '),
-            );
-          }
-          return scopes.some((scope) => GRAPH_SCOPES.has(scope)) ? GRAPH_RESOURCE : undefined;
-        },
+        ...entraResourceIndicators(apps, settings.accessTokenTtl),
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resource) => {
-          if (resource !== GRAPH_RESOURCE)
-            throw new errors.InvalidTarget(`Unknown resource ${resource}.`);
-          return {
-            scope: [...GRAPH_SCOPES.keys()].join(' '),
-            audience: GRAPH_RESOURCE,
-            accessTokenTTL: settings.accessTokenTtl(),
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
       },
     },
     renderError: errorPageFor,

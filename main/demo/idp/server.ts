@@ -1,11 +1,19 @@
-import { approveDeviceCode } from './device-approval.ts';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Provider } from 'oidc-provider';
+import { AppDirectory } from './apps.ts';
 import { issueServerCertificate } from './ca.ts';
+import { certificateKey } from './client-auth.ts';
+import type { CertificateKey } from './client-auth.ts';
+import { setConsent } from './consent.ts';
+import { approveDeviceCode } from './device-approval.ts';
 import { DEMO_CLIENT_ID, DEMO_TENANT_ID, DEMO_USERS } from './directory.ts';
 import { installEntraResponses } from './entra-responses.ts';
 import { createFrontDoor } from './front-door.ts';
+import { registerOnBehalfOf } from './obo.ts';
 import { createProvider } from './provider.ts';
+import { SigningKeys } from './signing-keys.ts';
 import { MemoryStore } from './store.ts';
 import type { IdpOptions, RunningIdp, TokenRequestRecord } from './types.ts';
 import { UserDirectory, isGuid } from './users.ts';
@@ -40,6 +48,13 @@ function checkOptions(options: IdpOptions): { tenantId: string; clientIds: reado
 export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   const { tenantId, clientIds } = checkOptions(options);
   const users = new UserDirectory(options.users ?? DEMO_USERS);
+  const apps = new AppDirectory(clientIds, options.confidentialClients ?? [], options.apis ?? []);
+  const certificateKeys = new Map<string, readonly CertificateKey[]>(
+    apps.confidentialClients.map((client) => [
+      client.clientId,
+      (client.certificates ?? []).map(certificateKey),
+    ]),
+  );
   let accessTokenTtl = checkTtl(options.accessTokenTtlSeconds ?? 3600);
   const deviceInterval = options.deviceCodeIntervalSeconds ?? 5;
   const certificate = await issueServerCertificate(options.ca, {
@@ -60,25 +75,62 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   const authority = `${origin}/${tenantId}`;
   const issuer = `${authority}/v2.0`;
 
-  const store = new MemoryStore();
+  const store = new MemoryStore((grant) => apps.widenGrant(grant));
   const tokenRequests: TokenRequestRecord[] = [];
-  const provider = createProvider({
-    issuer,
-    tenantId,
-    clientIds,
-    users,
+  const keys = new SigningKeys();
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+  const allClientIds = new Set([...clientIds, ...apps.confidentialClients.map((c) => c.clientId)]);
+
+  // oidc-provider reads its signing keys once, when it is built; a rotation builds a new
+  // provider over the same store and cookie keys, so sessions, grants and tokens carry on.
+  function buildProvider(): Provider {
+    const built = createProvider({
+      issuer,
+      tenantId,
+      clientIds,
+      apps,
+      certificateKeys,
+      users,
+      store,
+      keys,
+      cookieKeys,
+      accessTokenTtl: () => accessTokenTtl,
+    });
+    installEntraResponses(built, {
+      tenantId,
+      apps,
+      certificateKeys,
+      device: { intervalSeconds: deviceInterval },
+    });
+    registerOnBehalfOf(built, {
+      tenantId,
+      issuer,
+      apps,
+      users,
+      store,
+      keys,
+      accessTokenTtl: () => accessTokenTtl,
+    });
+    built.on('server_error', (_ctx, error) => console.error('IdP server error:', error));
+    return built;
+  }
+  let provider = buildProvider();
+  const consentContext = {
+    get provider() {
+      return provider;
+    },
     store,
-    accessTokenTtl: () => accessTokenTtl,
-  });
-  installEntraResponses(provider, tenantId, { intervalSeconds: deviceInterval });
-  provider.on('server_error', (_ctx, error) => console.error('IdP server error:', error));
+    apps,
+    users,
+    clientIds: allClientIds,
+  };
   server.on(
     'request',
     createFrontDoor({
       tenantId,
       canonicalHost: `${IDP_HOST}:${port}`,
-      provider,
-      interactions: { provider, users },
+      provider: () => provider,
+      interactions: consentContext,
       tokenRequests,
     }),
   );
@@ -98,7 +150,21 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       accessTokenTtl = checkTtl(seconds);
     },
     approveDeviceCode: (userCode, username) =>
-      approveDeviceCode(provider, users, userCode, username),
+      approveDeviceCode(provider, users, apps, userCode, username),
+    setConsent: (username, clientId, scopes) =>
+      setConsent(consentContext, username, clientId, scopes),
+    setApiTokenVersion(appId, version) {
+      const api = apps.apiByAppId(appId);
+      if (!api) throw new Error(`No API with the app ID ${appId}.`);
+      if (version !== 1 && version !== 2)
+        throw new Error(`Token version must be 1 or 2, got ${String(version)}.`);
+      api.accessTokenVersion = version;
+    },
+    async rotateSigningKey() {
+      const kid = keys.rotate();
+      provider = buildProvider();
+      return kid;
+    },
     async revokeUser(username) {
       const user = users.byUsername(username);
       if (!user) throw new Error(`No user named ${username}.`);

@@ -11,6 +11,9 @@ type GrantPayload = AdapterPayload & {
   resources?: Record<string, string | undefined>;
 };
 
+/** Adds to a stored grant what the tenant grants without asking (see `AppDirectory.widenGrant`). */
+export type GrantWidener = (grant: GrantPayload) => void;
+
 /**
  * In-memory storage for every oidc-provider model (sessions, grants, codes, tokens).
  * It is one shared map rather than one per model so that an account can be revoked
@@ -18,6 +21,11 @@ type GrantPayload = AdapterPayload & {
  */
 export class MemoryStore {
   #entries = new Map<string, Entry>();
+  readonly #widenGrant: GrantWidener;
+
+  constructor(widenGrant: GrantWidener = () => {}) {
+    this.#widenGrant = widenGrant;
+  }
 
   /** The oidc-provider adapter for one model name, e.g. `RefreshToken`. */
   adapterFor(model: string): Adapter {
@@ -89,6 +97,7 @@ export class MemoryStore {
     const entry = this.#live(this.#key(model, id));
     if (!entry) return undefined;
     const payload = structuredClone(entry.payload);
+    if (model === 'Grant') this.#widenGrant(payload as GrantPayload);
     if (model === 'RefreshToken') this.#widenToGrant(payload);
     return payload;
   }
@@ -115,18 +124,28 @@ export class MemoryStore {
    * Entra refresh tokens are not bound to the scopes of the request that minted them: they
    * redeem any scope the user has consented to for the app (MSAL keeps one refresh token per
    * account and uses it for every scope). oidc-provider checks a refresh request against the
-   * token's own scope, so present each refresh token with its grant's current scope.
+   * token's own scope and resource, so present each refresh token with its grant's current
+   * scopes and resources.
    */
   #widenToGrant(payload: AdapterPayload): void {
     if (!payload.grantId) return;
-    const grant = this.#live(this.#key('Grant', payload.grantId))?.payload as
-      GrantPayload | undefined;
-    if (!grant) return;
+    const stored = this.#live(this.#key('Grant', payload.grantId))?.payload;
+    if (!stored) return;
+    const grant = structuredClone(stored) as GrantPayload;
+    this.#widenGrant(grant);
     const scopes = new Set((payload.scope ?? '').split(' ').filter(Boolean));
     const granted = [grant.openid?.scope, ...Object.values(grant.resources ?? {})];
     for (const list of granted) {
       for (const scope of (list ?? '').split(' ').filter(Boolean)) scopes.add(scope);
     }
     payload.scope = [...scopes].join(' ');
+    const held = Array.isArray(payload.resource) ? payload.resource : [payload.resource];
+    const resources = new Set(
+      [...held, ...Object.keys(grant.resources ?? {})].filter(
+        (r): r is string => typeof r === 'string',
+      ),
+    );
+    if (resources.size > 1) payload.resource = [...resources];
+    else if (resources.size === 1) payload.resource = [...resources][0];
   }
 }

@@ -17,6 +17,42 @@ export interface CertificateAuthority {
   keyPem: string;
 }
 
+/**
+ * A web app registration that authenticates itself at the token endpoint (Entra's
+ * confidential client): with a client secret, or with certificates whose public keys it
+ * holds (MSAL's certificate assertion, `private_key_jwt`).
+ */
+export interface IdpConfidentialClient {
+  /** Application (client) ID, a GUID. */
+  clientId: string;
+  /** Display name, shown on the consent page. */
+  name?: string;
+  /** Exact redirect URIs of the web app, e.g. `https://localhost:8443/auth/callback`. */
+  redirectUris: readonly string[];
+  /** The client secret (`client_secret_post`); give this or `certificates`, not both. */
+  secret?: string;
+  /** PEM certificates whose keys may sign the client assertion (`private_key_jwt`). */
+  certificates?: readonly string[];
+  /** Graph scopes an admin consented to for every user, e.g. `['User.Read']`. */
+  adminConsentedScopes?: readonly string[];
+}
+
+/** An app registration that exposes an API: delegated scopes under its identifier URIs. */
+export interface IdpApi {
+  /** Application (client) ID, a GUID; the `aud` of its v2 access tokens. */
+  appId: string;
+  /** Display name, shown on the consent page. */
+  name?: string;
+  /** Identifier URIs (App ID URIs), e.g. `api://<appId>` and `https://valet.contoso.test/mcp`. */
+  identifierUris: readonly string[];
+  /** Delegated scope names, e.g. `['Valet.Use']`; clients ask for `<identifier URI>/<name>`. */
+  scopes: readonly string[];
+  /** Client IDs that get every scope of the API without a user's consent. */
+  preAuthorizedClients?: readonly string[];
+  /** Access token version, `api.requestedAccessTokenVersion` (Entra's default for new apps is 2). */
+  accessTokenVersion?: 1 | 2;
+}
+
 /** Settings for `startIdp`; everything but the CA has a demo default. */
 export interface IdpOptions {
   ca: CertificateAuthority;
@@ -26,6 +62,10 @@ export interface IdpOptions {
   tenantId?: string;
   /** Public client IDs that may sign in (loopback redirect, device code, refresh tokens). */
   clientIds?: readonly string[];
+  /** Web apps that authenticate at the token endpoint; they may also use on-behalf-of. */
+  confidentialClients?: readonly IdpConfidentialClient[];
+  /** Apps that expose APIs, whose scopes clients ask for. */
+  apis?: readonly IdpApi[];
   users?: readonly IdpUser[];
   /** Access-token lifetime in seconds; adjustable later with `setAccessTokenTtl`. */
   accessTokenTtlSeconds?: number;
@@ -35,7 +75,10 @@ export interface IdpOptions {
 
 /** One POST to the token endpoint, recorded when it arrives. */
 export interface TokenRequestRecord {
-  /** `grant_type` as the client sent it, e.g. `refresh_token` or `device_code`. */
+  /**
+   * `grant_type` as the client sent it, e.g. `refresh_token`, `device_code`, or
+   * `urn:ietf:params:oauth:grant-type:jwt-bearer` for on-behalf-of.
+   */
   grantType: string;
   /** Arrival time, `Date.now()`. */
   at: number;
@@ -65,5 +108,18 @@ export interface RunningIdp {
   revokeUser(username: string): Promise<void>;
   /** Approves a pending device code as the user, granting the scopes it requested (no browser). */
   approveDeviceCode(userCode: string, username: string): Promise<void>;
+  /**
+   * Sets what the user has consented to for a client, replacing what was there: OpenID
+   * scopes, Graph scopes (short names) and API scopes (`<identifier URI>/<name>`).
+   * An empty list withdraws every consent; tokens already issued stay valid.
+   */
+  setConsent(username: string, clientId: string, scopes: readonly string[]): Promise<void>;
+  /** Chooses the access token version of an API (`IdpApi.accessTokenVersion`) from now on. */
+  setApiTokenVersion(appId: string, version: 1 | 2): void;
+  /**
+   * Signs every token from now on with a new key that the JWKS publishes next to the
+   * previous one, as Entra rolls its keys; returns the new key's `kid`.
+   */
+  rotateSigningKey(): Promise<string>;
   close(): Promise<void>;
 }
