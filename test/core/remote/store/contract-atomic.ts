@@ -100,6 +100,17 @@ export function atomicContract({ store, pass }: ContractContext): void {
       expect(await store().acquireSlot('inflight:k1', 'r2', one)).toBe(true);
     });
 
+    it('a dead holder’s slot frees at its deadline even while a later holder keeps the key', async () => {
+      const two = { cap: 2, ttlMs: 200 };
+      expect(await store().acquireSlot('inflight:k1', 'crashed', two)).toBe(true);
+      await pass(100);
+      expect(await store().acquireSlot('inflight:k1', 'live', two)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r3', two)).toBe(false);
+      await pass(120);
+      expect(await store().acquireSlot('inflight:k1', 'r3', two)).toBe(true);
+      expect(await store().acquireSlot('inflight:k1', 'r4', two)).toBe(false);
+    });
+
     it('the slots key itself is gone once its last deadline has passed', async () => {
       await store().acquireSlot('inflight:k1', 'r1', { cap: 2, ttlMs: 100 });
       expect(await store().ttl('inflight:k1')).toBeLessThanOrEqual(100);

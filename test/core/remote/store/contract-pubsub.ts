@@ -30,6 +30,21 @@ export function pubSubContract({ store, harness }: ContractContext): void {
       await gone.unsubscribe();
     });
 
+    it('a listener is not called once its unsubscribe has resolved, even for a message on its way', async () => {
+      let unsubscribed = false;
+      let heardAfter = 0;
+      const unsubscribe = await store().subscribe('ev:revoke', () => {
+        if (unsubscribed) heardAfter++;
+      });
+      const stays = await inbox(store(), 'ev:revoke');
+      await store().publish('ev:revoke', 'k1');
+      await unsubscribe();
+      unsubscribed = true;
+      await store().publish('ev:revoke', 'k2');
+      expect([await stays.next(), await stays.next()]).toEqual(['k1', 'k2']);
+      expect(heardAfter).toBe(0);
+    });
+
     it('keeps channels apart', async () => {
       const approvals = await inbox(store(), 'ev:approval');
       await store().publish('ev:policy', 'reload');
