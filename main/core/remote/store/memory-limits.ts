@@ -20,8 +20,9 @@ export function takeToken(
   now: number,
 ): TokenTake {
   const held = backing.readAs(key, 'hash', now)?.value;
-  const before = Number(held?.get('tokens') ?? burst);
-  const since = Number(held?.get('ts') ?? now);
+  // A bucket that cannot be read counts as empty: it refuses until it refills, never lets a flood by.
+  const before = held ? finiteOr(Number(held.get('tokens')), 0) : burst;
+  const since = held ? finiteOr(Number(held.get('ts')), now) : now;
   // A clock that stepped back refills nothing rather than draining the bucket.
   const tokens = Math.min(burst, before + (Math.max(0, now - since) * ratePerSecond) / 1000);
   const allowed = tokens >= 1;
@@ -59,7 +60,12 @@ export function acquireSlot(
     backing.delete(key);
     return acquired;
   }
-  const lastDeadline = Math.max(...slots.values());
+  let lastDeadline = now;
+  for (const deadline of slots.values()) lastDeadline = Math.max(lastDeadline, deadline);
   backing.write(key, { kind: 'zset', value: slots, expiresAt: lastDeadline });
   return acquired;
+}
+
+function finiteOr(value: number, fallback: number): number {
+  return Number.isFinite(value) ? value : fallback;
 }

@@ -47,6 +47,18 @@ export function atomicContract({ store, pass }: ContractContext): void {
       expect(takes.filter((t) => t.allowed)).toHaveLength(10);
     });
 
+    it('a bucket whose record cannot be read counts as empty: refused, then refilled', async () => {
+      const bucket = { ratePerSecond: 10, burst: 5 };
+      await store().hSet('rl:k1', { tokens: 'not a number', ts: 'never' });
+      const refused = await store().takeToken('rl:k1', bucket);
+      expect(refused.allowed).toBe(false);
+      const { retryAfterMs } = refused as { retryAfterMs: number };
+      expect(retryAfterMs).toBeGreaterThan(0);
+      expect(retryAfterMs).toBeLessThanOrEqual(100);
+      await pass(retryAfterMs + 5);
+      expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(true);
+    });
+
     it('keeps one bucket per key', async () => {
       const bucket = { ratePerSecond: 0.01, burst: 1 };
       expect((await store().takeToken('rl:k1', bucket)).allowed).toBe(true);
