@@ -1,28 +1,57 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ValetCore } from '../../core/app/valet-core.ts';
 import type { ToolCallRecord } from '../../core/mcp/tool-runner.ts';
 import type { WebBridge } from '../../core/web/web-bridge.ts';
 import { settingSchemas } from '../../core/config/config-schema.ts';
-import { ValetError } from '../../core/util/valet-error.ts';
+import type { RemoteConfig } from '../../core/remote/remote-config.ts';
+import { REDIS_NOT_YET } from '../../core/remote/server/redis-not-yet.ts';
+import { createStderrLogger } from '../../core/util/logger.ts';
+import { describeError, isValetError, ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
-import type { Output } from '../output.ts';
+import { Output, type CliIo } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
 import { announceApprovals } from '../approval-announcer.ts';
 import { commandFor } from '../find-instance.ts';
 
-/** Registers `serve`: the core headless, with the MCP endpoint. */
-export function registerServeCommand(program: Command, run: CommandRunner): void {
+/** Registers `serve`: the core headless, with the MCP endpoint; or with --remote, the team server. */
+export function registerServeCommand(
+  program: Command,
+  run: CommandRunner,
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): void {
   program
     .command('serve')
-    .description('run headless: the local MCP endpoint at http://127.0.0.1:<port>/mcp')
+    .description(
+      'run headless: the local MCP endpoint at http://127.0.0.1:<port>/mcp; with --remote, one MCP server for a whole team',
+    )
     .option('--port <n>', 'port for the endpoint (0 picks a free one); default VALET_PORT or 47652')
     .option(
       '--ui',
       'also serve the window to a browser, at a one-use link (`mcp-valet ui` gives a new one)',
     )
     .option('--json', 'newline-delimited JSON events on stdout (ready, tool_call, stopped)')
-    .action((opts: { port?: string; ui?: boolean; json?: boolean }) =>
-      run(
+    .option('--remote', 'serve a team over the network as a confidential client (see README)')
+    .option('--public-url <url>', 'remote: the https URL users reach; MCP is at <url>/mcp')
+    .option('--listen <host:port>', 'remote: the address to listen on; default 127.0.0.1:8080')
+    .option('--auth <mode>', 'remote: valet (default), entra, or both')
+    .option('--redis <url>', 'remote: the shared store for several instances')
+    .option('--instance-id <id>', 'remote: names this instance; default <hostname>-<pid>')
+    .option('--tls-cert <file>', 'remote: PEM certificate of the https listener')
+    .option('--tls-key <file>', 'remote: PEM private key of the https listener')
+    .option('--trust-proxy <n>', 'remote: proxies in front (hop count or addresses/CIDRs)')
+    .action((opts: ServeFlags) => {
+      if (opts.remote) return serveRemote(opts, io);
+      const remoteOnly = REMOTE_FLAGS.find(([key]) => opts[key] !== undefined);
+      if (remoteOnly)
+        return reportAndThrow(
+          new Output(io, Boolean(opts.json)),
+          new ValetError(
+            'usage',
+            `${remoteOnly[1]} works only with --remote: add --remote to serve a team, or leave it out`,
+          ),
+        );
+      return run(
         opts,
         async (ctx, out) => {
           const port = opts.port === undefined ? undefined : parsePort(opts.port);
@@ -35,9 +64,37 @@ export function registerServeCommand(program: Command, run: CommandRunner): void
         },
         // serve starts an MCP Valet of its own: on the data dir named, or the default one.
         { toServe: true },
-      ),
-    );
+      );
+    });
 }
+
+/** The flags of `serve`, local and remote. */
+interface ServeFlags {
+  port?: string;
+  ui?: boolean;
+  json?: boolean;
+  remote?: boolean;
+  publicUrl?: string;
+  listen?: string;
+  auth?: string;
+  redis?: string;
+  instanceId?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string;
+}
+
+/** The remote flags, as commander names them, with how the user typed them. */
+const REMOTE_FLAGS = [
+  ['publicUrl', '--public-url'],
+  ['listen', '--listen'],
+  ['auth', '--auth'],
+  ['redis', '--redis'],
+  ['instanceId', '--instance-id'],
+  ['tlsCert', '--tls-cert'],
+  ['tlsKey', '--tls-key'],
+  ['trustProxy', '--trust-proxy'],
+] as const satisfies ReadonlyArray<readonly [keyof ServeFlags, string]>;
 
 function parsePort(raw: string): number {
   const parsed = settingSchemas.port.safeParse(raw);
@@ -139,4 +196,88 @@ async function startUi(core: ValetCore, demo: boolean): Promise<WebBridge> {
   });
   await recordWebUi(dataDir, ui.origin);
   return ui;
+}
+
+/**
+ * Reports a failure as the `--json` error event, then hands it to the CLI, which prints its
+ * one line and exits 1.
+ */
+function reportAndThrow(out: Output, err: unknown): never {
+  out.event({
+    event: 'error',
+    code: isValetError(err) ? err.code : 'unexpected',
+    message: isValetError(err) ? err.message : `Unexpected error: ${describeError(err)}`,
+  });
+  throw err;
+}
+
+/**
+ * `serve --remote`: reads the remote configuration (flags over the environment over
+ * config.json's `remote` section), starts the team server and serves until SIGINT or SIGTERM.
+ * It builds no local core: the remote server keeps its state in its shared store.
+ */
+async function serveRemote(opts: ServeFlags, io: CliIo): Promise<void> {
+  const out = new Output(io, Boolean(opts.json));
+  try {
+    const local = opts.port !== undefined ? '--port' : opts.ui ? '--ui' : undefined;
+    if (local)
+      throw new ValetError(
+        'usage',
+        `${local} is for the local endpoint and does not go with --remote: use --listen HOST:PORT for the remote server`,
+      );
+    // Said before anything else is checked: no other setting makes --redis work yet.
+    if (opts.redis !== undefined) throw new ValetError('redis_unavailable', REDIS_NOT_YET);
+    const { env } = io;
+    const { loadRemoteConfig } = await import('../../core/remote/remote-config.ts');
+    const { defaultDataDir } = await import('../../core/config/data-dir.ts');
+    const { CONFIG_FILE_NAME } = await import('../../core/config/load-config.ts');
+    const dataDir = env.VALET_DATA_DIR?.trim() || defaultDataDir(process.platform, env);
+    const flags = Object.fromEntries(
+      REMOTE_FLAGS.flatMap(([key]) => {
+        const value = opts[key];
+        // --redis is refused above; the others map one to one onto the settings.
+        return value === undefined || key === 'redis' ? [] : [[key, value]];
+      }),
+    );
+    const config = await loadRemoteConfig(env, {
+      flags,
+      configFile: join(dataDir, CONFIG_FILE_NAME),
+    });
+    await serveRemoteUntilStopped(config, out, env);
+  } catch (err) {
+    reportAndThrow(out, err);
+  }
+}
+
+/** Starts the remote server, reports `ready`, and on SIGINT, SIGTERM or SIGHUP stops it and reports `stopped`. */
+async function serveRemoteUntilStopped(
+  config: RemoteConfig,
+  out: Output,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const stopped = stopSignal(out);
+  for (const warning of config.warnings) out.say(`mcp-valet: warning: ${warning}`);
+  const { startRemoteServer } = await import('../../core/remote/server/start-remote-server.ts');
+  const server = await startRemoteServer(config, {
+    logger: createStderrLogger(env.VALET_LOG_LEVEL),
+  });
+  for (const note of server.notes) out.say(`mcp-valet: ${note}`);
+  const [mcpUrl = config.mcpUrl, entraUrl] = server.mcpUrls;
+  out.event({
+    event: 'ready',
+    url: mcpUrl,
+    listen: server.listener.url,
+    ...(entraUrl ? { entra_url: entraUrl } : {}),
+    auth: config.auth,
+    instance_id: config.instanceId,
+    store: 'memory',
+  });
+  out.say(
+    `MCP Valet serves a team at ${mcpUrl}${entraUrl ? ` (Entra tokens at ${entraUrl})` : ''}, listening on ${server.listener.url} (Ctrl+C to stop)`,
+  );
+  out.say(`Users sign in at ${config.publicUrl}/`);
+  const signal = await stopped;
+  await server.close();
+  out.event({ event: 'stopped', signal });
+  out.say(`Stopped (${signal}).`);
 }

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { ValetError } from '../../util/valet-error.ts';
+import type { Logger } from '../../util/logger.ts';
+import { cacheKeyOf, CACHE_KEY_BYTES, type CacheKeys } from '../cache-keys.ts';
+import { buildMsalCredential, type CredentialDeps } from '../credentials.ts';
+import type { RemoteConfig } from '../remote-config.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import type { SharedStore } from '../store/shared-store.ts';
+import { SignInRequests } from '../web/sign-in-requests.ts';
+import { homeRoutes, signInRoutes } from '../web/web-routes.ts';
+import { WebSessions } from '../web/web-sessions.ts';
+import { WebSignIn } from '../web/web-sign-in.ts';
+import { AuthorityMetadata } from './authority-metadata.ts';
+import { healthRoutes } from './health-routes.ts';
+import { mcpPaths, mcpRoutes } from './mcp-routes.ts';
+import { createRemoteApp, type RemoteRoute } from './remote-app.ts';
+import { REDIS_NOT_YET } from './redis-not-yet.ts';
+import { checkTransport, listenRemote, type RemoteListener } from './remote-listener.ts';
+
+/** What the composition root passes in besides the configuration. */
+export interface RemoteServerDeps {
+  logger: Logger;
+  /** The shared store; a MemoryStore of this process by default. */
+  store?: SharedStore;
+  /** For the authority's metadata; the global fetch by default. */
+  fetch?: typeof fetch;
+  credential?: CredentialDeps;
+}
+
+/** A running remote server. */
+export interface RunningRemoteServer {
+  listener: RemoteListener;
+  /** `<public>/mcp`, and `<public>/entra/mcp` when both modes are served. */
+  mcpUrls: string[];
+  store: SharedStore;
+  signIn: WebSignIn;
+  /** Lines to show at start: the credential in use, a generated cache key (no secret in them). */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the remote server: checks the transport, opens the store, builds the credential, loads
+ * the authority's metadata once, mounts the routes in order and listens. Every piece of shared
+ * state goes through `store`. Throws a ValetError naming the fix when it cannot start.
+ */
+export async function startRemoteServer(
+  config: RemoteConfig,
+  deps: RemoteServerDeps,
+): Promise<RunningRemoteServer> {
+  if (config.redisUrl !== undefined) throw new ValetError('redis_unavailable', REDIS_NOT_YET);
+  checkTransport(config);
+  const { logger } = deps;
+  const notes: string[] = [];
+  const credential = await buildMsalCredential(config.credential, deps.credential);
+  notes.push(`Signing in to Entra as app ${config.clientId} with ${credential.description}`);
+  const cacheKeys = config.cacheKeys ?? processCacheKeys(notes);
+  const metadata = new AuthorityMetadata(config.authority, {
+    fromFile: config.authorityMetadata,
+    logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const store = deps.store ?? new MemoryStore({ prefix: config.redisPrefix, logger });
+  try {
+    await metadata.load();
+    const signIn = new WebSignIn({
+      publicUrl: config.publicUrl,
+      msal: {
+        clientId: config.clientId,
+        authority: config.authority,
+        credential: credential.auth,
+        authorityMetadata: () => metadata.json,
+        store,
+        cacheKeys,
+        logger,
+      },
+      requests: new SignInRequests(store),
+      sessions: new WebSessions(store),
+      logger,
+    });
+    const paths = mcpPaths(config.auth);
+    const routes: RemoteRoute[] = [
+      {
+        name: 'health',
+        handler: healthRoutes({ store, authorityLoaded: () => metadata.json !== undefined }),
+      },
+      // The authorization server and the MCP transport mount here, ahead of the placeholder.
+      { name: 'web sign-in', handler: signInRoutes(signIn) },
+      { name: 'home page', handler: homeRoutes(signIn) },
+      { name: 'mcp', handler: mcpRoutes(config.publicUrl, paths) },
+    ];
+    const app = createRemoteApp({
+      publicUrl: config.publicUrl,
+      trustProxy: config.trustProxy,
+      routes,
+      logger,
+    });
+    const listener = await listenRemote(app, config);
+    return {
+      listener,
+      mcpUrls: paths.map((p) => `${config.publicUrl}${p}`),
+      store,
+      signIn,
+      notes,
+      close: async () => {
+        metadata.stop();
+        await listener.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    metadata.stop();
+    await store.close();
+    throw err;
+  }
+}
+
+/**
+ * A cache key for this process alone, when none is configured: the store is this process's
+ * memory, so nothing sealed with it outlives the process anyway.
+ */
+function processCacheKeys(notes: string[]): CacheKeys {
+  notes.push(
+    'VALET_CACHE_KEY is not set: the token cache is sealed with a random key of this process, so users sign in again after a restart',
+  );
+  return { current: cacheKeyOf(randomBytes(CACHE_KEY_BYTES)) };
+}
