@@ -18,6 +18,11 @@ export interface MemorySubscription {
   readonly listener: MessageListener;
 }
 
+// What a key that was removed or expired holds until the sweep. Removing is a write in place:
+// a V8 Map keeps each deleted entry in its bucket's chain until it rehashes, so deleting and
+// re-adding one hot key (a lock, a slot set) makes every lookup of it walk a longer chain.
+const GONE: MemoryEntry = Object.freeze({ kind: 'string', value: '', expiresAt: -Infinity });
+
 /**
  * What a memory store holds: keys (with full, prefixed names) and channel subscriptions. Stores
  * made over one backing see one another's writes and messages, as instances over one Redis do;
@@ -27,19 +32,17 @@ export class MemoryBacking {
   readonly #entries = new Map<string, MemoryEntry>();
   readonly #channels = new Map<string, Set<MemorySubscription>>();
 
-  /** How many keys are held, counting expired ones not yet dropped: what memory the store uses. */
+  /** How many keys the map holds, counting removed and expired ones the sweep has not dropped. */
   get size(): number {
     return this.#entries.size;
   }
 
-  /** The entry at `key`, or undefined; an expired one is dropped here and never returned. */
+  /** The entry at `key`, or undefined; an expired one is dropped here (its value freed) and never returned. */
   read(key: string, now: number): MemoryEntry | undefined {
     const entry = this.#entries.get(key);
-    if (entry && entry.expiresAt <= now) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry;
+    if (!entry || entry.expiresAt > now) return entry;
+    this.delete(key);
+    return undefined;
   }
 
   /** As `read`, for a key that must hold `kind`: a key of another kind is an error, as in Redis. */
@@ -79,7 +82,7 @@ export class MemoryBacking {
     if (!entry) return 0;
     let removed = 0;
     for (const item of items) if (entry.value.delete(item)) removed++;
-    if (entry.value.size === 0) this.#entries.delete(key);
+    if (entry.value.size === 0) this.delete(key);
     return removed;
   }
 
@@ -88,12 +91,13 @@ export class MemoryBacking {
     this.#entries.set(key, entry);
   }
 
-  /** Removes `key`; whether it was held (expired or not). */
-  delete(key: string): boolean {
-    return this.#entries.delete(key);
+  /** Removes `key`: its value is freed at once, its name when the sweep runs. */
+  delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry && entry !== GONE) this.#entries.set(key, GONE);
   }
 
-  /** Drops every expired key; how many went. */
+  /** Drops every expired or removed key from the map; how many went. */
   sweep(now: number): number {
     let dropped = 0;
     for (const [key, entry] of this.#entries)

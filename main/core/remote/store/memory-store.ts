@@ -78,7 +78,9 @@ export class MemoryStore implements SharedStore {
 
   async del(key: string): Promise<boolean> {
     const full = this.#key(key);
-    return this.#backing.read(full, this.#now()) !== undefined && this.#backing.delete(full);
+    const held = this.#backing.read(full, this.#now()) !== undefined;
+    this.#backing.delete(full);
+    return held;
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
