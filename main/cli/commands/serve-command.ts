@@ -255,6 +255,9 @@ async function serveRemoteUntilStopped(
   out: Output,
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
+  const { checkTransport } = await import('../../core/remote/server/remote-listener.ts');
+  // A server that cannot start says only why, not the warnings of a configuration it will not run.
+  checkTransport(config);
   const stopped = stopSignal(out);
   for (const warning of config.warnings) out.say(`mcp-valet: warning: ${warning}`);
   const { startRemoteServer } = await import('../../core/remote/server/start-remote-server.ts');
