@@ -25,9 +25,15 @@ export interface CallExtras {
   progress?: (message: string) => Promise<void>;
 }
 
+/**
+ * Where a call's account and its Graph tokens come from: the local sign-in (AuthService), or
+ * in remote mode the signed-in user's shared token cache or an on-behalf-of exchange.
+ */
+export type AccountTokens = Pick<AuthService, 'resolveAccount' | 'getToken' | 'tokenFreshness'>;
+
 /** The runner's collaborators. */
 export interface ToolRunnerDeps {
-  auth: AuthService;
+  auth: AccountTokens;
   graph: GraphClient;
   meCache: MeCache<GraphUser>;
   policy: () => Promise<Policy>;
