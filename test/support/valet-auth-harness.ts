@@ -230,7 +230,8 @@ export function readConsentForm(html: string): { csrf: string; checked: string[]
 export interface ConsentRun {
   /** Where the consent answer sent the browser (the client's redirect URI with the answer). */
   redirect: URL;
-  /** The consent page's HTML and response. */
+  /** The consent page's URL, HTML and response. */
+  consentUrl: URL;
   page: string;
   pageResponse: Response;
 }
@@ -255,7 +256,8 @@ export async function answerConsent(
     throw new Error(
       `/authorize answered ${start.status} ${await start.text()} instead of sending the browser to consent`,
     );
-  const pageResponse = await h.fetch(new URL(consentUrl, h.url), {
+  const consentPage = new URL(consentUrl, h.url);
+  const pageResponse = await h.fetch(consentPage, {
     headers: { cookie: session.cookie },
   });
   const page = await pageResponse.text();
@@ -274,5 +276,5 @@ export async function answerConsent(
     throw new Error(
       `the consent post answered ${posted.status} instead of redirecting back to the client`,
     );
-  return { redirect: new URL(location), page, pageResponse };
+  return { redirect: new URL(location), consentUrl: consentPage, page, pageResponse };
 }
