@@ -1,0 +1,170 @@
+import {
+  ConfidentialClientApplication,
+  type AuthenticationResult,
+  type NodeSystemOptions,
+} from '@azure/msal-node';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { ResolvedAuthority } from '../../config/authority.ts';
+import { ValetError } from '../../util/valet-error.ts';
+import type { CacheKeys } from '../cache-keys.ts';
+import type { MsalCredential } from '../credentials.ts';
+import { oboCachePlugin, type DamagedPartition } from '../shared-token-cache.ts';
+import type { SharedStore } from '../store/shared-store.ts';
+import { explainOnBehalfOfError } from './graph-grant-error.ts';
+import type { GraphToken, GraphTokenSource } from './graph-token-source.ts';
+
+/** What on-behalf-of exchanges need: the confidential app, its authority, and the shared store. */
+export interface OnBehalfOfOptions {
+  clientId: string;
+  authority: ResolvedAuthority;
+  /** The authority's OpenID configuration JSON, loaded once at start: no client asks for it again. */
+  authorityMetadata: string;
+  credential: MsalCredential;
+  store: SharedStore;
+  cacheKeys: CacheKeys;
+  /** For the grant page's URL in consent errors. */
+  publicUrl: string;
+  /** MSAL's logger and network client. */
+  system?: NodeSystemOptions;
+  onDamaged?: DamagedPartition;
+  now?: () => number;
+}
+
+/**
+ * Instance discovery's answer for the authority's host, given to MSAL so that it never asks
+ * for it (the host is its own only alias).
+ */
+export function cloudDiscoveryMetadata(authority: ResolvedAuthority): string {
+  return JSON.stringify({
+    tenant_discovery_endpoint: `${authority.url}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [
+      {
+        preferred_network: authority.host,
+        preferred_cache: authority.host,
+        aliases: [authority.host],
+      },
+    ],
+  });
+}
+
+/**
+ * Entra mode's Graph tokens: the caller's verified access token is exchanged on-behalf-of for a
+ * Graph token of the same user, issued to this server. The token goes to the IdP's token
+ * endpoint as the assertion and nowhere else.
+ *
+ * Nothing of an exchange stays in this process: each request gets its own MSAL client, whose
+ * cache is the assertion's sealed partition in the store, kept only as long as the assertion
+ * is valid. So memory does not grow with users, every instance shares the cache, and a
+ * revoked or expired assertion leaves nothing behind. The price is one store read and one
+ * decryption per request, which is small beside a Graph call.
+ */
+export class OnBehalfOfGraphTokens {
+  readonly #options: OnBehalfOfOptions;
+  readonly #cloudDiscovery: string;
+
+  constructor(options: OnBehalfOfOptions) {
+    this.#options = options;
+    this.#cloudDiscovery = cloudDiscoveryMetadata(options.authority);
+  }
+
+  /** The Graph tokens of one request, authorized by its verified entra AuthInfo. */
+  forRequest(auth: Pick<AuthInfo, 'token' | 'expiresAt'>): GraphTokenSource {
+    if (typeof auth.expiresAt !== 'number')
+      throw new ValetError(
+        'not_entra_token',
+        'On-behalf-of needs a verified access token with an expiry; this request has none',
+      );
+    return new RequestTokens(this.#options, this.#cloudDiscovery, auth.token, auth.expiresAt);
+  }
+}
+
+/** One request's exchanges: one MSAL client over the assertion's partition, gone with the request. */
+class RequestTokens implements GraphTokenSource {
+  readonly #options: OnBehalfOfOptions;
+  readonly #cloudDiscovery: string;
+  readonly #assertion: string;
+  readonly #expiresAt: number;
+  readonly #pending = new Map<string, Promise<GraphToken>>();
+  #client: ConfidentialClientApplication | undefined;
+
+  constructor(
+    options: OnBehalfOfOptions,
+    cloudDiscovery: string,
+    assertion: string,
+    expiresAt: number,
+  ) {
+    this.#options = options;
+    this.#cloudDiscovery = cloudDiscovery;
+    this.#assertion = assertion;
+    this.#expiresAt = expiresAt;
+  }
+
+  getToken(request: { scopes: string[]; forceRefresh?: boolean }): Promise<GraphToken> {
+    const scopes = [...new Set(request.scopes)].sort();
+    const key = `${scopes.join(' ')}\n${request.forceRefresh ? 'force' : ''}`;
+    // Calls of one request for the same scopes share one exchange.
+    let pending = this.#pending.get(key);
+    if (!pending) {
+      pending = this.#exchange(scopes, request.forceRefresh ?? false).finally(() =>
+        this.#pending.delete(key),
+      );
+      this.#pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #exchange(scopes: string[], forceRefresh: boolean): Promise<GraphToken> {
+    const client = this.#msal();
+    let result: AuthenticationResult | null;
+    try {
+      // MSAL's on-behalf-of looks in its memory only, without asking the cache plugin:
+      // reading the accounts loads the assertion's partition from the store first.
+      await client.getTokenCache().getAllAccounts();
+      result = await client.acquireTokenOnBehalfOf({
+        oboAssertion: this.#assertion,
+        scopes,
+        skipCache: forceRefresh,
+      });
+    } catch (err) {
+      throw explainOnBehalfOfError(err, scopes, this.#options.publicUrl);
+    }
+    if (!result?.accessToken)
+      throw new ValetError(
+        'graph_token_failed',
+        `The identity provider answered the on-behalf-of exchange for ${scopes.join(', ')} without a token`,
+      );
+    return {
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ?? new Date(this.#expiresAt * 1000),
+      scopes: result.scopes,
+      fromCache: result.fromCache,
+    };
+  }
+
+  #msal(): ConfidentialClientApplication {
+    const o = this.#options;
+    this.#client ??= new ConfidentialClientApplication({
+      auth: {
+        clientId: o.clientId,
+        authority: o.authority.url,
+        knownAuthorities: o.authority.knownAuthorities,
+        authorityMetadata: o.authorityMetadata,
+        cloudDiscoveryMetadata: this.#cloudDiscovery,
+        ...o.credential,
+      },
+      cache: {
+        cachePlugin: oboCachePlugin(
+          o.store,
+          o.cacheKeys,
+          this.#assertion,
+          this.#expiresAt,
+          o.onDamaged,
+          o.now,
+        ),
+      },
+      ...(o.system && { system: o.system }),
+    });
+    return this.#client;
+  }
+}
