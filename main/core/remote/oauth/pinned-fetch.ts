@@ -53,39 +53,39 @@ export function pinnedGet(
       // SNI names a host; an address literal is checked against the certificate's IP names.
       ...(pin.address === host ? {} : { servername: host }),
     });
-    const timer = setTimeout(
-      () => req.destroy(new FetchRefused(`did not arrive within ${limits.timeoutMs / 1000} s`)),
-      limits.timeoutMs,
-    );
+    let settled = false;
     const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      req.destroy();
       reject(
         err instanceof FetchRefused ? err : new FetchRefused(`could not be fetched (${why(err)})`),
       );
     };
+    const timer = setTimeout(
+      () => fail(new FetchRefused(`did not arrive within ${limits.timeoutMs / 1000} s`)),
+      limits.timeoutMs,
+    );
     req.on('error', fail);
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400) {
-        req.destroy(
+      if (status >= 300 && status < 400)
+        return fail(
           new FetchRefused(`answered with a redirect (HTTP ${status}), which is not followed`),
         );
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (declared > limits.maxBytes) {
-        req.destroy(tooLarge(limits));
-        return;
-      }
+      if (Number(res.headers['content-length']) > limits.maxBytes) return fail(tooLarge(limits));
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limits.maxBytes) req.destroy(tooLarge(limits));
+        if (size > limits.maxBytes) fail(tooLarge(limits));
         else chunks.push(chunk);
       });
       res.on('error', fail);
       res.on('end', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         resolve({
           status,
