@@ -8,6 +8,8 @@ import { msalAuthFor } from './idp.ts';
 export interface SignedInClient {
   /** The access token of the first sign-in. */
   accessToken: string;
+  /** The ID token of the first sign-in, issued to the client. */
+  idToken: string;
   account: AccountInfo;
   /** Another token for the same user and client, from the refresh token. */
   token(scopes: string[], forceRefresh?: boolean): Promise<string>;
@@ -33,6 +35,7 @@ export async function signInByDeviceCode(
   const account = result.account;
   return {
     accessToken: result.accessToken,
+    idToken: result.idToken,
     account,
     token: async (more, forceRefresh = false) =>
       (await pca.acquireTokenSilent({ account, scopes: more, forceRefresh })).accessToken,

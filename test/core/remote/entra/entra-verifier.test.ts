@@ -294,6 +294,48 @@ describe('the entra verifier', () => {
     }
   });
 
+  it('refuses an ID token even for an accepted audience: it names no client app', async () => {
+    const { verifier } = verifierWith({ apiAudiences: [DEMO_CLIENT_ID] });
+    await expect(verifier.verifyAccessToken(adeleClient.idToken)).rejects.toMatchObject({
+      errorCode: 'invalid_token',
+      message: 'The token names no client app, so it is not an access token for this API',
+    });
+  });
+
+  it('accepts the app role in place of the scope only when the configuration names one', async () => {
+    const withoutScope = await adeleClient.token([OTHER_SCOPE]);
+    await expect(verifierWith().verifier.verifyAccessToken(withoutScope)).rejects.toMatchObject({
+      errorCode: 'insufficient_scope',
+    });
+    const auth = await verifierWith({ appRole: 'Valet.Mail.Send' }).verifier.verifyAccessToken(
+      withoutScope,
+    );
+    expect(auth).toMatchObject({ scopes: ['Other.Read'], extra: { roles: ['Valet.Mail.Send'] } });
+  });
+
+  it('answers a server error, not a refusal of the token, while the keys cannot be had', async () => {
+    const notLoaded = new EntraTokenVerifier(settings(), { metadata: { json: undefined } });
+    await expect(notLoaded.verifyAccessToken(adeleClient.accessToken)).rejects.toMatchObject({
+      errorCode: 'server_error',
+      message: "The authority's OpenID configuration is not loaded yet, so no token can be checked",
+    });
+    const warnings: string[] = [];
+    const unreachable = new EntraTokenVerifier(settings(), {
+      metadata: {
+        json: JSON.stringify({ ...JSON.parse(metadata), jwks_uri: 'https://127.0.0.1:1/keys' }),
+      },
+      logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} },
+    });
+    await expect(unreachable.verifyAccessToken(adeleClient.accessToken)).rejects.toMatchObject({
+      errorCode: 'server_error',
+      message: "The authority's signing keys could not be fetched",
+    });
+    expect(warnings).toEqual([
+      expect.stringMatching(/^The authority's signing keys could not be fetched: /),
+    ]);
+    expect(warnings.join()).not.toContain('eyJ');
+  });
+
   it('accepts a token just inside the clock tolerance after its expiry', async () => {
     const exp = decodeJwt(adeleClient.accessToken).exp as number;
     const { verifier } = verifierWith(
