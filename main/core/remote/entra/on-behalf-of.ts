@@ -10,6 +10,7 @@ import type { CacheKeys } from '../cache-keys.ts';
 import type { MsalCredential } from '../credentials.ts';
 import { oboCachePlugin, type DamagedPartition } from '../shared-token-cache.ts';
 import type { SharedStore } from '../store/shared-store.ts';
+import type { OpenIdConfigurationSource } from './authority-jwks.ts';
 import { explainOnBehalfOfError } from './graph-grant-error.ts';
 import type { GraphToken, GraphTokenSource } from './graph-token-source.ts';
 
@@ -17,8 +18,8 @@ import type { GraphToken, GraphTokenSource } from './graph-token-source.ts';
 export interface OnBehalfOfOptions {
   clientId: string;
   authority: ResolvedAuthority;
-  /** The authority's OpenID configuration JSON, loaded once at start: no client asks for it again. */
-  authorityMetadata: string;
+  /** The authority's OpenID configuration, loaded once at start: no client asks for it again. */
+  authorityMetadata: OpenIdConfigurationSource;
   credential: MsalCredential;
   store: SharedStore;
   cacheKeys: CacheKeys;
@@ -144,12 +145,19 @@ class RequestTokens implements GraphTokenSource {
 
   #msal(): ConfidentialClientApplication {
     const o = this.#options;
+    const authorityMetadata = o.authorityMetadata.json;
+    // Without it MSAL would ask the authority for it on every request.
+    if (authorityMetadata === undefined)
+      throw new ValetError(
+        'authority_unavailable',
+        "The authority's OpenID configuration is not loaded yet, so Microsoft Graph cannot be called: try again once the server is ready",
+      );
     this.#client ??= new ConfidentialClientApplication({
       auth: {
         clientId: o.clientId,
         authority: o.authority.url,
         knownAuthorities: o.authority.knownAuthorities,
-        authorityMetadata: o.authorityMetadata,
+        authorityMetadata,
         cloudDiscoveryMetadata: this.#cloudDiscovery,
         ...o.credential,
       },

@@ -92,7 +92,7 @@ function middleTier(
   return new OnBehalfOfGraphTokens({
     clientId,
     authority: resolveAuthority(idp.authority),
-    authorityMetadata: metadata,
+    authorityMetadata: { json: metadata },
     credential,
     store,
     cacheKeys: keys,
