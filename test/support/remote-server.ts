@@ -97,9 +97,9 @@ export interface TestRemote {
  */
 export async function startTestRemote(
   env: NodeJS.ProcessEnv,
-  options: { https?: boolean; dir: string; deps?: Partial<RemoteServerDeps> },
+  options: { https?: boolean; dir: string; port?: number; deps?: Partial<RemoteServerDeps> },
 ): Promise<TestRemote> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const publicUrl = `${options.https ? 'https' : 'http'}://localhost:${port}`;
   const tls = options.https ? await writeTlsFiles(options.dir) : undefined;
   const config = await loadRemoteConfig({

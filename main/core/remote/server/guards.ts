@@ -83,8 +83,10 @@ export const CONTENT_SECURITY_POLICY = [
 
 /**
  * Headers on every response: HSTS when the public URL is https (even when TLS ends at a proxy,
- * browsers reach us over https), no sniffing, no referrer (a callback URL carries a code),
- * no framing, and no caching, since most answers are about a signed-in user or a sign-in.
+ * browsers reach us over https), no sniffing, no referrer to other sites (a callback URL
+ * carries a code), no framing, and no caching, since most answers are about a signed-in user
+ * or a sign-in. The referrer policy is same-origin, not no-referrer: under no-referrer Chrome
+ * sends `Origin: null` with our own forms, which the Origin check must then refuse.
  */
 export function securityHeaders(publicUrl: string): RequestHandler {
   const https = new URL(publicUrl).protocol === 'https:';
@@ -92,7 +94,7 @@ export function securityHeaders(publicUrl: string): RequestHandler {
     if (https) res.set('strict-transport-security', 'max-age=31536000');
     res.set({
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      'referrer-policy': 'same-origin',
       'x-frame-options': 'DENY',
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'cache-control': 'no-store',

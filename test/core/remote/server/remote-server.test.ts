@@ -105,12 +105,12 @@ describe('The remote server shell over real HTTP', () => {
     expect(response.status).toBe(413);
   });
 
-  it('sends nosniff, no-store, no-referrer and a CSP that forbids framing on every answer, and no HSTS on http', async () => {
+  it('sends nosniff, no-store, a same-origin referrer policy and a CSP that forbids framing on every answer, and no HSTS on http', async () => {
     for (const path of ['/healthz', '/', '/nowhere']) {
       const { headers } = await call(path);
       expect(headers['x-content-type-options'], path).toBe('nosniff');
       expect(headers['cache-control'], path).toBe('no-store');
-      expect(headers['referrer-policy'], path).toBe('no-referrer');
+      expect(headers['referrer-policy'], path).toBe('same-origin');
       expect(headers['content-security-policy'], path).toContain("frame-ancestors 'none'");
       expect(headers['content-security-policy'], path).toContain("default-src 'none'");
       expect(headers['strict-transport-security'], path).toBeUndefined();
