@@ -10,7 +10,7 @@ import type { SharedStore } from '../store/shared-store.ts';
 import { escapeHtml, renderConsentPage, type ConsentView } from './consent-page.ts';
 import { sha256Hex } from './opaque-token.ts';
 import type { PendingRequest, PendingRequests } from './pending-requests.ts';
-import { allLoopback } from './redirect-uris.ts';
+import { allLoopback, redirectTarget } from './redirect-uris.ts';
 import type { RemoteKey, RemoteKeys } from './remote-keys.ts';
 import { scopesForTools, toolsForScopes } from './scopes.ts';
 import type { ValetTokens } from './valet-tokens.ts';
@@ -125,7 +125,7 @@ function view(
     csrf: user.csrf,
     clientName: client.client_name ?? client.client_id,
     clientId: client.client_id,
-    redirectHost: new URL(pending.redirectUri).host,
+    redirectHost: redirectTarget(pending.redirectUri),
     localhostOnly: allLoopback(client.redirect_uris),
     tools: TOOL_NAMES.map((name) => {
       const kind = READ_TOOLS.includes(name) ? 'read' : 'write';
@@ -231,7 +231,7 @@ async function grantKey(
       tools: JSON.stringify(tools),
       readOnly: String(readOnly),
       username: user.username,
-      redirectHost: client.redirect_uris.map((u) => new URL(u).host).join(' '),
+      redirectHost: client.redirect_uris.map(redirectTarget).join(' '),
       at: new Date(now()).toISOString(),
     },
     { ttlMs: options.consentTtlDays * 24 * 60 * 60 * 1000 },

@@ -224,17 +224,26 @@ describe('dynamic client registration', () => {
     expect(String(secret.body.error_description)).toMatch(/public clients only.*"none"/);
   });
 
-  it('refuses redirect URIs on http off loopback, with a fragment, or of another scheme, and an overlong client name', async () => {
+  it('refuses redirect URIs on http off loopback, with a fragment, or of a scheme that loads or runs something, accepts an app’s own scheme, and refuses an overlong client name', async () => {
     const h = await harness();
     for (const [uri, why] of [
       ['http://example.com/cb', /not loopback/],
       ['https://example.com/cb#frag', /fragment/],
-      ['javascript://x/%0aalert(1)', /scheme/],
+      // The SDK's own check refuses these two first, in its words.
+      ['javascript://x/%0aalert(1)', /javascript:.*scheme/],
+      ['data:text/html,<script>alert(1)</script>', /data:.*scheme/],
+      ['file:///etc/passwd', /scheme file:/],
     ] as const) {
       const res = await register(h, { redirect_uris: [uri], token_endpoint_auth_method: 'none' });
       expect(res.status).toBe(400);
       expect(String(res.body.error_description)).toMatch(why);
     }
+    // A native app's own scheme (RFC 8252 §7.1), as Cursor registers.
+    const app = await register(h, {
+      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback'],
+      token_endpoint_auth_method: 'none',
+    });
+    expect(app.status).toBe(201);
     const long = await register(h, { client_name: 'n'.repeat(101), redirect_uris: [REDIRECT] });
     expect(String(long.body.error_description)).toMatch(/longer than 100 characters/);
   });

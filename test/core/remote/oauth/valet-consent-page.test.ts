@@ -72,6 +72,14 @@ describe('the consent page', () => {
     );
   });
 
+  it('names an app’s own redirect scheme (Cursor’s cursor://) as the place the browser goes, and warns that it stays on this computer', async () => {
+    const { html } = await consentPage(
+      new TestOAuthClient({ redirectUrl: 'cursor://anysphere.cursor-mcp/oauth/callback' }),
+    );
+    expect(html).toMatch(/id="redirect-host">cursor:\/\/anysphere\.cursor-mcp</);
+    expect(html).toMatch(/id="localhost-warning">[^<]*only to this computer/);
+  });
+
   it('escapes everything the client supplied', async () => {
     const { html } = await consentPage(
       new TestOAuthClient({ name: '<img src=x onerror=alert(1)>"\'&' }),
