@@ -99,7 +99,9 @@ export function userCachePlugin(
 
 /**
  * The cache plugin for an on-behalf-of exchange of `assertion`, partitioned by its hash and kept
- * no longer than the assertion itself is valid (`expiresAtSeconds`, its `exp`).
+ * no longer than the assertion itself is valid (`expiresAtSeconds`, its `exp`). MSAL's
+ * `acquireTokenOnBehalfOf` writes through the plugin but does not read through it: load the
+ * partition first (`getTokenCache().getAllAccounts()`), as the on-behalf-of source does.
  */
 export function oboCachePlugin(
   store: SharedStore,

@@ -1,5 +1,4 @@
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-// eslint-disable-next-line no-restricted-imports -- jose is installed with the MCP SDK, which depends on it
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import { silentLogger, type Logger } from '../../util/logger.ts';
 import { describeError } from '../../util/valet-error.ts';

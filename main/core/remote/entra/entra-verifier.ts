@@ -1,7 +1,6 @@
 import { InvalidTokenError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-// eslint-disable-next-line no-restricted-imports -- jose is installed with the MCP SDK, which depends on it
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { Logger } from '../../util/logger.ts';
 import type { RemoteConfig } from '../remote-config.ts';
