@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import {
+  freePort,
   OFFLINE_AUTHORITY,
+  OFFLINE_TENANT,
   REMOTE_CLIENT_ID,
   ResponseLog,
   rawRequest,
@@ -192,5 +194,58 @@ describe('The remote server shell over https', () => {
     expect(cookie).toContain('SameSite=Lax');
     expect(cookie).toContain('Path=/');
     expect(cookie).not.toContain('Domain');
+  });
+});
+
+describe('The remote server shell with both auth modes, and before the authority answers', () => {
+  let dir: { dir: string; remove: () => Promise<void> };
+  let remote: TestRemote;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    closedPort = await freePort();
+    // No metadata file: the server asks the authority, which is on a closed loopback port.
+    remote = await startTestRemote(
+      {
+        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
+        VALET_AUTHORITY: `https://localhost:${closedPort}/${OFFLINE_TENANT}`,
+        VALET_CLIENT_SECRET: 'not-used-offline',
+        VALET_REMOTE_AUTH: 'both',
+      },
+      { dir: dir.dir },
+    );
+  });
+
+  afterAll(async () => {
+    await remote?.close();
+    await dir?.remove();
+  });
+
+  it('answers POST /entra/mcp with 401 naming its own protected-resource metadata, next to /mcp', async () => {
+    for (const path of ['/mcp', '/entra/mcp']) {
+      const response = await rawRequest(`${remote.publicUrl}${path}`, { method: 'POST' });
+      expect(response.status, path).toBe(401);
+      expect(response.headers['www-authenticate'], path).toBe(
+        `Bearer resource_metadata="${remote.publicUrl}/.well-known/oauth-protected-resource${path}"`,
+      );
+    }
+    expect(remote.server.mcpUrls).toEqual([
+      `${remote.publicUrl}/mcp`,
+      `${remote.publicUrl}/entra/mcp`,
+    ]);
+  });
+
+  it('is not ready while the authority cannot be reached: /readyz 503, /auth/login 503, and the log says why', async () => {
+    const ready = await rawRequest(`${remote.publicUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body)).toEqual({ status: 'not ready', waiting: ['authority'] });
+    const login = await rawRequest(`${remote.publicUrl}/auth/login`);
+    expect(login.status).toBe(503);
+    expect(login.headers['retry-after']).toBe('10');
+    expect(login.body).toContain('has not reached the sign-in authority yet');
+    expect(remote.logger.lines.join('\n')).toContain(
+      `warn: The authority's OpenID configuration could not be loaded: localhost:${closedPort} cannot be reached (ECONNREFUSED)`,
+    );
   });
 });
