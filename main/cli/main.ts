@@ -52,7 +52,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       writeErr: (s) => io.stderr.write(s),
     });
   registerAuthCommands(program, run);
-  registerServeCommand(program, run);
+  registerServeCommand(program, run, io);
   registerUiCommand(program, run);
   registerKeyCommands(program, run);
   registerPolicyCommand(program, run);

@@ -27,6 +27,11 @@ export interface ConsentRouterOptions {
   /** The authorization server's issuer, sent back as `iss` (RFC 9207). */
   issuer: string;
   consentTtlDays: number;
+  /**
+   * The web sign-in's link that comes back to `returnTo` (a path under the public URL). By
+   * default the one the web sign-in writes for the issuer's path.
+   */
+  loginPath?: (returnTo: string) => string;
   logger: Logger;
   now?: () => number;
 }
@@ -52,7 +57,7 @@ export function consentRouter(options: ConsentRouterOptions): Router {
   router.get('/consent/:id', async (req, res) => {
     secureHeaders(res);
     const user = await options.currentUser(req);
-    if (!user) return toLogin(res, req.params.id);
+    if (!user) return toLogin(res, options, req.params.id);
     const pending = await options.pending.peek(req.params.id);
     if (!pending) return expired(res);
     const client = await clientOf(options, pending, res);
@@ -64,7 +69,7 @@ export function consentRouter(options: ConsentRouterOptions): Router {
   router.post('/consent/:id', form, async (req, res) => {
     secureHeaders(res);
     const user = await options.currentUser(req);
-    if (!user) return toLogin(res, req.params.id);
+    if (!user) return toLogin(res, options, req.params.id);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!csrfMatches(body.csrf, user.csrf)) {
       res
@@ -280,8 +285,17 @@ function secureHeaders(res: Response): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
 }
 
-function toLogin(res: Response, id: string): void {
-  res.redirect(302, `/auth/login?returnTo=${encodeURIComponent(`/consent/${id}`)}`);
+/**
+ * To the web sign-in, and back to this consent page afterwards. Both paths are under the
+ * public URL's path, so a server published at `https://host/valet` sends the browser to
+ * `/valet/auth/login?returnTo=/valet/consent/…`.
+ */
+function toLogin(res: Response, options: ConsentRouterOptions, id: string): void {
+  const base = new URL(options.issuer).pathname.replace(/\/+$/, '');
+  const returnTo = `${base}/consent/${encodeURIComponent(id)}`;
+  const loginPath =
+    options.loginPath ?? ((to: string) => `${base}/auth/login?returnTo=${encodeURIComponent(to)}`);
+  res.redirect(302, loginPath(returnTo));
 }
 
 function expired(res: Response): void {

@@ -1,16 +1,13 @@
 import type { Request } from 'express';
+import type { WebSession } from '../web/web-sessions.ts';
 
-/** The signed-in web user, as the web sign-in keeps the session at `web:{sid}`. */
-export interface WebUser {
-  oid: string;
-  tid: string;
-  homeAccountId: string;
-  name: string;
-  username: string;
-  roles: string[];
-  /** The session's CSRF token: every form the user posts carries it. */
-  csrf: string;
-}
+/** The signed-in web user: the web sign-in's session, as it keeps it at `web:{sha256(sid)}`. */
+export type WebUser = WebSession;
 
-/** The web user of a request, or undefined when the browser is not signed in. */
-export type CurrentUser = (req: Request) => WebUser | undefined | Promise<WebUser | undefined>;
+/**
+ * The web user of a request: null (the web sign-in's answer) or undefined when the browser is
+ * not signed in.
+ */
+export type CurrentUser = (
+  req: Request,
+) => WebUser | null | undefined | Promise<WebUser | null | undefined>;
