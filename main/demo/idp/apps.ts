@@ -46,10 +46,18 @@ function checkConfidential(client: IdpConfidentialClient): void {
   if (!isGuid(id)) throw new Error(`Client IDs must be GUIDs, got "${id}".`);
   const hasSecret = client.secret !== undefined;
   const hasCertificates = (client.certificates?.length ?? 0) > 0;
-  if (hasSecret === hasCertificates) {
+  const hasFederated = (client.federatedCredentials?.length ?? 0) > 0;
+  if ([hasSecret, hasCertificates, hasFederated].filter(Boolean).length !== 1) {
     throw new Error(
-      `Confidential client ${id}: give either a secret or certificates (one credential kind per client).`,
+      `Confidential client ${id}: give a secret, certificates or federated credentials (one credential kind per client).`,
     );
+  }
+  for (const credential of client.federatedCredentials ?? []) {
+    if (!credential.issuer || !credential.subject || credential.audiences.length === 0) {
+      throw new Error(
+        `Confidential client ${id}: a federated credential needs an issuer, a subject and at least one audience.`,
+      );
+    }
   }
   if (hasSecret && !client.secret)
     throw new Error(`Confidential client ${id}: the secret is empty.`);

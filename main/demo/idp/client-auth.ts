@@ -39,11 +39,17 @@ export function certificateKey(pem: string): CertificateKey {
   return { thumbprint, jwk };
 }
 
-/** The oidc-provider metadata of a web app registration. */
+/**
+ * The oidc-provider metadata of a web app registration. A client with federated
+ * credentials is registered with `internalSecret`, which the front door puts in place of a
+ * verified assertion (see FederatedCredentials).
+ */
 export function confidentialClientMetadata(
   client: IdpConfidentialClient,
   keys: readonly CertificateKey[],
+  internalSecret?: string,
 ): ClientMetadata {
+  const secret = client.secret ?? internalSecret;
   return {
     client_id: client.clientId,
     client_name: client.name ?? client.clientId,
@@ -51,8 +57,8 @@ export function confidentialClientMetadata(
     redirect_uris: [...client.redirectUris],
     grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
     response_types: ['code'],
-    ...(client.secret !== undefined
-      ? { token_endpoint_auth_method: 'client_secret_post', client_secret: client.secret }
+    ...(secret !== undefined
+      ? { token_endpoint_auth_method: 'client_secret_post', client_secret: secret }
       : { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: keys.map((k) => k.jwk) } }),
   };
 }

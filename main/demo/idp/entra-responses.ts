@@ -29,14 +29,21 @@ function paramOf(ctx: KoaContextWithOIDC, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function entraError(ctx: KoaContextWithOIDC, body: Body, code: number): void {
+/**
+ * Adds what Entra puts next to every error: its code, a timestamp, and the client's
+ * correlation ID (MSAL sends `client-request-id`) when there is one.
+ */
+export function addEntraErrorFields(body: Body, code: number, correlationId?: string): void {
   body.error_codes = [code];
   body.timestamp = new Date()
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
-  const correlationId = ctx.get('client-request-id');
   if (correlationId) body.correlation_id = correlationId;
+}
+
+function entraError(ctx: KoaContextWithOIDC, body: Body, code: number): void {
+  addEntraErrorFields(body, code, ctx.get('client-request-id'));
 }
 
 /**
@@ -69,6 +76,11 @@ function rewriteRefreshError(ctx: KoaContextWithOIDC, body: Body, apps: AppDirec
   }
 }
 
+/** Entra's wording when a client secret does not match any of the app's secrets. */
+export function invalidSecretMessage(clientId: string): string {
+  return `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`;
+}
+
 function assertionThumbprint(assertion: string): string {
   try {
     const thumbprint = decodeProtectedHeader(assertion)['x5t#S256'];
@@ -92,7 +104,7 @@ function rewriteClientError(ctx: KoaContextWithOIDC, body: Body, settings: Respo
     body.error_description = `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${settings.tenantId}'.`;
   } else if (paramOf(ctx, 'client_secret') !== undefined) {
     code = 7000215;
-    body.error_description = `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`;
+    body.error_description = invalidSecretMessage(clientId);
   } else if (assertion !== undefined) {
     const thumbprint = assertionThumbprint(assertion);
     const known = settings.certificateKeys.get(clientId)?.some((k) => k.thumbprint === thumbprint);

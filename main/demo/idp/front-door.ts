@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Provider } from 'oidc-provider';
+import type { FederatedCredentials } from './federated-credentials.ts';
 import { BodyTooLargeError, readBody, sendJson, withBody } from './http.ts';
 import { handleInteraction } from './interactions.ts';
 import type { InteractionContext } from './interactions.ts';
@@ -14,6 +15,8 @@ export interface FrontDoorSettings {
   provider: () => Provider;
   interactions: InteractionContext;
   tokenRequests: TokenRequestRecord[];
+  /** Checks federated clients' assertions before oidc-provider sees the request. */
+  federation: FederatedCredentials;
 }
 
 const TOKEN_BODY_LIMIT = 64 * 1024;
@@ -41,10 +44,15 @@ function normalizeTokenForm(form: URLSearchParams): boolean {
   return changed;
 }
 
+/**
+ * Records a token request and makes it acceptable to oidc-provider, or answers it here when
+ * a federated client's assertion is refused (then it returns undefined).
+ */
 async function prepareTokenRequest(
   settings: FrontDoorSettings,
   req: IncomingMessage,
-): Promise<IncomingMessage> {
+  res: ServerResponse,
+): Promise<IncomingMessage | undefined> {
   const at = Date.now();
   const raw = await readBody(req, TOKEN_BODY_LIMIT);
   const isForm = (req.headers['content-type'] ?? '').startsWith(
@@ -52,12 +60,24 @@ async function prepareTokenRequest(
   );
   const form = new URLSearchParams(isForm ? raw.toString('utf8') : '');
   const clientId = form.get('client_id');
-  settings.tokenRequests.push({
+  const record: TokenRequestRecord = {
     grantType: form.get('grant_type') ?? '',
     at,
     ...(clientId ? { clientId } : {}),
-  });
-  return withBody(req, isForm && normalizeTokenForm(form) ? Buffer.from(form.toString()) : raw);
+  };
+  settings.tokenRequests.push(record);
+  const correlationId = req.headers['client-request-id'];
+  const federated = await settings.federation.authenticate(
+    form,
+    typeof correlationId === 'string' ? correlationId : undefined,
+  );
+  if (federated.kind === 'refused') {
+    sendJson(res, federated.status, federated.body);
+    return undefined;
+  }
+  if (federated.kind === 'accepted') record.federatedAssertion = federated.assertion;
+  const changed = normalizeTokenForm(form) || federated.kind === 'accepted';
+  return withBody(req, isForm && changed ? Buffer.from(form.toString()) : raw);
 }
 
 function tenantSegment(settings: FrontDoorSettings, segment: string): string | undefined {
@@ -113,9 +133,10 @@ export function createFrontDoor(
       return;
     }
 
-    let forwarded = req;
+    let forwarded: IncomingMessage | undefined = req;
     if (req.method === 'POST' && path === '/oauth2/v2.0/token') {
-      forwarded = await prepareTokenRequest(settings, req);
+      forwarded = await prepareTokenRequest(settings, req, res);
+      if (!forwarded) return;
     }
     // URLs in discovery and redirects are built from the Host header: pin it, so that a
     // client that came in through 127.0.0.1 still gets the issuer's host everywhere.

@@ -10,11 +10,23 @@ export {
   GRAPH_RESOURCE,
   GRAPH_SCOPES,
 } from './directory.ts';
+export { CLIENT_ASSERTION_TYPE } from './federated-credentials.ts';
+export { TOKEN_EXCHANGE_AUDIENCE, createFederatedIssuer } from './federated-issuer.ts';
+export type { FederatedTokenClaims, FederatedTokenIssuer } from './federated-issuer.ts';
+export { APP_SERVICE_API_VERSION, startManagedIdentityEndpoint } from './managed-identity.ts';
+export type {
+  ManagedIdentity,
+  ManagedIdentityOptions,
+  ManagedIdentityRequestRecord,
+  RunningManagedIdentityEndpoint,
+} from './managed-identity.ts';
 export { IDP_HOST, startIdp } from './server.ts';
 export type {
   CertificateAuthority,
   IdpApi,
   IdpConfidentialClient,
+  IdpFederatedCredential,
+  IdpFederatedIssuer,
   IdpOptions,
   IdpUser,
   RunningIdp,

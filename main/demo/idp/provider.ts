@@ -22,6 +22,8 @@ export interface ProviderSettings {
   apps: AppDirectory;
   /** Public keys of each confidential client's certificates, by client ID. */
   certificateKeys: ReadonlyMap<string, readonly CertificateKey[]>;
+  /** The secret oidc-provider knows a federated client by. */
+  internalSecret: (clientId: string) => string | undefined;
   users: UserDirectory;
   store: MemoryStore;
   keys: SigningKeys;
@@ -78,7 +80,11 @@ export function createProvider(settings: ProviderSettings): Provider {
       }))
       .concat(
         apps.confidentialClients.map((client) =>
-          confidentialClientMetadata(client, keysOf(client.clientId)),
+          confidentialClientMetadata(
+            client,
+            keysOf(client.clientId),
+            settings.internalSecret(client.clientId),
+          ),
         ),
       ),
     jwks: settings.keys.privateJwks,

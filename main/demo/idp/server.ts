@@ -10,6 +10,7 @@ import { setConsent } from './consent.ts';
 import { approveDeviceCode } from './device-approval.ts';
 import { DEMO_CLIENT_ID, DEMO_TENANT_ID, DEMO_USERS } from './directory.ts';
 import { installEntraResponses } from './entra-responses.ts';
+import { FederatedCredentials } from './federated-credentials.ts';
 import { createFrontDoor } from './front-door.ts';
 import { registerOnBehalfOf } from './obo.ts';
 import { createProvider } from './provider.ts';
@@ -55,6 +56,10 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       (client.certificates ?? []).map(certificateKey),
     ]),
   );
+  const federation = new FederatedCredentials(
+    apps.confidentialClients,
+    options.federatedIssuers ?? [],
+  );
   let accessTokenTtl = checkTtl(options.accessTokenTtlSeconds ?? 3600);
   const deviceInterval = options.deviceCodeIntervalSeconds ?? 5;
   const certificate = await issueServerCertificate(options.ca, {
@@ -90,6 +95,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       clientIds,
       apps,
       certificateKeys,
+      internalSecret: (clientId) => federation.internalSecret(clientId),
       users,
       store,
       keys,
@@ -132,6 +138,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       provider: () => provider,
       interactions: consentContext,
       tokenRequests,
+      federation,
     }),
   );
 

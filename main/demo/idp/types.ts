@@ -1,3 +1,5 @@
+import type { JSONWebKeySet } from 'jose';
+
 /** A person who can sign in at the IdP; `id` becomes the Entra object ID (`oid`). */
 export interface IdpUser {
   /** Object ID (`oid`), a GUID; also the OpenID `sub` and the MSAL `localAccountId`. */
@@ -18,9 +20,29 @@ export interface CertificateAuthority {
 }
 
 /**
+ * A federated identity credential of an app registration: a token from `issuer` about
+ * `subject`, for one of `audiences`, stands in for the app's secret.
+ */
+export interface IdpFederatedCredential {
+  /** `iss` of the external tokens; its keys must be among `IdpOptions.federatedIssuers`. */
+  issuer: string;
+  /** `sub` they must carry, e.g. `system:serviceaccount:valet:mcp-valet` or an identity's object ID. */
+  subject: string;
+  /** `aud` they may carry; Entra's credentials have `['api://AzureADTokenExchange']`. */
+  audiences: readonly string[];
+}
+
+/** An external token issuer the tenant trusts, with the public keys that verify its tokens. */
+export interface IdpFederatedIssuer {
+  issuer: string;
+  jwks: JSONWebKeySet;
+}
+
+/**
  * A web app registration that authenticates itself at the token endpoint (Entra's
- * confidential client): with a client secret, or with certificates whose public keys it
- * holds (MSAL's certificate assertion, `private_key_jwt`).
+ * confidential client): with a client secret, with certificates whose public keys it
+ * holds (MSAL's certificate assertion, `private_key_jwt`), or with federated credentials
+ * (a client assertion issued by a trusted workload or managed identity issuer).
  */
 export interface IdpConfidentialClient {
   /** Application (client) ID, a GUID. */
@@ -33,6 +55,8 @@ export interface IdpConfidentialClient {
   secret?: string;
   /** PEM certificates whose keys may sign the client assertion (`private_key_jwt`). */
   certificates?: readonly string[];
+  /** Federated identity credentials; one credential kind per client. */
+  federatedCredentials?: readonly IdpFederatedCredential[];
   /** Graph scopes an admin consented to for every user, e.g. `['User.Read']`. */
   adminConsentedScopes?: readonly string[];
 }
@@ -66,6 +90,8 @@ export interface IdpOptions {
   confidentialClients?: readonly IdpConfidentialClient[];
   /** Apps that expose APIs, whose scopes clients ask for. */
   apis?: readonly IdpApi[];
+  /** External issuers whose tokens federated credentials accept, with their keys. */
+  federatedIssuers?: readonly IdpFederatedIssuer[];
   users?: readonly IdpUser[];
   /** Access-token lifetime in seconds; adjustable later with `setAccessTokenTtl`. */
   accessTokenTtlSeconds?: number;
@@ -83,6 +109,8 @@ export interface TokenRequestRecord {
   /** Arrival time, `Date.now()`. */
   at: number;
   clientId?: string;
+  /** The federated token that authenticated the client, once verified (never the token itself). */
+  federatedAssertion?: { issuer: string; subject: string; tokenId?: string };
 }
 
 /** A started IdP: where it lives, what it has seen, and the knobs tests turn. */
