@@ -118,9 +118,13 @@ function managedIdentityAssertion(
     } catch (err) {
       // MSAL's error codes name the cause without carrying a token.
       const code = (err as { errorCode?: unknown }).errorCode;
+      // The identity endpoint's own words (a refused X-IDENTITY-HEADER, say): never a token.
+      const said = /Description: (.*?) - Correlation ID/.exec(
+        String((err as { errorMessage?: unknown }).errorMessage ?? ''),
+      )?.[1];
       throw new ValetError(
         'credential_unavailable',
-        `The ${userAssignedClientId ? `user-assigned managed identity ${userAssignedClientId}` : 'managed identity'} gave no token for ${TOKEN_EXCHANGE_AUDIENCE}${typeof code === 'string' && code ? ` (${code})` : ''}: check that the identity is assigned to this host and has a federated credential on the app registration`,
+        `The ${userAssignedClientId ? `user-assigned managed identity ${userAssignedClientId}` : 'managed identity'} gave no token for ${TOKEN_EXCHANGE_AUDIENCE}${typeof code === 'string' && code ? ` (${code})` : ''}${said ? ` (the endpoint said: ${said.slice(0, 200)})` : ''}: check that the identity is assigned to this host and has a federated credential on the app registration`,
         { cause: err },
       );
     }

@@ -366,8 +366,9 @@ describe('Each client credential signs a user in for real at the demo IdP', () =
         `The user-assigned managed identity ${USER_IDENTITY.clientId} gave no token for ${TOKEN_EXCHANGE_AUDIENCE}`,
       );
       expect(failure.message).toContain('check that the identity is assigned to this host');
-      expect(String((failure.cause as { errorMessage?: string }).errorMessage)).toContain(
-        'X-IDENTITY-HEADER is missing or invalid.',
+      // The endpoint's reason reaches the admin's line, not only the error's cause.
+      expect(failure.message).toContain(
+        '(the endpoint said: X-IDENTITY-HEADER is missing or invalid.)',
       );
     } finally {
       identityEndpoint.setHeader(held);
