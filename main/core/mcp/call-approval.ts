@@ -1,8 +1,8 @@
-import type { ApprovalOutcome, ApprovalService } from '../approvals/approval-service.ts';
+import type { ApprovalOutcome } from '../approvals/approval-service.ts';
 import type { AccountSummary } from '../auth/auth-types.ts';
 import type { Policy } from '../policy/policy-schema.ts';
 import { approvalSummary } from './call-summary.ts';
-import type { CallExtras, Caller } from './call-types.ts';
+import type { ApprovalRequester, CallExtras, Caller } from './call-types.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { visible } from './tools/approval-text.ts';
 
@@ -18,7 +18,7 @@ export const APPROVAL_MESSAGES: Partial<
 
 /** Asks the user to approve a call, telling a client that asked for progress that it waits. */
 export async function requestApproval(
-  approvals: ApprovalService,
+  approvals: ApprovalRequester,
   tool: ToolDefinition,
   input: Record<string, unknown>,
   call: { caller: Caller; account: AccountSummary; policy: Policy; signal: AbortSignal },
@@ -27,15 +27,9 @@ export async function requestApproval(
   const { caller, account, policy, signal } = call;
   const { action, summary } = approvalSummary(tool, input);
   // Some clients give up on a quiet request; progress notifications tell them it is alive.
-  const heartbeat = extras.progress
-    ? setInterval(
-        () =>
-          void extras
-            .progress?.(`Waiting for approval of ${tool.name} in MCP Valet`)
-            .catch(() => undefined),
-        10_000,
-      )
-    : undefined;
+  let waiting = `Waiting for approval of ${tool.name} in MCP Valet`;
+  const tell = () => void extras.progress?.(waiting).catch(() => undefined);
+  const heartbeat = extras.progress ? setInterval(tell, 10_000) : undefined;
   try {
     return await approvals.request(
       {
@@ -51,6 +45,13 @@ export async function requestApproval(
       },
       policy.approvalTimeoutSeconds * 1000,
       signal,
+      {
+        args: input,
+        waitingAt: (message) => {
+          waiting = message;
+          tell();
+        },
+      },
     );
   } finally {
     clearInterval(heartbeat);

@@ -1,4 +1,4 @@
-import type { ApprovalService } from '../approvals/approval-service.ts';
+import type { ApprovalOutcome, PendingApproval } from '../approvals/approval-service.ts';
 import type { AuditEvent, AuditStamp } from '../audit/audit-types.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { AccountSummary } from '../auth/auth-types.ts';
@@ -31,13 +31,40 @@ export interface CallExtras {
  */
 export type AccountTokens = Pick<AuthService, 'resolveAccount' | 'getToken' | 'tokenFreshness'>;
 
+/** What the runner asks an approval for: the prompt, before it has an ID and times. */
+export type ApprovalRequest = Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'>;
+
+/** What a call tells the approval service besides its prompt. */
+export interface ApprovalCallContext {
+  /** The call's checked arguments: the same call asked again can find the same approval. */
+  args: Record<string, unknown>;
+  /**
+   * Replaces the progress message the waiting call sends (at once, when the client asked for
+   * progress): where the user decides, when that is somewhere else than the app.
+   */
+  waitingAt(message: string): void;
+}
+
+/**
+ * Holds a risky call until the user decides: the local ApprovalService, or remote mode's
+ * approvals in the shared store. Aborting `signal` ends the wait as `cancelled`.
+ */
+export interface ApprovalRequester {
+  request(
+    input: ApprovalRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    context?: ApprovalCallContext,
+  ): Promise<ApprovalOutcome>;
+}
+
 /** The runner's collaborators. */
 export interface ToolRunnerDeps {
   auth: AccountTokens;
   graph: GraphClient;
   meCache: MeCache<GraphUser>;
   policy: () => Promise<Policy>;
-  approvals: ApprovalService;
+  approvals: ApprovalRequester;
   /**
    * Resolves once the record is written (the result waits for it), with where the log put
    * it; nothing when another process wrote it for us.
