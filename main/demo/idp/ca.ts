@@ -1,4 +1,11 @@
-import { KeyObject, createPrivateKey, randomBytes, type webcrypto } from 'node:crypto';
+import {
+  KeyObject,
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  type webcrypto,
+} from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { CertificateAuthority } from './types.ts';
@@ -12,6 +19,7 @@ const BACKDATE_MS = 60 * 1000;
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+const RSA_2048 = { ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) };
 
 /** A server certificate and its key, PEM-encoded, ready for `https.createServer`. */
 export interface ServerCertificate {
@@ -115,4 +123,35 @@ export async function issueServerCertificate(
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: toPkcs8Pem(keys.privateKey) };
+}
+
+/** An app registration's certificate credential: the PEM to register, and what MSAL takes. */
+export interface AppCertificate {
+  certPem: string;
+  /** PKCS#8 PEM of the RSA private key. */
+  privateKey: string;
+  /** Hex SHA-256 of the certificate's DER, MSAL's `thumbprintSha256`. */
+  thumbprintSha256: string;
+}
+
+/**
+ * Makes a self-signed RSA certificate for an app registration, valid for a day, as
+ * `New-SelfSignedCertificate` would (MSAL signs its client assertion with the RSA key).
+ */
+export async function createAppCertificate(name = 'MCP Valet app'): Promise<AppCertificate> {
+  const keys = await crypto.subtle.generateKey(RSA_2048, true, ['sign', 'verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: `CN=${name}`,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + DAY_MS),
+    keys,
+    signingAlgorithm: RSA_SHA256,
+  });
+  const certPem = cert.toString('pem');
+  const thumbprintSha256 = createHash('sha256')
+    .update(new X509Certificate(certPem).raw)
+    .digest('hex');
+  return { certPem, privateKey: toPkcs8Pem(keys.privateKey), thumbprintSha256 };
 }

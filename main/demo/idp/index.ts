@@ -1,6 +1,6 @@
 // Public API of the Entra-like test identity provider.
-export { createCertificateAuthority, issueServerCertificate } from './ca.ts';
-export type { ServerCertificate } from './ca.ts';
+export { createAppCertificate, createCertificateAuthority, issueServerCertificate } from './ca.ts';
+export type { AppCertificate, ServerCertificate } from './ca.ts';
 export { JWT_BEARER_GRANT } from './client-auth.ts';
 export {
   DEMO_APP_NAME,
