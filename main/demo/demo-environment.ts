@@ -1,3 +1,4 @@
+import { ALL_TOOLS } from '../core/mcp/tools/index.ts';
 import { startGraphStandIn, type RunningGraph } from './graph/index.ts';
 import {
   DEMO_CLIENT_ID,
@@ -16,10 +17,60 @@ export interface DemoEnvironment {
   close(): Promise<void>;
 }
 
-/** Starts the demo IdP (HTTPS, signed by `ca`) and the Graph stand-in that trusts its tokens. */
-export async function startDemoEnvironment(ca: CertificateAuthority): Promise<DemoEnvironment> {
+/** The app registration of the remote demo: a web app that also exposes the MCP API. */
+export const DEMO_REMOTE_APP_ID = '5e2f8a1c-3b7d-4c9e-a6f0-1d2b3c4e5f6a';
+
+/** VS Code's own client ID, pre-authorized on the API as an admin would (see the README). */
+export const VSCODE_CLIENT_ID = 'aebc6443-996d-45c2-90f0-388ff96faa56';
+
+/** What the remote demo's app registration needs: where it runs, and its certificate credential. */
+export interface RemoteDemoApp {
+  /** The public URL of the remote server; its sign-in comes back to `<url>/auth/callback`. */
+  publicUrl: string;
+  /** The PEM certificate whose key signs the app's client assertion. */
+  certificatePem: string;
+}
+
+/**
+ * Starts the demo IdP (HTTPS, signed by `ca`) and the Graph stand-in that trusts its tokens.
+ * With `remote`, the IdP also knows the remote server's app registration, as an admin would
+ * set it up in Entra: a web app with a certificate, Graph permissions an admin consented to,
+ * and an API (`Valet.Use`) whose identifier URI is the public `/mcp` URL, with VS Code and the
+ * demo's public client pre-authorized.
+ */
+export async function startDemoEnvironment(
+  ca: CertificateAuthority,
+  remote?: RemoteDemoApp,
+): Promise<DemoEnvironment> {
+  const graphScopes = [...new Set(ALL_TOOLS.flatMap((t) => t.scopes))];
   // Polling every second keeps the demo's own device code sign-in quick.
-  const idp = await startIdp({ ca, deviceCodeIntervalSeconds: 1 });
+  const idp = await startIdp({
+    ca,
+    deviceCodeIntervalSeconds: 1,
+    ...(remote
+      ? {
+          confidentialClients: [
+            {
+              clientId: DEMO_REMOTE_APP_ID,
+              name: 'MCP Valet (team server)',
+              redirectUris: [`${remote.publicUrl}/auth/callback`],
+              certificates: [remote.certificatePem],
+              adminConsentedScopes: graphScopes,
+            },
+          ],
+          apis: [
+            {
+              appId: DEMO_REMOTE_APP_ID,
+              name: 'MCP Valet (team server)',
+              identifierUris: [`${remote.publicUrl}/mcp`, `api://${DEMO_REMOTE_APP_ID}`],
+              scopes: ['Valet.Use'],
+              preAuthorizedClients: [VSCODE_CLIENT_ID, DEMO_CLIENT_ID],
+              accessTokenVersion: 2 as const,
+            },
+          ],
+        }
+      : {}),
+  });
   try {
     const graph = await startGraphStandIn({
       issuer: idp.issuer,
@@ -30,7 +81,8 @@ export async function startDemoEnvironment(ca: CertificateAuthority): Promise<De
       idp,
       graph,
       settings: {
-        VALET_CLIENT_ID: DEMO_CLIENT_ID,
+        VALET_CLIENT_ID: remote ? DEMO_REMOTE_APP_ID : DEMO_CLIENT_ID,
+        ...(remote ? { VALET_PUBLIC_URL: remote.publicUrl } : {}),
         VALET_TENANT_ID: idp.tenantId,
         VALET_AUTHORITY: idp.authority,
         VALET_GRAPH_URL: graph.url,
