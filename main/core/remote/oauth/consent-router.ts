@@ -281,7 +281,9 @@ function secureHeaders(res: Response): void {
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
   res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
+  // Not no-referrer: under it Chrome posts the consent form with `Origin: null`, which the
+  // server's Origin check refuses. Same-origin still sends nothing to the client's site.
+  res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('X-Content-Type-Options', 'nosniff');
 }
 

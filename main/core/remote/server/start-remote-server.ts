@@ -1,18 +1,36 @@
 import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../config/load-config.ts';
+import { ALL_TOOLS } from '../../mcp/tools/index.ts';
 import { ValetError } from '../../util/valet-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import { cacheKeyOf, CACHE_KEY_BYTES, type CacheKeys } from '../cache-keys.ts';
 import { buildMsalCredential, type CredentialDeps } from '../credentials.ts';
+import { OnBehalfOfGraphTokens } from '../entra/on-behalf-of.ts';
+import { RemoteAdmission } from '../mcp/admission.ts';
+import {
+  entraDoor,
+  entraResourceMetadata,
+  valetDoor,
+  valetResourceMetadataAlias,
+} from '../mcp/front-doors.ts';
+import { mcpEndpoint, type McpFrontDoor } from '../mcp/mcp-endpoint.ts';
+import {
+  createRemoteCore,
+  instanceApprovals,
+  type RemoteApprovals,
+  type SharedCoreSettings,
+} from '../mcp/remote-core.ts';
+import { createValetAuthServer } from '../oauth/valet-auth-router.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import { SignInRequests } from '../web/sign-in-requests.ts';
-import { homeRoutes, signInRoutes } from '../web/web-routes.ts';
+import { grantRoutes, homeRoutes, signInRoutes } from '../web/web-routes.ts';
 import { WebSessions } from '../web/web-sessions.ts';
 import { WebSignIn } from '../web/web-sign-in.ts';
 import { AuthorityMetadata } from './authority-metadata.ts';
 import { healthRoutes } from './health-routes.ts';
-import { mcpPaths, mcpRoutes } from './mcp-routes.ts';
+import { mcpPaths } from './mcp-routes.ts';
 import { createRemoteApp, type RemoteRoute } from './remote-app.ts';
 import { REDIS_NOT_YET } from './redis-not-yet.ts';
 import { checkTransport, listenRemote, type RemoteListener } from './remote-listener.ts';
@@ -25,6 +43,15 @@ export interface RemoteServerDeps {
   /** For the authority's metadata; the global fetch by default. */
   fetch?: typeof fetch;
   credential?: CredentialDeps;
+  /**
+   * What the server shares with the desktop core (data dir, policy file, Graph URL); read from
+   * `env` as the desktop reads it, unless given.
+   */
+  core?: SharedCoreSettings;
+  /** For `core`: the environment (VALET_DATA_DIR, VALET_GRAPH_URL); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Where calls wait for approval (see RemoteApprovals); this instance's own by default. */
+  approvals?: RemoteApprovals;
 }
 
 /** A running remote server. */
@@ -60,20 +87,28 @@ export async function startRemoteServer(
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
+  const settings = deps.core ?? (await loadConfig(deps.env ?? process.env));
   const store = deps.store ?? new MemoryStore({ prefix: config.redisPrefix, logger });
+  const core = createRemoteCore({
+    settings,
+    auditDir: config.auditDir,
+    approvals: deps.approvals ?? instanceApprovals,
+    logger,
+  });
   try {
     await metadata.load();
+    const msal = {
+      clientId: config.clientId,
+      authority: config.authority,
+      credential: credential.auth,
+      authorityMetadata: () => metadata.json,
+      store,
+      cacheKeys,
+      logger,
+    };
     const signIn = new WebSignIn({
       publicUrl: config.publicUrl,
-      msal: {
-        clientId: config.clientId,
-        authority: config.authority,
-        credential: credential.auth,
-        authorityMetadata: () => metadata.json,
-        store,
-        cacheKeys,
-        logger,
-      },
+      msal,
       requests: new SignInRequests(store),
       sessions: new WebSessions(store),
       logger,
@@ -84,11 +119,56 @@ export async function startRemoteServer(
         name: 'health',
         handler: healthRoutes({ store, authorityLoaded: () => metadata.json !== undefined }),
       },
-      // The authorization server and the MCP transport mount here, ahead of the placeholder.
+    ];
+    const doors: McpFrontDoor[] = [];
+    if (config.auth !== 'entra') {
+      const valet = createValetAuthServer({
+        config,
+        store,
+        currentUser: (req) => signIn.session(req),
+        logger,
+      });
+      routes.push(
+        { name: 'authorization server', handler: valet.router },
+        { name: 'protected resource metadata', handler: valetResourceMetadataAlias(valet) },
+      );
+      doors.push(valetDoor(config, valet, msal));
+    }
+    if (config.auth !== 'valet') {
+      const onBehalfOf = new OnBehalfOfGraphTokens({
+        clientId: config.clientId,
+        authority: config.authority,
+        authorityMetadata: metadata,
+        credential: credential.auth,
+        store,
+        cacheKeys,
+        publicUrl: config.publicUrl,
+        onDamaged: (key, reason) =>
+          logger.warn(
+            `The on-behalf-of cache ${key} could not be opened and was dropped (${reason})`,
+          ),
+      });
+      routes.push({ name: 'entra resource metadata', handler: entraResourceMetadata(config) });
+      doors.push(entraDoor(config, metadata, onBehalfOf, logger));
+    }
+    routes.push(
       { name: 'web sign-in', handler: signInRoutes(signIn) },
       { name: 'home page', handler: homeRoutes(signIn) },
-      { name: 'mcp', handler: mcpRoutes(config.publicUrl, paths) },
-    ];
+      {
+        name: 'Graph grant',
+        handler: grantRoutes(signIn, [...new Set(ALL_TOOLS.flatMap((t) => t.scopes))]),
+      },
+      {
+        name: 'mcp',
+        handler: mcpEndpoint(doors, {
+          tools: ALL_TOOLS,
+          runner: core.runner,
+          policy: core.policy,
+          admission: new RemoteAdmission(store),
+          logger,
+        }),
+      },
+    );
     const app = createRemoteApp({
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
@@ -105,11 +185,13 @@ export async function startRemoteServer(
       close: async () => {
         metadata.stop();
         await listener.close();
+        await core.close();
         await store.close();
       },
     };
   } catch (err) {
     metadata.stop();
+    await core.close();
     await store.close();
     throw err;
   }

@@ -13,6 +13,8 @@ export interface PendingSignIn {
   binding: string;
   /** The same-origin path to go to afterwards. */
   returnTo: string;
+  /** The delegated scopes asked for, when more than the sign-in's own (a Graph grant). */
+  scopes?: string[];
 }
 
 /**
@@ -46,6 +48,11 @@ export class SignInRequests {
       typeof value.nonce !== 'string' ||
       typeof value.binding !== 'string' ||
       typeof value.returnTo !== 'string'
+    )
+      return null;
+    if (
+      value.scopes !== undefined &&
+      !(Array.isArray(value.scopes) && value.scopes.every((s) => typeof s === 'string'))
     )
       return null;
     return value as PendingSignIn;

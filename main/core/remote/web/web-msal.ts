@@ -3,6 +3,7 @@ import type { ResolvedAuthority } from '../../config/authority.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import type { MsalCredential } from '../credentials.ts';
+import { cloudDiscoveryMetadata } from '../entra/on-behalf-of.ts';
 import { userCachePlugin } from '../shared-token-cache.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 
@@ -21,7 +22,7 @@ export interface WebMsalConfig {
 /**
  * Builds the confidential client for one user's request. A client per request keeps each
  * user's token cache partition apart (MSAL binds the partition to the client), and it costs no
- * discovery: the authority's metadata is handed in, and its host is a known authority.
+ * discovery: the authority's metadata and instance discovery's answer are handed in.
  * `homeAccountId` is undefined before sign-in: the partition is then named by the account.
  */
 export function createWebMsal(
@@ -36,6 +37,7 @@ export function createWebMsal(
       authority: config.authority.url,
       knownAuthorities: config.authority.knownAuthorities,
       ...(metadata !== undefined ? { authorityMetadata: metadata } : {}),
+      cloudDiscoveryMetadata: cloudDiscoveryMetadata(config.authority),
       ...config.credential,
     },
     cache: {

@@ -47,6 +47,11 @@ export class WebSignIn {
     this.#redirectUri = `${deps.publicUrl}/auth/callback`;
   }
 
+  /** The public URL's path, without a trailing slash: '' at a host's root. */
+  get basePath(): string {
+    return this.#base;
+  }
+
   /** The path of the server's home page, under the public URL. */
   get home(): string {
     return `${this.#base}/`;
@@ -76,6 +81,29 @@ export class WebSignIn {
 
   /** `GET /auth/login`: sends the browser to the authority, remembering how to come back. */
   async login(req: Request, res: Response): Promise<void> {
+    const returnTo = safeReturnTo(req.query.returnTo, this.#deps.publicUrl) ?? this.home;
+    await this.#begin(req, res, { returnTo, scopes: SIGN_IN_SCOPES });
+  }
+
+  /**
+   * Sends a signed-in user to the authority for more Graph scopes (incremental consent, or a
+   * sign-in again for MFA), and back to `returnTo` once they are granted. Their token cache
+   * then holds tokens for those scopes, which tools get silently.
+   */
+  async grant(req: Request, res: Response, scopes: string[], returnTo: string): Promise<void> {
+    const session = await this.session(req);
+    await this.#begin(req, res, {
+      returnTo,
+      scopes: [...new Set([...SIGN_IN_SCOPES, ...scopes])],
+      ...(session?.username ? { loginHint: session.username } : {}),
+    });
+  }
+
+  async #begin(
+    req: Request,
+    res: Response,
+    how: { returnTo: string; scopes: string[]; loginHint?: string },
+  ): Promise<void> {
     if (this.#deps.msal.authorityMetadata() === undefined) {
       res.set('retry-after', '10');
       sendProblem(
@@ -86,27 +114,29 @@ export class WebSignIn {
       );
       return;
     }
-    const returnTo = safeReturnTo(req.query.returnTo, this.#deps.publicUrl) ?? this.home;
     // One binding per browser, kept while sign-ins are started, so two tabs do not undo each other.
     const existing = readCookie(req, this.cookies.login);
     const browser = existing && TOKEN_SHAPE.test(existing) ? existing : randomToken();
     const { verifier, challenge } = await this.#crypto.generatePkceCodes();
     const nonce = randomToken();
     const state = randomToken();
+    const extra = how.scopes === SIGN_IN_SCOPES ? {} : { scopes: how.scopes };
     await this.#deps.requests.save(state, {
       verifier,
       nonce,
       binding: sha256Hex(browser),
-      returnTo,
+      returnTo: how.returnTo,
+      ...extra,
     });
     const url = await createWebMsal(this.#deps.msal).getAuthCodeUrl({
-      scopes: SIGN_IN_SCOPES,
+      scopes: how.scopes,
       redirectUri: this.#redirectUri,
       responseMode: ResponseMode.QUERY,
       codeChallenge: challenge,
       codeChallengeMethod: 'S256',
       nonce,
       state,
+      ...(how.loginHint ? { loginHint: how.loginHint } : {}),
     });
     setCookie(res, this.cookies, this.cookies.login, browser, SIGN_IN_TTL_MS);
     res.redirect(303, url);
@@ -162,7 +192,7 @@ export class WebSignIn {
     try {
       const result = await createWebMsal(this.#deps.msal).acquireTokenByCode({
         code,
-        scopes: SIGN_IN_SCOPES,
+        scopes: pending.scopes ?? SIGN_IN_SCOPES,
         redirectUri: this.#redirectUri,
         codeVerifier: pending.verifier,
         nonce: pending.nonce,

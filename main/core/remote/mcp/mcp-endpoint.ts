@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import express, { Router, type Request, type Response } from 'express';
+import { callerAuthInfo, createMcpServer } from '../../mcp/server-factory.ts';
+import type { ToolDefinition } from '../../mcp/tool-definition.ts';
+import { ToolRunner, type ToolRunnerDeps } from '../../mcp/tool-runner.ts';
+import type { Policy } from '../../policy/policy-schema.ts';
+import type { Logger } from '../../util/logger.ts';
+import { describeError } from '../../util/valet-error.ts';
+import { MAX_BODY_BYTES, refuse } from '../server/guards.ts';
+import type { RemoteAdmission } from './admission.ts';
+import { remoteAccount, type RemoteGraphAccess } from './remote-account.ts';
+import { remoteCaller, type RemoteIdentity } from './remote-identity.ts';
+import { missingScopes, sendInsufficientScope } from './step-up.ts';
+
+/** One front door to the tools: a path, its token check and how a verified token becomes a caller. */
+export interface McpFrontDoor {
+  /** `/mcp` or `/entra/mcp`, under the public URL. */
+  path: string;
+  /** `<public><path>`: the resource its tokens must be issued for. */
+  resource: string;
+  /** Its protected resource metadata, named in every 401 and 403. */
+  resourceMetadataUrl: string;
+  verifier: OAuthTokenVerifier;
+  /** Valet mode: a `tools/call` of a tool outside the token's scopes gets a 403 step-up. */
+  stepUp: boolean;
+  /** Who a verified request comes from. */
+  identify(auth: AuthInfo, policy: Policy): Promise<RemoteIdentity>;
+  /** Where that request's Graph tokens come from. */
+  graphAccess(auth: AuthInfo, identity: RemoteIdentity): RemoteGraphAccess;
+}
+
+/** What every front door shares: the tools, the runner's collaborators, the policy and the limits. */
+export interface McpEndpointDeps {
+  tools: readonly ToolDefinition[];
+  /** The runner's collaborators but the account, which is the request's. */
+  runner: Omit<ToolRunnerDeps, 'auth' | 'policy'>;
+  policy: () => Promise<Policy>;
+  admission: RemoteAdmission;
+  logger: Logger;
+  /** SSE comment keep-alives while a call waits (approval); the SDK's 15 s by default. */
+  keepAliveMs?: number;
+}
+
+/**
+ * The MCP endpoints: stateless Streamable HTTP, a new MCP server and transport for every POST,
+ * so any instance can answer any request and nothing of a client lives between requests. A
+ * request passes, in turn: the bearer token check (401 naming the resource metadata), the body
+ * (JSON, 1 MiB), the step-up check (valet mode), the rate limits (429 with Retry-After), and
+ * then the runner, which checks the policy, waits for approvals and audits every call. Answers
+ * stream as SSE, whose keep-alives hold a long approval wait open through proxies. GET and
+ * DELETE are not served: there is no stream or session to them.
+ */
+export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDeps): Router {
+  const router = Router();
+  const json = express.json({ limit: MAX_BODY_BYTES });
+  for (const door of doors) {
+    router.post(
+      door.path,
+      (req, res, next) => {
+        if (req.headers.authorization !== undefined) return next();
+        // RFC 6750 §3.1: a request with no credentials at all gets the challenge without an
+        // error code; it says where to learn how to get a token.
+        res
+          .status(401)
+          .set('www-authenticate', `Bearer resource_metadata="${door.resourceMetadataUrl}"`)
+          .json({ error: 'invalid_token', error_description: 'A bearer token is required' });
+      },
+      requireBearerAuth({
+        verifier: door.verifier,
+        resourceMetadataUrl: door.resourceMetadataUrl,
+        expectedResource: new URL(door.resource),
+      }),
+      json,
+      (req, res, next) => {
+        serve(door, deps, req, res).catch(next);
+      },
+    );
+    router.all(door.path, (_req, res) => {
+      res.set('allow', 'POST');
+      refuse(res, 405, 'Method not allowed: this endpoint takes POST only');
+    });
+  }
+  return router;
+}
+
+async function serve(
+  door: McpFrontDoor,
+  deps: McpEndpointDeps,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const auth = (req as Request & { auth?: AuthInfo }).auth as AuthInfo;
+  if (door.stepUp) {
+    const needed = missingScopes(req.body, auth);
+    if (needed.length > 0) {
+      sendInsufficientScope(res, auth, needed, door.resourceMetadataUrl);
+      return;
+    }
+  }
+  const policy = await deps.policy();
+  const identity = await door.identify(auth, policy);
+  const requestId = randomUUID();
+  const admitted = await deps.admission.admit(
+    identity,
+    requestId,
+    policy.rateLimits,
+    policy.approvalTimeoutSeconds,
+  );
+  if (!admitted.ok) {
+    deps.logger.info(
+      `A request of key ${identity.key.id} was refused: over its ${admitted.reason} limit`,
+    );
+    res.set('retry-after', String(admitted.retryAfterSeconds));
+    refuse(res, 429, `Too many requests: over the ${admitted.reason} limit; retry later`);
+    return;
+  }
+  // The client hanging up ends its call: an approval wait stops, and the tool does not run.
+  const hangUp = new AbortController();
+  const runner = new ToolRunner({
+    ...deps.runner,
+    policy: deps.policy,
+    auth: remoteAccount(identity, door.graphAccess(auth, identity)),
+  });
+  const server = createMcpServer(deps.tools, runner);
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    ...(deps.keepAliveMs !== undefined ? { keepAliveMs: deps.keepAliveMs } : {}),
+  });
+  res.once('close', () => {
+    if (!res.writableFinished) hangUp.abort();
+    admitted.release();
+    void transport.close().catch(() => undefined);
+    void server.close().catch(() => undefined);
+  });
+  try {
+    await server.connect(transport);
+    // The transport hands this to the tools' handlers: the caller, never the bearer token.
+    (req as Request & { auth?: AuthInfo }).auth = callerAuthInfo(
+      remoteCaller(identity),
+      hangUp.signal,
+    );
+    await transport.handleRequest(req, res, req.body);
+  } catch (err) {
+    deps.logger.error(`An MCP request of key ${identity.key.id} failed: ${describeError(err)}`);
+    if (!res.headersSent) refuse(res, 500, 'The server failed to answer this request');
+    else res.end();
+  }
+}

@@ -1,0 +1,78 @@
+import { ApprovalService } from '../../approvals/approval-service.ts';
+import { approvalRequested } from '../../app/audit-wiring.ts';
+import { AuditLog } from '../../audit/audit-log.ts';
+import type { AuditEvent } from '../../audit/audit-types.ts';
+import type { ValetConfig } from '../../config/load-config.ts';
+import { GraphClient } from '../../graph/graph-client.ts';
+import { MeCache } from '../../graph/me-cache.ts';
+import type { ToolRunnerDeps } from '../../mcp/call-types.ts';
+import type { GraphUser } from '../../mcp/tool-definition.ts';
+import type { Policy } from '../../policy/policy-schema.ts';
+import { PolicyStore } from '../../policy/policy-store.ts';
+import type { Logger } from '../../util/logger.ts';
+
+/** The settings the remote server shares with the desktop core: data dir, policy file, Graph. */
+export type SharedCoreSettings = Pick<
+  ValetConfig,
+  'dataDir' | 'configFile' | 'graphUrl' | 'policy' | 'auditRetention'
+>;
+
+/**
+ * Where remote calls wait for the user's approval. The seam for the store-backed approvals,
+ * decided on `<public>/approvals/<id>`: until they are mounted, this instance's own service,
+ * which nobody can decide remotely, so a write tool's call waits and times out as denied.
+ */
+export type RemoteApprovals = (audit: (event: AuditEvent) => Promise<void>) => ApprovalService;
+
+/** This instance's own approval service: a call that needs approval times out, denied. */
+export const instanceApprovals: RemoteApprovals = (audit) =>
+  new ApprovalService(Date.now, (approval) => audit(approvalRequested(approval)));
+
+/** The desktop core's parts a remote instance runs every call through. */
+export interface RemoteCore {
+  runner: Omit<ToolRunnerDeps, 'auth' | 'policy'>;
+  policy: () => Promise<Policy>;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+/**
+ * The same core as the desktop: Graph client, `/me` cache, policy file (re-read when it
+ * changes), approvals and this instance's hash-chained audit log, in the data dir's audit
+ * folder or under VALET_AUDIT_DIR. The log is taken for the whole run at the first record,
+ * and every record is written before a result goes out (a call that cannot be audited fails).
+ */
+export function createRemoteCore(options: {
+  settings: SharedCoreSettings;
+  auditDir: string | undefined;
+  approvals: RemoteApprovals;
+  logger: Logger;
+}): RemoteCore {
+  const { settings, logger } = options;
+  const { maxMegabytes, maxAgeDays } = settings.auditRetention;
+  const audit = new AuditLog(options.auditDir ?? settings.dataDir, {
+    retention: { maxBytes: maxMegabytes * 1024 * 1024, maxAgeMs: maxAgeDays * 86_400_000 },
+    logger,
+  });
+  let held: Promise<void> | undefined;
+  const append = async (event: AuditEvent) => {
+    await (held ??= audit.holdExclusive());
+    return audit.append(event);
+  };
+  const policy = new PolicyStore(settings.configFile, settings.policy, logger);
+  return {
+    runner: {
+      graph: new GraphClient({ baseUrl: settings.graphUrl }),
+      meCache: new MeCache<GraphUser>(),
+      approvals: options.approvals(async (event) => void (await append(event))),
+      audit: append,
+      logger,
+    },
+    policy: () => policy.current(),
+    audit,
+    close: async () => {
+      policy.close();
+      await audit.close();
+    },
+  };
+}
