@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { DEFAULT_POLICY } from '../../main/core/policy/policy-schema.ts';
@@ -5,7 +7,7 @@ import type { SharedCoreSettings } from '../../main/core/remote/mcp/remote-core.
 import type { RunningGraph } from '../../main/demo/graph/index.ts';
 
 /** The core settings of a remote server under test: its own data dir, and the Graph stand-in. */
-export function coreSettingsFor(dataDir: string, graph: RunningGraph): SharedCoreSettings {
+export function coreSettingsFor(dataDir: string, graph: { url: string }): SharedCoreSettings {
   return {
     dataDir,
     configFile: join(dataDir, 'config.json'),
@@ -76,4 +78,51 @@ export async function signInToConsent(
   await allow.or(idpConsent).first().waitFor();
   if (await idpConsent.isVisible()) await page.getByRole('button', { name: 'Accept' }).click();
   await allow.waitFor();
+}
+
+/** A pass-through in front of the Graph stand-in that keeps the bearer token of each request. */
+export interface GraphTap {
+  url: string;
+  /** The bearer tokens Graph was sent, oldest first. */
+  tokens: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a loopback proxy to `graph` that records what the server sends Graph as its bearer
+ * token, so a test can check whose token it is (the stand-in keeps only who it speaks for).
+ */
+export async function startGraphTap(graph: RunningGraph): Promise<GraphTap> {
+  const target = new URL(graph.url);
+  const tokens: string[] = [];
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    if (auth.startsWith('Bearer ')) tokens.push(auth.slice('Bearer '.length));
+    const upstream = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: target.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${target.pathname.replace(/\/+$/, '')}`,
+    tokens,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
