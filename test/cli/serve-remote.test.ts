@@ -1,8 +1,20 @@
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningGraph } from '../../main/demo/graph/index.ts';
+import { DEMO_CLIENT_ID, DEMO_USERS } from '../../main/demo/idp/index.ts';
+import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
+import { auditRecords } from '../support/audit-records.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
+import { signInByDeviceCode } from '../support/entra-api.ts';
+import { startTestIdp } from '../support/idp.ts';
+import { startGraphFor } from '../support/valet.ts';
 import {
+  freePort,
   OFFLINE_AUTHORITY,
   REMOTE_CLIENT_ID,
+  REMOTE_CLIENT_SECRET,
   ResponseLog,
   rawRequest,
   tempDir,
@@ -196,5 +208,94 @@ describe('mcp-valet serve --remote', () => {
   it('printed no Entra token', () => {
     expect(seen.size).toBeGreaterThan(4);
     expect(seen.withTokens()).toEqual([]);
+  });
+});
+
+describe('mcp-valet serve --remote serving tools', () => {
+  let dir: { dir: string; remove: () => Promise<void> };
+  let idp: RunningIdp;
+  let graph: RunningGraph;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    idp = await startTestIdp({
+      apis: [
+        {
+          appId: REMOTE_CLIENT_ID,
+          identifierUris: [`api://${REMOTE_CLIENT_ID}`],
+          scopes: ['Valet.Use'],
+          preAuthorizedClients: [DEMO_CLIENT_ID],
+        },
+      ],
+      confidentialClients: [
+        {
+          clientId: REMOTE_CLIENT_ID,
+          redirectUris: ['http://localhost/auth/callback'],
+          secret: REMOTE_CLIENT_SECRET,
+        },
+      ],
+    });
+    await idp.setConsent(DEMO_USERS[0]?.username ?? '', REMOTE_CLIENT_ID, ['User.Read']);
+    graph = await startGraphFor(idp);
+  });
+
+  afterAll(async () => {
+    await graph?.close();
+    await idp?.close();
+    await dir?.remove();
+  });
+
+  it('answers a tool call through the real command: get_user_details with an Entra token, and the call is in the audit log', async () => {
+    const port = await freePort();
+    const proc = spawnCli(
+      [
+        'serve',
+        '--remote',
+        '--public-url',
+        `http://localhost:${port}`,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'entra',
+        '--json',
+      ],
+      cliEnv({
+        VALET_DATA_DIR: dir.dir,
+        VALET_GRAPH_URL: graph.url,
+        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
+        VALET_TENANT_ID: idp.tenantId,
+        VALET_AUTHORITY: idp.authority,
+        VALET_CLIENT_SECRET: REMOTE_CLIENT_SECRET,
+      }),
+    );
+    try {
+      const ready = await proc.nextEvent('ready', 20_000);
+      const user = DEMO_USERS[0] as IdpUser;
+      const { accessToken } = await signInByDeviceCode(idp, DEMO_CLIENT_ID, user, [
+        `api://${REMOTE_CLIENT_ID}/Valet.Use`,
+      ]);
+      const mcp = new Client({ name: 'cli-e2e', version: '1.0.0' });
+      await mcp.connect(
+        new StreamableHTTPClientTransport(new URL(String(ready.url)), {
+          requestInit: { headers: { authorization: `Bearer ${accessToken}` } },
+        }),
+      );
+      const result = await mcp.callTool({ name: 'get_user_details', arguments: {} });
+      await mcp.close();
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      expect(JSON.stringify(result.structuredContent)).toContain(user.username);
+      proc.child.kill('SIGTERM');
+      const exited = await proc.exited;
+      expect(exited.code).toBe(0);
+      const calls = await auditRecords(join(dir.dir, 'audit'), (r) => r.type === 'tool_call');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({
+        outcome: 'allowed',
+        actor: { account: user.username, client: `Entra app ${DEMO_CLIENT_ID}` },
+        details: { tool: 'get_user_details' },
+      });
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
   });
 });
