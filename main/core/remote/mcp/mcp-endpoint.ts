@@ -6,12 +6,14 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import express, { Router, type Request, type Response } from 'express';
 import { callerAuthInfo, createMcpServer } from '../../mcp/server-factory.ts';
 import type { ToolDefinition } from '../../mcp/tool-definition.ts';
-import { ToolRunner, type ToolRunnerDeps } from '../../mcp/tool-runner.ts';
+import type { ToolRunnerDeps } from '../../mcp/tool-runner.ts';
 import type { Policy } from '../../policy/policy-schema.ts';
 import type { Logger } from '../../util/logger.ts';
 import { describeError } from '../../util/valet-error.ts';
 import { MAX_BODY_BYTES, refuse } from '../server/guards.ts';
+import type { StoreApprovals } from '../approvals/store-approvals.ts';
 import type { RemoteAdmission } from './admission.ts';
+import { ReachingRunner, type ClientReach } from './client-reach.ts';
 import { remoteAccount, type RemoteGraphAccess } from './remote-account.ts';
 import { remoteCaller, type RemoteIdentity } from './remote-identity.ts';
 import { missingScopes, sendInsufficientScope } from './step-up.ts';
@@ -37,8 +39,12 @@ export interface McpFrontDoor {
 export interface McpEndpointDeps {
   tools: readonly ToolDefinition[];
   /** The runner's collaborators but the account, which is the request's. */
-  runner: Omit<ToolRunnerDeps, 'auth' | 'policy'>;
+  runner: Omit<ToolRunnerDeps, 'auth' | 'policy' | 'approvals'>;
   policy: () => Promise<Policy>;
+  /** Approvals in the shared store; each request asks them as its own user. */
+  approvals: StoreApprovals;
+  /** What each key's client declared it can do, for how approvals reach it. */
+  reach: ClientReach;
   admission: RemoteAdmission;
   logger: Logger;
   /** SSE comment keep-alives while a call waits (approval); the SDK's 15 s by default. */
@@ -120,11 +126,16 @@ async function serve(
   }
   // The client hanging up ends its call: an approval wait stops, and the tool does not run.
   const hangUp = new AbortController();
-  const runner = new ToolRunner({
-    ...deps.runner,
-    policy: deps.policy,
-    auth: remoteAccount(identity, door.graphAccess(auth, identity)),
-  });
+  const reach = await deps.reach.forRequest(identity.key.id, req.body);
+  const runner = new ReachingRunner(
+    {
+      ...deps.runner,
+      policy: deps.policy,
+      approvals: deps.approvals.requester({ oid: identity.principal.oid }, reach),
+      auth: remoteAccount(identity, door.graphAccess(auth, identity)),
+    },
+    reach,
+  );
   const server = createMcpServer(deps.tools, runner);
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,

@@ -1,5 +1,3 @@
-import { ApprovalService } from '../../approvals/approval-service.ts';
-import { approvalRequested } from '../../app/audit-wiring.ts';
 import { AuditLog } from '../../audit/audit-log.ts';
 import type { AuditEvent } from '../../audit/audit-types.ts';
 import type { ValetConfig } from '../../config/load-config.ts';
@@ -10,6 +8,9 @@ import type { GraphUser } from '../../mcp/tool-definition.ts';
 import type { Policy } from '../../policy/policy-schema.ts';
 import { PolicyStore } from '../../policy/policy-store.ts';
 import type { Logger } from '../../util/logger.ts';
+import type { CacheKeys } from '../cache-keys.ts';
+import { StoreApprovals } from '../approvals/store-approvals.ts';
+import type { SharedStore } from '../store/shared-store.ts';
 
 /** The settings the remote server shares with the desktop core: data dir, policy file, Graph. */
 export type SharedCoreSettings = Pick<
@@ -17,35 +18,28 @@ export type SharedCoreSettings = Pick<
   'dataDir' | 'configFile' | 'graphUrl' | 'policy' | 'auditRetention'
 >;
 
-/**
- * Where remote calls wait for the user's approval. The seam for the store-backed approvals,
- * decided on `<public>/approvals/<id>`: until they are mounted, this instance's own service,
- * which nobody can decide remotely, so a write tool's call waits and times out as denied.
- */
-export type RemoteApprovals = (audit: (event: AuditEvent) => Promise<void>) => ApprovalService;
-
-/** This instance's own approval service: a call that needs approval times out, denied. */
-export const instanceApprovals: RemoteApprovals = (audit) =>
-  new ApprovalService(Date.now, (approval) => audit(approvalRequested(approval)));
-
 /** The desktop core's parts a remote instance runs every call through. */
 export interface RemoteCore {
-  runner: Omit<ToolRunnerDeps, 'auth' | 'policy'>;
+  runner: Omit<ToolRunnerDeps, 'auth' | 'policy' | 'approvals'>;
   policy: () => Promise<Policy>;
+  /** Approvals in the shared store, decided on `<public>/approvals/<id>` on any instance. */
+  approvals: StoreApprovals;
   audit: AuditLog;
   close(): Promise<void>;
 }
 
 /**
  * The same core as the desktop: Graph client, `/me` cache, policy file (re-read when it
- * changes), approvals and this instance's hash-chained audit log, in the data dir's audit
+ * changes), approvals (in the shared store) and this instance's hash-chained audit log, in the data dir's audit
  * folder or under VALET_AUDIT_DIR. The log is taken for the whole run at the first record,
  * and every record is written before a result goes out (a call that cannot be audited fails).
  */
 export function createRemoteCore(options: {
   settings: SharedCoreSettings;
   auditDir: string | undefined;
-  approvals: RemoteApprovals;
+  store: SharedStore;
+  publicUrl: string;
+  cacheKeys: CacheKeys;
   logger: Logger;
 }): RemoteCore {
   const { settings, logger } = options;
@@ -60,17 +54,25 @@ export function createRemoteCore(options: {
     return audit.append(event);
   };
   const policy = new PolicyStore(settings.configFile, settings.policy, logger);
+  const approvals = new StoreApprovals({
+    store: options.store,
+    publicUrl: options.publicUrl,
+    cacheKeys: options.cacheKeys,
+    audit: append,
+    logger,
+  });
   return {
     runner: {
       graph: new GraphClient({ baseUrl: settings.graphUrl }),
       meCache: new MeCache<GraphUser>(),
-      approvals: options.approvals(async (event) => void (await append(event))),
       audit: append,
       logger,
     },
     policy: () => policy.current(),
+    approvals,
     audit,
     close: async () => {
+      await approvals.close();
       policy.close();
       await audit.close();
     },

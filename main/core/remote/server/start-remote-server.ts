@@ -14,12 +14,9 @@ import {
   valetResourceMetadataAlias,
 } from '../mcp/front-doors.ts';
 import { mcpEndpoint, type McpFrontDoor } from '../mcp/mcp-endpoint.ts';
-import {
-  createRemoteCore,
-  instanceApprovals,
-  type RemoteApprovals,
-  type SharedCoreSettings,
-} from '../mcp/remote-core.ts';
+import { approvalRouter } from '../approvals/approval-router.ts';
+import { ClientReach } from '../mcp/client-reach.ts';
+import { createRemoteCore, type SharedCoreSettings } from '../mcp/remote-core.ts';
 import { createValetAuthServer } from '../oauth/valet-auth-router.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -50,8 +47,6 @@ export interface RemoteServerDeps {
   core?: SharedCoreSettings;
   /** For `core`: the environment (VALET_DATA_DIR, VALET_GRAPH_URL); process.env by default. */
   env?: NodeJS.ProcessEnv;
-  /** Where calls wait for approval (see RemoteApprovals); this instance's own by default. */
-  approvals?: RemoteApprovals;
 }
 
 /** A running remote server. */
@@ -92,7 +87,9 @@ export async function startRemoteServer(
   const core = createRemoteCore({
     settings,
     auditDir: config.auditDir,
-    approvals: deps.approvals ?? instanceApprovals,
+    store,
+    publicUrl: config.publicUrl,
+    cacheKeys,
     logger,
   });
   try {
@@ -159,11 +156,22 @@ export async function startRemoteServer(
         handler: grantRoutes(signIn, [...new Set(ALL_TOOLS.flatMap((t) => t.scopes))]),
       },
       {
+        name: 'approvals',
+        handler: approvalRouter({
+          approvals: core.approvals,
+          currentUser: (req) => signIn.session(req),
+          loginPath: (to) => signIn.loginPath(`${signIn.basePath}${to}`),
+          logger,
+        }),
+      },
+      {
         name: 'mcp',
         handler: mcpEndpoint(doors, {
           tools: ALL_TOOLS,
           runner: core.runner,
           policy: core.policy,
+          approvals: core.approvals,
+          reach: new ClientReach(store),
           admission: new RemoteAdmission(store),
           logger,
         }),

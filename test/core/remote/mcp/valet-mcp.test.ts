@@ -46,6 +46,8 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
   let mcpUrl: string;
   /** The client after its first authorization, with its tokens. */
   let client: TestOAuthClient;
+  /** The same client authorized again with valet.mail.send. */
+  let writer: TestOAuthClient;
   const seen = new ResponseLog();
 
   /** A fetch for the SDK client that keeps every answer of the server for the token scan. */
@@ -70,6 +72,8 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
     const html = await page.content();
     await page.locator('button#allow').click();
     const back = await redirects.next();
+    // The browser lands on the client's redirect before it is sent anywhere else.
+    await page.waitForURL(`${redirects.redirectUri}**`, { waitUntil: 'commit' });
     const code = back.searchParams.get('code');
     expect(back.searchParams.get('iss')).toBe(remote.publicUrl);
     expect(await auth(oauth, { ...options, authorizationCode: code ?? '' })).toBe('AUTHORIZED');
@@ -205,14 +209,55 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
   });
 
   it('shows send_mail checked on the consent page when the client authorizes again for valet.mail.send', async () => {
-    const again = new TestOAuthClient({
+    writer = new TestOAuthClient({
       redirectUrl: redirects.redirectUri,
       name: 'Test MCP client',
     });
-    again.saveClientInformation(client.clientInformation() ?? { client_id: '' });
-    const html = await authorize(again, 'valet.read valet.mail.send');
+    writer.saveClientInformation(client.clientInformation() ?? { client_id: '' });
+    const html = await authorize(writer, 'valet.read valet.mail.send');
     expect(html).toMatch(/name="tools" value="send_mail" checked/);
-    expect(again.tokens()?.scope).toBe('valet.read valet.mail.send');
+    expect(writer.tokens()?.scope).toBe('valet.read valet.mail.send');
+  });
+
+  it('holds send_mail until the same user approves it on the page its progress message links, then sends as the user', async () => {
+    // Sending needs the user's Graph consent to Mail.Send first, as reading needed Mail.Read.
+    await page.goto(`${remote.publicUrl}/auth/grant?scopes=Mail.Send`);
+    await signInAtIdp(page, adele);
+    await page.getByRole('status').waitFor();
+    const mcp = new Client({ name: 'e2e', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: writer,
+        fetch: recordingFetch,
+      }),
+    );
+    try {
+      let approvalUrl: (url: string) => void = () => undefined;
+      const linked = new Promise<string>((resolve) => (approvalUrl = resolve));
+      const call = mcp.callTool(
+        {
+          name: 'send_mail',
+          arguments: { to: ['alex@contoso.test'], subject: 'Remote hello', body: 'Sent remotely' },
+        },
+        undefined,
+        {
+          onprogress: (progress) => {
+            const url = /https:\/\/\S+\/approvals\/[A-Za-z0-9_-]+/.exec(progress.message ?? '');
+            if (url) approvalUrl(url[0]);
+          },
+        },
+      );
+      const url = await linked;
+      expect(url.startsWith(`${remote.publicUrl}/approvals/`)).toBe(true);
+      await page.goto(url);
+      await page.locator('button#approve').click();
+      const sent = await call;
+      expect(sent.isError, JSON.stringify(sent.content)).toBeFalsy();
+    } finally {
+      await mcp.close();
+    }
+    const posted = graph.requests.find((r) => r.method === 'POST' && r.path.endsWith('/sendMail'));
+    expect(posted).toMatchObject({ status: 202, userId: adele.id });
   });
 
   it('writes an audit record of each call naming the user, the client and the tool', async () => {
