@@ -272,6 +272,36 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
     expect(calls.map((r) => r.details?.tool)).toContain('list_messages');
   });
 
+  it("decides a tool's required app role on the roles of the user's ID token", async () => {
+    const mcp = new Client({ name: 'e2e', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: client,
+        fetch: recordingFetch,
+      }),
+    );
+    const textOf = async () =>
+      JSON.stringify((await mcp.callTool({ name: 'get_user_details', arguments: {} })).content);
+    try {
+      const policy = (role: string) =>
+        writeFile(
+          join(dir.dir, 'config.json'),
+          JSON.stringify({ policy: { tools: { get_user_details: { requireRole: role } } } }),
+        );
+      await policy('Valet.Admin');
+      await expect
+        .poll(textOf)
+        .toContain('get_user_details requires the app role Valet.Admin, which adele@contoso.test');
+      // Adele holds Valet.Mail.Send in the directory, so her ID token names it.
+      await policy('Valet.Mail.Send');
+      await expect.poll(textOf).not.toContain('requires the app role');
+      expect(await textOf()).toContain(adele.username);
+    } finally {
+      await mcp.close();
+      await writeFile(join(dir.dir, 'config.json'), '{}');
+    }
+  });
+
   it('answers 429 with Retry-After once the key is over the policy rate', async () => {
     await writeFile(
       join(dir.dir, 'config.json'),
