@@ -1,7 +1,8 @@
 // `npm run bench`: prints tables, the targets with a pass or fail mark, and writes
 // test-results/bench.json. `npm run bench -- --runs 5` repeats the endpoint benchmark and shows
-// each figure's median and spread; `--only endpoint` (or silent-token, layers, activity) runs
-// that benchmark alone (activity: the Activity pages and chart).
+// each figure's median and spread; `--only endpoint` (or silent-token, layers, activity, remote)
+// runs that benchmark alone (activity: the Activity pages and chart; remote: the team server's
+// tool call against the local endpoint).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '1' }, only: { type: 'string' } },
 });
 const RUNS = Math.max(1, Number(args.runs) || 1);
-const BENCHMARKS = ['silent-token', 'endpoint', 'layers', 'activity'];
+const BENCHMARKS = ['silent-token', 'endpoint', 'layers', 'activity', 'remote'];
 if (args.only !== undefined && !BENCHMARKS.includes(args.only)) {
   console.error(`--only takes one of ${BENCHMARKS.join(', ')} (got '${args.only}')`);
   process.exit(2);
@@ -340,6 +341,102 @@ if (want('activity')) {
     ],
   );
 }
+
+type RemoteMode = {
+  remote: Lat;
+  local: Lat;
+  calls: number;
+  during: { oboRequests: number; graphMeRequests: number };
+  tokenCheckUs: Lat & { times: number };
+  requests: { connect: string[]; perCall: number; sample: string[] };
+};
+type RemoteRun = {
+  calls: number;
+  checks: number;
+  valet: RemoteMode;
+  entra: RemoteMode;
+  localRequests: { connect: string[]; perCall: number; sample: string[] };
+};
+
+/** The team server's tool call on one instance against the local endpoint, with targets. */
+async function remoteBenchmark(): Promise<void> {
+  const remote = (await child('remote-bench.ts', { ...process.env, ...caEnv })) as RemoteRun;
+  results.remote = remote;
+  const modes = [
+    ['valet', 'valet', remote.valet],
+    ['entra', 'entra (JWKS, OBO warm)', remote.entra],
+  ] as const;
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  printTable(
+    `get_user_details through the remote endpoint (one instance, memory store) vs the local endpoint, ${remote.calls} calls each, one at a time in turn, ms`,
+    ['mode', 'remote p50', 'local p50', 'ratio p50', 'remote p99', 'local p99', 'ratio p99'],
+    modes.map(([, name, m]) => [
+      name,
+      ms(m.remote.p50),
+      ms(m.local.p50),
+      ratio(m.remote.p50, m.local.p50),
+      ms(m.remote.p99),
+      ms(m.local.p99),
+      ratio(m.remote.p99, m.local.p99),
+    ]),
+  );
+  printTable(
+    `Token check per request, inside the instance (${remote.checks} checks in a row), µs`,
+    ['mode', 'check', 'p50 µs', 'p99 µs'],
+    modes.map(([mode, , m]) => [
+      mode,
+      mode === 'valet' ? 'verifyAccessToken against the store' : 'jose jwtVerify, JWKS cached',
+      m.tokenCheckUs.p50.toFixed(1),
+      m.tokenCheckUs.p99.toFixed(1),
+    ]),
+  );
+  printTable(
+    'What the SDK client sends: HTTP requests to connect and per tool call (during the timed calls: on-behalf-of and Graph /me requests)',
+    ['endpoint', 'to connect', 'per call', 'a call', 'OBO', '/me'],
+    [
+      ...modes.map(([mode, , m]) => [
+        `remote ${mode}`,
+        m.requests.connect.join(', '),
+        m.requests.perCall,
+        m.requests.sample[0] ?? '',
+        m.during.oboRequests,
+        m.during.graphMeRequests,
+      ]),
+      [
+        'local',
+        remote.localRequests.connect.join(', '),
+        remote.localRequests.perCall,
+        remote.localRequests.sample[0] ?? '',
+        '',
+        '',
+      ],
+    ],
+  );
+  // Entra mode's figure is the target's only with the caches warm: no exchange while timed.
+  const targets = modes.map(([mode, , m]) => {
+    const value = m.remote.p50 / m.local.p50;
+    const warm = mode === 'valet' || m.during.oboRequests === 0;
+    return [`p50 ratio remote/local, ${mode} mode`, value, value <= 1.3 && warm] as const;
+  });
+  printTable(
+    'Remote targets',
+    ['figure', 'value', 'target', ''],
+    targets.map(([name, value, pass]) => [
+      name,
+      value.toFixed(2),
+      '<= 1.30',
+      pass ? 'pass' : 'FAIL',
+    ]),
+  );
+  results.targets = {
+    ...(results.targets as object),
+    ...Object.fromEntries(
+      targets.map(([name, value, pass]) => [name, { value, target: '<= 1.30', pass }]),
+    ),
+  };
+}
+
+if (want('remote')) await remoteBenchmark();
 
 await mkdir(join(root, 'test-results'), { recursive: true });
 await writeFile(join(root, 'test-results', 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
