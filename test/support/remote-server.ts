@@ -93,7 +93,9 @@ export interface TestRemote {
 
 /**
  * Starts a remote server in this process on a free loopback port, its public URL
- * `http(s)://localhost:<port>`, configured through the environment as a user would.
+ * `http(s)://localhost:<port>`, configured through the environment as a user would. Its data
+ * dir (config.json, the audit log) is `dir` unless `env` names another, so no test writes to
+ * the user's own.
  */
 export async function startTestRemote(
   env: NodeJS.ProcessEnv,
@@ -105,6 +107,7 @@ export async function startTestRemote(
   const config = await loadRemoteConfig({
     VALET_PUBLIC_URL: publicUrl,
     VALET_LISTEN: `127.0.0.1:${port}`,
+    VALET_DATA_DIR: options.dir,
     ...(tls ? { VALET_TLS_CERT_FILE: tls.certFile, VALET_TLS_KEY_FILE: tls.keyFile } : {}),
     ...env,
   });

@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defaultAuthority, resolveAuthority, type ResolvedAuthority } from '../config/authority.ts';
-import { checkWritableDir } from '../config/data-dir.ts';
-import { ConfigError } from '../config/load-config.ts';
+import { DEFAULT_AUDIT_MAX_MB, DEFAULT_GRAPH_URL } from '../config/config-schema.ts';
+import { checkWritableDir, defaultDataDir } from '../config/data-dir.ts';
+import { CONFIG_FILE_NAME, ConfigError } from '../config/load-config.ts';
+import { describePolicyError, policySchema, type Policy } from '../policy/policy-schema.ts';
+import { readFileIfExists } from '../util/atomic-file.ts';
 import { readCacheKeys, type CacheKeys } from './cache-keys.ts';
 import { readClientCredential, type ClientCredential } from './client-credential.ts';
 import {
@@ -28,7 +31,7 @@ export type { RemoteFlags, RemoteSettingSource } from './setting-reader.ts';
 export interface RemoteConfigOptions {
   /** Command-line flags; they override the environment. */
   flags?: RemoteFlags;
-  /** config.json, whose `remote` section the environment overrides. */
+  /** config.json, whose `remote` section the environment overrides; the data dir's by default. */
   configFile?: string;
   /** For the default instance ID (`<hostname>-<pid>`). */
   hostname?: string;
@@ -37,6 +40,14 @@ export interface RemoteConfigOptions {
 
 /** The validated configuration of a remote server. */
 export interface RemoteConfig {
+  /** VALET_DATA_DIR, or the OS's per-user folder; checked writable. */
+  dataDir: string;
+  /** config.json: its `remote` section and the policy, which is re-read when it changes. */
+  configFile: string;
+  /** Microsoft Graph's base URL, without a trailing slash. */
+  graphUrl: string;
+  /** The policy in config.json at start. */
+  policy: Policy;
   /** Canonical: no trailing slash, no query or fragment; https unless on loopback. */
   publicUrl: string;
   /** `<publicUrl>/mcp`: the MCP endpoint and the resource clients ask tokens for. */
@@ -73,8 +84,10 @@ export interface RemoteConfig {
   refreshTtlSeconds: number;
   consentTtlDays: number;
   approvalTimeoutSeconds: number;
-  /** Where this instance's audit chain lives; undefined: the data dir's. */
+  /** The folder that holds this instance's audit chain itself; undefined: `<dataDir>/audit`. */
   auditDir: string | undefined;
+  /** How much audit log to keep: older files are pruned past either limit (0: no limit). */
+  auditRetention: { maxMegabytes: number; maxAgeDays: number };
   /** Entra object IDs of admins (besides holders of the app role Valet.Admin). */
   admins: string[];
   /** Lines for the caller to print at start (e.g. that a client secret is discouraged). */
@@ -93,8 +106,11 @@ export async function loadRemoteConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: RemoteConfigOptions = {},
 ): Promise<RemoteConfig> {
-  const file = options.configFile ? await readRemoteSection(options.configFile) : {};
-  const reader = new SettingReader(env, options.flags ?? {}, file, options.configFile);
+  const dataDir = await readDataDir(new SettingReader(env, {}, {}, undefined), env);
+  const configFile = options.configFile ?? join(dataDir, CONFIG_FILE_NAME);
+  const file = await readRemoteSection(configFile);
+  const reader = new SettingReader(env, options.flags ?? {}, file, configFile);
+  reader.sources.dataDir = env.VALET_DATA_DIR?.trim() ? 'env' : 'default';
   const warnings: string[] = [];
   const required = <N extends 'publicUrl' | 'clientId'>(name: N, fix: string) => {
     const value = reader.get(name);
@@ -142,7 +158,16 @@ export async function loadRemoteConfig(
       `is shorter than the access token's ${tokenTtlSeconds} s`,
     );
   }
+  const graphUrl = (reader.get('graphUrl') ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '');
+  const auditRetention = {
+    maxMegabytes: reader.get('auditMaxMegabytes') ?? DEFAULT_AUDIT_MAX_MB,
+    maxAgeDays: reader.get('auditMaxAgeDays') ?? 0,
+  };
   return {
+    dataDir,
+    configFile,
+    graphUrl,
+    policy: await readPolicy(configFile),
     publicUrl,
     mcpUrl,
     listen,
@@ -173,10 +198,40 @@ export async function loadRemoteConfig(
     consentTtlDays: reader.get('consentTtlDays') ?? 90,
     approvalTimeoutSeconds: reader.get('approvalTimeout') ?? 300,
     auditDir: await readAuditDir(reader),
+    auditRetention,
     admins: reader.get('admins') ?? [],
     warnings,
     sources: reader.sources,
   };
+}
+
+/**
+ * The data dir, as the desktop finds it: VALET_DATA_DIR, or the OS's per-user folder; made if
+ * missing and proved writable, with the desktop's one-line error when it is not.
+ */
+async function readDataDir(reader: SettingReader, env: NodeJS.ProcessEnv): Promise<string> {
+  const raw = reader.raw('dataDir');
+  const dir = resolve(raw ? reader.parse('dataDir', raw) : defaultDataDir(process.platform, env));
+  const problem = await checkWritableDir(dir);
+  if (problem)
+    throw new ConfigError(
+      'dataDir',
+      `${raw ? raw.where : 'the data directory'} ${dir} is not writable (${problem}): ${REMOTE_SETTINGS.dataDir.fix}${raw ? '' : ', or set VALET_DATA_DIR'}`,
+    );
+  return dir;
+}
+
+/** The policy section of config.json, checked as the desktop checks it. */
+async function readPolicy(configFile: string): Promise<Policy> {
+  const text = await readFileIfExists(configFile);
+  const json = text?.trim() ? (JSON.parse(text) as { policy?: unknown } | null) : undefined;
+  const policy = policySchema.safeParse(json?.policy ?? {});
+  if (!policy.success)
+    throw new ConfigError(
+      'policy',
+      `${describePolicyError(policy.error)} in ${configFile}: fix the policy section (see the README, "Policy")`,
+    );
+  return policy.data;
 }
 
 function missing(name: RemoteSettingName, fix: string): ConfigError {

@@ -33,6 +33,8 @@ export interface RemoteSettingInfo {
   flag?: string;
   fix: string;
   secret?: boolean;
+  /** Read from the environment only: config.json cannot say where config.json is. */
+  envOnly?: boolean;
 }
 
 const PEM_FIX = 'check the path and that this user can read the file';
@@ -40,6 +42,7 @@ const LIST = 'a comma-separated list';
 
 /** Every remote setting, in the order they are validated (the first bad one is reported). */
 export const REMOTE_SETTINGS = {
+  dataDir: { env: 'VALET_DATA_DIR', key: 'dataDir', fix: SETTINGS.dataDir.fix, envOnly: true },
   publicUrl: {
     env: 'VALET_PUBLIC_URL',
     key: 'publicUrl',
@@ -214,6 +217,17 @@ export const REMOTE_SETTINGS = {
     key: 'approvalTimeout',
     fix: 'use a whole number of seconds from 10 to 3600',
   },
+  graphUrl: { env: 'VALET_GRAPH_URL', key: 'graphUrl', fix: SETTINGS.graphUrl.fix },
+  auditMaxMegabytes: {
+    env: 'VALET_AUDIT_MAX_MB',
+    key: 'auditMaxMegabytes',
+    fix: SETTINGS.auditMaxMegabytes.fix,
+  },
+  auditMaxAgeDays: {
+    env: 'VALET_AUDIT_MAX_AGE_DAYS',
+    key: 'auditMaxAgeDays',
+    fix: SETTINGS.auditMaxAgeDays.fix,
+  },
   auditDir: {
     env: 'VALET_AUDIT_DIR',
     key: 'auditDir',
@@ -288,6 +302,7 @@ function isCidr(v: string): boolean {
 
 /** Validators for each setting's raw value (a string from the environment, or JSON). */
 export const remoteSettingSchemas = {
+  dataDir: settingSchemas.dataDir,
   publicUrl: url
     .refine((v) => !/[?#]/.test(v), 'has a query or a fragment')
     .transform((v) => new URL(v))
@@ -382,6 +397,9 @@ export const remoteSettingSchemas = {
   refreshTtl: seconds(3600, 31_536_000),
   consentTtlDays: seconds(1, 3650),
   approvalTimeout: seconds(10, 3600),
+  graphUrl: settingSchemas.graphUrl,
+  auditMaxMegabytes: settingSchemas.auditMaxMegabytes,
+  auditMaxAgeDays: settingSchemas.auditMaxAgeDays,
   auditDir: path,
   admins: listOf(z.string().regex(GUID, 'is not a GUID'), 'GUIDs'),
 } satisfies Record<RemoteSettingName, z.ZodType>;

@@ -55,12 +55,12 @@ export class SettingReader {
 
   /** The raw value of a setting from the first source that has one. */
   raw(name: RemoteSettingName): RawSetting | undefined {
-    const info: { env: string; key: string; flag?: string } = REMOTE_SETTINGS[name];
+    const info: RemoteSettingInfo = REMOTE_SETTINGS[name];
     const flag = nonEmpty((this.flags as Record<string, string | undefined>)[name]);
     if (flag !== undefined && info.flag) return { value: flag, source: 'flag', where: info.flag };
     const fromEnv = nonEmpty(this.env[info.env]);
     if (fromEnv !== undefined) return { value: fromEnv, source: 'env', where: info.env };
-    const fromFile = this.file[info.key];
+    const fromFile = info.envOnly ? undefined : this.file[info.key];
     if (fromFile !== undefined && fromFile !== null && fromFile !== '')
       return {
         value: fromFile,
@@ -147,7 +147,8 @@ export async function readRemoteSection(configFile: string): Promise<Record<stri
       'configFile',
       `remote in ${configFile} is not an object: write the remote settings as { "publicUrl": "https://…", … }`,
     );
-  const known: string[] = Object.values(REMOTE_SETTINGS).map((s) => s.key);
+  const settings: RemoteSettingInfo[] = Object.values(REMOTE_SETTINGS);
+  const known = settings.filter((s) => !s.envOnly).map((s) => s.key);
   const unknown = Object.keys(remote).filter((k) => !known.includes(k));
   if (unknown.length > 0)
     throw new ConfigError(

@@ -126,7 +126,12 @@ describe('Each client credential signs a user in for real at the demo IdP', () =
   /** The web app as `serve --remote` builds its credential: from the admin's variables. */
   async function appConfiguredWith(variables: Record<string, string>) {
     const config = await loadRemoteConfig(
-      { VALET_PUBLIC_URL: 'http://localhost:8080', VALET_AUTHORITY: idp.authority, ...variables },
+      {
+        VALET_PUBLIC_URL: 'http://localhost:8080',
+        VALET_AUTHORITY: idp.authority,
+        VALET_DATA_DIR: dir,
+        ...variables,
+      },
       { hostname: 'valet-test', pid: 1 },
     );
     const credential = await buildMsalCredential(config.credential);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -29,8 +29,12 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'valet-remote-config-'));
 });
 
+/** Loads with the test's own data dir unless `env` names one. */
 function load(env: Record<string, string | undefined>, options: RemoteConfigOptions = {}) {
-  return loadRemoteConfig(env, { hostname: 'web', pid: 42, ...options });
+  return loadRemoteConfig(
+    { VALET_DATA_DIR: dir, ...env },
+    { hostname: 'web', pid: 42, ...options },
+  );
 }
 
 /** The ConfigError for an environment, checked to be one line. */
@@ -515,5 +519,78 @@ describe('loadRemoteConfig Entra settings', () => {
     expect(err.message).toBe(
       "VALET_APPROVAL_TIMEOUT is below 10 (got '5'): use a whole number of seconds from 10 to 3600",
     );
+  });
+});
+
+describe('loadRemoteConfig data dir, Graph and the policy file', () => {
+  it('keeps its data in VALET_DATA_DIR, reads config.json there and calls Graph at VALET_GRAPH_URL', async () => {
+    const dataDir = join(dir, 'team-data');
+    await mkdir(dataDir);
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({
+        policy: { tools: { send_mail: { enabled: false } } },
+        remote: { auth: 'entra' },
+      }),
+    );
+    const config = await load({
+      ...BASE,
+      VALET_DATA_DIR: dataDir,
+      VALET_GRAPH_URL: 'http://127.0.0.1:9999/v1.0/',
+    });
+    expect(config).toMatchObject({
+      dataDir,
+      configFile: join(dataDir, 'config.json'),
+      graphUrl: 'http://127.0.0.1:9999/v1.0',
+      auth: 'entra',
+      policy: { tools: { send_mail: { enabled: false } } },
+      auditRetention: { maxMegabytes: 1024, maxAgeDays: 0 },
+    });
+    expect(config.sources).toMatchObject({ dataDir: 'env', graphUrl: 'env' });
+  });
+
+  it('calls Graph v1.0 by default, or at remote.graphUrl from config.json', async () => {
+    expect((await load(BASE)).graphUrl).toBe('https://graph.microsoft.com/v1.0');
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ remote: { graphUrl: 'https://graph.contoso.example/v1.0' } }),
+    );
+    expect((await load(BASE)).graphUrl).toBe('https://graph.contoso.example/v1.0');
+  });
+
+  it('refuses a plain-http Graph URL off loopback with the desktop’s one line', async () => {
+    const err = await failure({ ...BASE, VALET_GRAPH_URL: 'http://graph.contoso.example/v1.0' });
+    expect(err.message).toBe(
+      "VALET_GRAPH_URL is not https (got 'http://graph.contoso.example/v1.0'): use an https URL such as https://graph.microsoft.com/v1.0 (plain http is allowed on 127.0.0.1 only)",
+    );
+  });
+
+  it('refuses a data dir it cannot write, naming the folder and the fix', async () => {
+    const file = await writeTemp('not-a-dir', '');
+    const err = await failure({ ...BASE, VALET_DATA_DIR: join(file, 'data') });
+    expect(err.message).toMatch(
+      /^VALET_DATA_DIR \S+not-a-dir\/data is not writable \(ENOTDIR\): choose a directory you own, or fix its permissions$/,
+    );
+  });
+
+  it('refuses a bad policy in the data dir’s config.json, naming the file', async () => {
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ policy: { rateLimits: { requestsPerMinute: -1 } } }),
+    );
+    const err = await failure(BASE);
+    expect(err.setting).toBe('policy');
+    expect(err.message).toContain(join(dir, 'config.json'));
+  });
+
+  it('takes the audit log limits from VALET_AUDIT_MAX_MB and VALET_AUDIT_MAX_AGE_DAYS, with the desktop’s rules', async () => {
+    const config = await load({
+      ...BASE,
+      VALET_AUDIT_MAX_MB: '50',
+      VALET_AUDIT_MAX_AGE_DAYS: '30',
+    });
+    expect(config.auditRetention).toEqual({ maxMegabytes: 50, maxAgeDays: 30 });
+    const err = await failure({ ...BASE, VALET_AUDIT_MAX_MB: '5' });
+    expect(err.message).toMatch(/^VALET_AUDIT_MAX_MB is below 20 \(got '5'\): /);
   });
 });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../config/load-config.ts';
 import { ALL_TOOLS } from '../../mcp/tools/index.ts';
 import { ValetError } from '../../util/valet-error.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -16,7 +15,7 @@ import {
 import { mcpEndpoint, type McpFrontDoor } from '../mcp/mcp-endpoint.ts';
 import { approvalRouter } from '../approvals/approval-router.ts';
 import { ClientReach } from '../mcp/client-reach.ts';
-import { createRemoteCore, type SharedCoreSettings } from '../mcp/remote-core.ts';
+import { createRemoteCore } from '../mcp/remote-core.ts';
 import { createValetAuthServer } from '../oauth/valet-auth-router.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -41,11 +40,10 @@ export interface RemoteServerDeps {
   fetch?: typeof fetch;
   credential?: CredentialDeps;
   /**
-   * What the server shares with the desktop core (data dir, policy file, Graph URL); read from
-   * `env` as the desktop reads it, unless given.
+   * Not read: the configuration names the data dir, the policy file and Graph, as
+   * loadRemoteConfig read them from the environment.
+   * @deprecated pass the environment to loadRemoteConfig instead.
    */
-  core?: SharedCoreSettings;
-  /** For `core`: the environment (VALET_DATA_DIR, VALET_GRAPH_URL); process.env by default. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -82,10 +80,9 @@ export async function startRemoteServer(
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const settings = deps.core ?? (await loadConfig(deps.env ?? process.env));
   const store = deps.store ?? new MemoryStore({ prefix: config.redisPrefix, logger });
   const core = createRemoteCore({
-    settings,
+    settings: config,
     auditDir: config.auditDir,
     store,
     publicUrl: config.publicUrl,

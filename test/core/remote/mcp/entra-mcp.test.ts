@@ -8,7 +8,7 @@ import { DEMO_CLIENT_ID, DEMO_USERS, JWT_BEARER_GRANT } from '../../../../main/d
 import type { IdpUser, RunningIdp } from '../../../../main/demo/idp/index.ts';
 import { signInByDeviceCode } from '../../../support/entra-api.ts';
 import { startTestIdp } from '../../../support/idp.ts';
-import { coreSettingsFor, startGraphTap, type GraphTap } from '../../../support/remote-mcp.ts';
+import { startGraphTap, type GraphTap } from '../../../support/remote-mcp.ts';
 import {
   freePort,
   REMOTE_CLIENT_ID,
@@ -43,13 +43,10 @@ describe('Entra mode: a public client brings an Entra token for the API, and too
         VALET_TENANT_ID: idp.tenantId,
         VALET_AUTHORITY: idp.authority,
         VALET_CLIENT_SECRET: REMOTE_CLIENT_SECRET,
+        VALET_DATA_DIR: `${dir.dir}/${auth}`,
+        VALET_GRAPH_URL: tap.url,
       },
-      {
-        dir: dir.dir,
-        https: true,
-        port,
-        deps: { core: coreSettingsFor(`${dir.dir}/${auth}`, tap) },
-      },
+      { dir: dir.dir, https: true, port },
     );
     remotes.push(remote);
     return remote;

@@ -15,7 +15,6 @@ import { startTestIdp } from '../../../support/idp.ts';
 import {
   catchRedirects,
   challengeParams,
-  coreSettingsFor,
   signInToConsent,
   type RedirectCatcher,
 } from '../../../support/remote-mcp.ts';
@@ -119,8 +118,9 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
         VALET_CLIENT_ID: REMOTE_CLIENT_ID,
         VALET_AUTHORITY: idp.authority,
         VALET_CLIENT_SECRET: REMOTE_CLIENT_SECRET,
+        VALET_GRAPH_URL: graph.url,
       },
-      { dir: dir.dir, https: true, port, deps: { core: coreSettingsFor(dir.dir, graph) } },
+      { dir: dir.dir, https: true, port },
     );
     mcpUrl = `${remote.publicUrl}/mcp`;
     context = await newUserContext(browser);

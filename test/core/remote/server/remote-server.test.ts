@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import {
@@ -247,5 +248,29 @@ describe('The remote server shell with both auth modes, and before the authority
     expect(remote.logger.lines.join('\n')).toContain(
       `warn: The authority's OpenID configuration could not be loaded: localhost:${closedPort} cannot be reached (ECONNREFUSED)`,
     );
+  });
+});
+
+describe('A remote server started with a data dir', () => {
+  it('writes nothing under the home folder: its config.json and audit log live in VALET_DATA_DIR', async () => {
+    const home = await tempDir();
+    const dir = await tempDir();
+    const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+    process.env.HOME = home.dir;
+    delete process.env.XDG_CONFIG_HOME;
+    try {
+      const remote = await startTestRemote(await offlineEnv(dir.dir), { dir: dir.dir });
+      expect(remote.config.dataDir).toBe(dir.dir);
+      expect((await rawRequest(`${remote.publicUrl}/readyz`)).status).toBe(200);
+      await remote.close();
+      expect(await readdir(home.dir)).toEqual([]);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await home.remove();
+      await dir.remove();
+    }
   });
 });
