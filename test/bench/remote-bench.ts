@@ -62,8 +62,10 @@ const localTarget: Target = { url: local.url, secret: tenant.local.secret };
 
 /** Starts the instance in `mode`, gets its token, and measures it against the local endpoint. */
 async function measure(mode: Mode) {
+  // BENCH_REMOTE_FLAGS: Node flags for the instance, e.g. `--cpu-prof`.
+  const flags = (process.env.BENCH_REMOTE_FLAGS ?? '').split(' ').filter(Boolean);
   const instance: LineProcess = await startLineProcess(
-    [join(root, 'test/bench/remote-instance.ts')],
+    [...flags, join(root, 'test/bench/remote-instance.ts')],
     tenant.remoteEnv(mode),
   );
   try {
