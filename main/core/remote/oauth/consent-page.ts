@@ -12,7 +12,8 @@ export interface ConsentTool {
 
 /** Everything the consent page shows; client-supplied strings are escaped when rendered. */
 export interface ConsentView {
-  id: string;
+  /** Where the form posts: this page's path under the public URL (`/team/consent/<id>`). */
+  action: string;
   csrf: string;
   clientName: string;
   clientId: string;
@@ -75,7 +76,7 @@ export function renderConsentPage(view: ConsentView): string {
     <p>It will act as <strong id="account">${e(view.account.name)}</strong> (${e(view.account.username)}) through the tools you allow below.</p>
     <p>After you decide, your browser goes back to <strong id="redirect-host">${e(view.redirectHost)}</strong>.</p>
     <p>Client ID: <code id="client-id">${e(view.clientId)}</code></p>${warning}${notice}
-    <form method="post" action="/consent/${e(view.id)}">
+    <form method="post" action="${e(view.action)}">
       <input type="hidden" name="csrf" value="${e(view.csrf)}">
       <fieldset>
         <legend>Tools</legend>

@@ -63,7 +63,12 @@ export function consentRouter(options: ConsentRouterOptions): Router {
     const client = await clientOf(options, pending, res);
     if (!client) return;
     const prior = await priorConsent(options, user, pending.clientId);
-    sendPage(res, 200, view(req.params.id, user, pending, client, prior), pending);
+    sendPage(
+      res,
+      200,
+      view(consentPath(options, req.params.id), user, pending, client, prior),
+      pending,
+    );
   });
 
   router.post('/consent/:id', form, async (req, res) => {
@@ -97,7 +102,7 @@ export function consentRouter(options: ConsentRouterOptions): Router {
     const picked = chosenTools(body.tools).filter((t) => !readOnly || READ_TOOLS.includes(t));
     if (picked.length === 0) {
       const prior = await priorConsent(options, user, pending.clientId);
-      const again = view(req.params.id, user, pending, client, prior);
+      const again = view(consentPath(options, req.params.id), user, pending, client, prior);
       again.notice = 'Pick at least one tool, or deny.';
       return sendPage(res, 400, again, pending);
     }
@@ -118,7 +123,7 @@ export function consentRouter(options: ConsentRouterOptions): Router {
 }
 
 function view(
-  id: string,
+  page: { action: string },
   user: WebUser,
   pending: PendingRequest,
   client: OAuthClientInformationFull,
@@ -126,7 +131,7 @@ function view(
 ): ConsentView {
   const requested = new Set(toolsForScopes(pending.scopes));
   return {
-    id,
+    ...page,
     csrf: user.csrf,
     clientName: client.client_name ?? client.client_id,
     clientId: client.client_id,
@@ -293,11 +298,21 @@ function secureHeaders(res: Response): void {
  * `/valet/auth/login?returnTo=/valet/consent/…`.
  */
 function toLogin(res: Response, options: ConsentRouterOptions, id: string): void {
-  const base = new URL(options.issuer).pathname.replace(/\/+$/, '');
-  const returnTo = `${base}/consent/${encodeURIComponent(id)}`;
+  const base = basePath(options);
+  const returnTo = consentPath(options, id).action;
   const loginPath =
     options.loginPath ?? ((to: string) => `${base}/auth/login?returnTo=${encodeURIComponent(to)}`);
   res.redirect(302, loginPath(returnTo));
+}
+
+/** The public URL's path, without a trailing slash: '' at a host's root. */
+function basePath(options: ConsentRouterOptions): string {
+  return new URL(options.issuer).pathname.replace(/\/+$/, '');
+}
+
+/** The path of request `id`'s consent page under the public URL, where its form posts. */
+function consentPath(options: ConsentRouterOptions, id: string): { action: string } {
+  return { action: `${basePath(options)}/consent/${encodeURIComponent(id)}` };
 }
 
 function expired(res: Response): void {

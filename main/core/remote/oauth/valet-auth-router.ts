@@ -35,6 +35,11 @@ export interface ValetAuthOptions {
   store: SharedStore;
   /** The web sign-in's session of a request; the consent page needs one. */
   currentUser: CurrentUser;
+  /**
+   * The web sign-in's link that comes back to `returnTo` (a path under the public URL), for the
+   * consent page of a browser that is not signed in; `<public path>/auth/login` by default.
+   */
+  loginPath?: (returnTo: string) => string;
   logger?: Logger;
   /** How CIMD hosts are resolved (dns.lookup unless given). */
   resolveHost?: ResolveHost;
@@ -133,6 +138,7 @@ export function createValetAuthServer(options: ValetAuthOptions): ValetAuthServe
       keys,
       tokens,
       currentUser: options.currentUser,
+      ...(options.loginPath ? { loginPath: options.loginPath } : {}),
       issuer,
       consentTtlDays: config.consentTtlDays,
       logger,

@@ -120,6 +120,7 @@ export async function startRemoteServer(
         config,
         store,
         currentUser: (req) => signIn.session(req),
+        loginPath: (to) => signIn.loginPath(to),
         logger,
       });
       routes.push(
