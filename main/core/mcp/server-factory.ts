@@ -1,5 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   ErrorCode,
   ListToolsRequestSchema,
@@ -51,6 +52,17 @@ const NO_KEY: CallToolResult = {
   ],
 };
 
+let validator: AjvJsonSchemaValidator | undefined;
+
+/**
+ * One JSON Schema validator for every MCP server this process makes: each server would build
+ * its own Ajv otherwise, and the remote endpoint makes a server for every request.
+ */
+function sharedValidator(): AjvJsonSchemaValidator {
+  validator ??= new AjvJsonSchemaValidator();
+  return validator;
+}
+
 /** A tool as `tools/list` shows it; built once per definition, since definitions never change. */
 const listings = new WeakMap<ToolDefinition, Tool>();
 
@@ -93,6 +105,7 @@ function listing(tool: ToolDefinition): Tool {
 export function createMcpServer(tools: readonly ToolDefinition[], runner: ToolRunner): McpServer {
   const byName = new Map(tools.map((t) => [t.name as string, t]));
   const mcp = new McpServer(SERVER_INFO, {
+    jsonSchemaValidator: sharedValidator(),
     instructions:
       "MCP Valet gives access to the signed-in user's Microsoft 365 data (profile, mail, calendar, files, people) through Microsoft Graph. Tools that send mail or create events change real data and may wait for the user's approval.",
   });
