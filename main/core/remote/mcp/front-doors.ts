@@ -28,11 +28,8 @@ export function valetDoor(
     resourceMetadataUrl: valet.resourceMetadataUrl,
     verifier: valet.provider,
     stepUp: true,
-    identify: async (auth) => {
-      const keyId = (auth.extra as { keyId?: unknown } | undefined)?.keyId;
-      const key = typeof keyId === 'string' ? await valet.keys.get(keyId) : undefined;
-      return valetIdentity(auth, key?.name || auth.clientId);
-    },
+    // The token check has just read the key (and refused a revoked one): its name came along.
+    identify: async (auth) => valetIdentity(auth),
     graphAccess: (_auth, identity) =>
       userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? ''),
   };

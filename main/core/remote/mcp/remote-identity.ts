@@ -22,11 +22,11 @@ export interface RemoteIdentity {
 }
 
 /**
- * The identity of a valet-mode token: everything but the client's name comes from the key the
- * token acts as, which the token check has just read. `clientName` is the name the client
- * registered (the key keeps it from the consent).
+ * The identity of a valet-mode token: everything comes from the key the token acts as, which
+ * the token check has just read. The client is named as it registered (the key keeps that name
+ * from the consent), or by its client ID when it gave none.
  */
-export function valetIdentity(auth: AuthInfo, clientName: string): RemoteIdentity {
+export function valetIdentity(auth: AuthInfo): RemoteIdentity {
   const extra = auth.extra as Partial<ValetTokenExtra> | undefined;
   if (typeof extra?.keyId !== 'string' || typeof extra.oid !== 'string')
     throw new ValetError(
@@ -44,6 +44,7 @@ export function valetIdentity(auth: AuthInfo, clientName: string): RemoteIdentit
     // Read at call time from the user's ID token in the token cache (see RemoteAccount).
     roles: [],
   };
+  const clientName = extra.keyName || auth.clientId;
   return {
     principal,
     username: extra.username || extra.oid,

@@ -35,6 +35,8 @@ export interface ValetTokensOptions {
 /** What `verify` puts in AuthInfo.extra: who the token acts as and what it may call. */
 export interface ValetTokenExtra extends Record<string, unknown> {
   keyId: string;
+  /** The key's name: the client's name at consent, as audit records and pages show it. */
+  keyName: string;
   oid: string;
   tid: string;
   homeAccountId: string;
@@ -174,6 +176,7 @@ export class ValetTokens {
     await this.#keys.touch(key);
     const extra: ValetTokenExtra = {
       keyId: key.id,
+      keyName: key.name,
       oid: key.oid,
       tid: key.tid,
       homeAccountId: key.homeAccountId,
