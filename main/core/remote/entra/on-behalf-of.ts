@@ -8,7 +8,7 @@ import type { ResolvedAuthority } from '../../config/authority.ts';
 import { ValetError } from '../../util/valet-error.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import type { MsalCredential } from '../credentials.ts';
-import { oboCachePlugin, type DamagedPartition } from '../shared-token-cache.ts';
+import { oboCachePlugin, oboPartitionKey, type DamagedPartition } from '../shared-token-cache.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import type { OpenIdConfigurationSource } from './authority-jwks.ts';
 import { explainOnBehalfOfError } from './graph-grant-error.ts';
@@ -49,20 +49,26 @@ export function cloudDiscoveryMetadata(authority: ResolvedAuthority): string {
   });
 }
 
+/** How many recent exchanges an instance remembers, and how long before expiry it lets go of one. */
+const RECENT_EXCHANGES = 1_000;
+const RECENT_MARGIN_MS = 5 * 60_000;
+
 /**
  * Entra mode's Graph tokens: the caller's verified access token is exchanged on-behalf-of for a
  * Graph token of the same user, issued to this server. The token goes to the IdP's token
  * endpoint as the assertion and nowhere else.
  *
- * Nothing of an exchange stays in this process: each request gets its own MSAL client, whose
- * cache is the assertion's sealed partition in the store, kept only as long as the assertion
- * is valid. So memory does not grow with users, every instance shares the cache, and a
- * revoked or expired assertion leaves nothing behind. The price is one store read and one
- * decryption per request, which is small beside a Graph call.
+ * The exchanges are shared through the store: each request's MSAL client has the assertion's
+ * sealed partition as its cache, kept only as long as the assertion is valid, so every
+ * instance asks the IdP once per assertion. An instance also remembers its last thousand
+ * answers (keyed by the assertion's hash and the scopes, until five minutes before either
+ * token expires), so a client's next call skips the store read, the decryption and MSAL's
+ * cache rebuild; memory stays bounded however many users come.
  */
 export class OnBehalfOfGraphTokens {
   readonly #options: OnBehalfOfOptions;
   readonly #cloudDiscovery: string;
+  readonly #recent = new Map<string, { token: GraphToken; until: number }>();
 
   constructor(options: OnBehalfOfOptions) {
     this.#options = options;
@@ -76,8 +82,42 @@ export class OnBehalfOfGraphTokens {
         'not_entra_token',
         'On-behalf-of needs a verified access token with an expiry; this request has none',
       );
-    return new RequestTokens(this.#options, this.#cloudDiscovery, auth.token, auth.expiresAt);
+    return new RequestTokens(
+      this.#options,
+      this.#cloudDiscovery,
+      auth.token,
+      auth.expiresAt,
+      this.#memo(),
+    );
   }
+
+  #memo(): RecentExchanges {
+    const recent = this.#recent;
+    const now = this.#options.now ?? Date.now;
+    return {
+      get: (key) => {
+        const hit = recent.get(key);
+        if (!hit) return undefined;
+        recent.delete(key);
+        if (hit.until <= now()) return undefined;
+        recent.set(key, hit);
+        return { ...hit.token, fromCache: true };
+      },
+      set: (key, token, assertionExpiresAtMs) => {
+        const until = Math.min(token.expiresOn.getTime(), assertionExpiresAtMs) - RECENT_MARGIN_MS;
+        if (until <= now()) return;
+        recent.delete(key);
+        recent.set(key, { token, until });
+        if (recent.size > RECENT_EXCHANGES) recent.delete(recent.keys().next().value as string);
+      },
+    };
+  }
+}
+
+/** An instance's memory of recent exchanges, as one request sees it. */
+interface RecentExchanges {
+  get(key: string): GraphToken | undefined;
+  set(key: string, token: GraphToken, assertionExpiresAtMs: number): void;
 }
 
 /** One request's exchanges: one MSAL client over the assertion's partition, gone with the request. */
@@ -87,6 +127,7 @@ class RequestTokens implements GraphTokenSource {
   readonly #assertion: string;
   readonly #expiresAt: number;
   readonly #pending = new Map<string, Promise<GraphToken>>();
+  readonly #recent: RecentExchanges;
   #client: ConfidentialClientApplication | undefined;
 
   constructor(
@@ -94,20 +135,28 @@ class RequestTokens implements GraphTokenSource {
     cloudDiscovery: string,
     assertion: string,
     expiresAt: number,
+    recent: RecentExchanges,
   ) {
     this.#options = options;
     this.#cloudDiscovery = cloudDiscovery;
     this.#assertion = assertion;
     this.#expiresAt = expiresAt;
+    this.#recent = recent;
   }
 
   getToken(request: { scopes: string[]; forceRefresh?: boolean }): Promise<GraphToken> {
     const scopes = [...new Set(request.scopes)].sort();
+    // The instance's memory is keyed by the assertion's hash: it never holds the assertion.
+    const remembered = `${oboPartitionKey(this.#assertion)}\n${scopes.join(' ')}`;
+    if (!request.forceRefresh) {
+      const hit = this.#recent.get(remembered);
+      if (hit) return Promise.resolve(hit);
+    }
     const key = `${scopes.join(' ')}\n${request.forceRefresh ? 'force' : ''}`;
     // Calls of one request for the same scopes share one exchange.
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#exchange(scopes, request.forceRefresh ?? false).finally(() =>
+      pending = this.#exchange(scopes, request.forceRefresh ?? false, remembered).finally(() =>
         this.#pending.delete(key),
       );
       this.#pending.set(key, pending);
@@ -115,7 +164,11 @@ class RequestTokens implements GraphTokenSource {
     return pending;
   }
 
-  async #exchange(scopes: string[], forceRefresh: boolean): Promise<GraphToken> {
+  async #exchange(
+    scopes: string[],
+    forceRefresh: boolean,
+    remembered: string,
+  ): Promise<GraphToken> {
     const client = this.#msal();
     let result: AuthenticationResult | null;
     try {
@@ -135,12 +188,14 @@ class RequestTokens implements GraphTokenSource {
         'graph_token_failed',
         `The identity provider answered the on-behalf-of exchange for ${scopes.join(', ')} without a token`,
       );
-    return {
+    const token: GraphToken = {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ?? new Date(this.#expiresAt * 1000),
       scopes: result.scopes,
       fromCache: result.fromCache,
     };
+    this.#recent.set(remembered, token, this.#expiresAt * 1000);
+    return token;
   }
 
   #msal(): ConfidentialClientApplication {

@@ -243,6 +243,28 @@ describe('on-behalf-of Graph tokens in entra mode', () => {
     expect(oboRequests()).toBe(before + 1);
   });
 
+  it('remembers a recent exchange in the instance, so the next request of that client reads nothing from the store; a forced refresh asks again', async () => {
+    const caller = await verifiedCaller(adele, SECRET_APP);
+    const store = newStore();
+    const tokens = middleTier(SECRET_APP, { clientSecret: SECRET }, store);
+    const first = await tokens.forRequest(caller).getToken({ scopes: ['User.Read'] });
+    const before = oboRequests();
+    // With the store gone, only the instance's memory can answer.
+    await store.close();
+    const next = await tokens.forRequest(caller).getToken({ scopes: ['User.Read'] });
+    expect(next).toMatchObject({ accessToken: first.accessToken, fromCache: true });
+    expect(oboRequests()).toBe(before);
+    // Another assertion, or a refresh the caller forces, is not answered from memory.
+    await expect(
+      tokens.forRequest(caller).getToken({ scopes: ['User.Read'], forceRefresh: true }),
+    ).rejects.toThrow(/closed/);
+    const other = await verifiedCaller(adele, SECRET_APP);
+    expect(other.token).not.toBe(caller.token);
+    await expect(tokens.forRequest(other).getToken({ scopes: ['User.Read'] })).rejects.toThrow(
+      /closed/,
+    );
+  });
+
   it('without the user’s Graph consent, fails with the scopes and the grant page to open, never a token', async () => {
     const caller = await verifiedCaller(alex, SECRET_APP);
     const attempt = middleTier(SECRET_APP, { clientSecret: SECRET }, newStore())
