@@ -148,7 +148,7 @@ export async function startRemoteServer(
     }
     routes.push(
       { name: 'web sign-in', handler: signInRoutes(signIn) },
-      { name: 'home page', handler: homeRoutes(signIn) },
+      { name: 'home page', handler: homeRoutes(signIn, { store, core, config, logger }) },
       {
         name: 'Graph grant',
         handler: grantRoutes(signIn, [...new Set(ALL_TOOLS.flatMap((t) => t.scopes))]),

@@ -1,6 +1,9 @@
 import type { SharedStore } from '../store/shared-store.ts';
 import { randomToken, sha256Hex } from './secrets.ts';
 
+/** Everyone who ever signed in to the pages: object ID → sign-in name, for the admin's view. */
+const USERS_KEY = 'web-users';
+
 /** A web session lasts this long after its last use. */
 export const WEB_SESSION_TTL_MS = 8 * 3_600_000;
 
@@ -20,10 +23,19 @@ export interface WebSession {
   csrf: string;
 }
 
+/** A user who has signed in to the server's pages at least once. */
+export interface KnownUser {
+  oid: string;
+  /** Their sign-in name at their last sign-in (the object ID when the token named none). */
+  username: string;
+}
+
 /**
  * Web sessions in the shared store, at `web:{sha256(sid)}`: the store never holds the cookie's
  * value, so reading the store does not hand out sessions. A session slides: each use keeps it
- * for another WEB_SESSION_TTL_MS.
+ * for another WEB_SESSION_TTL_MS. Every sign-in also notes its user in `web-users`: a valet key
+ * is only ever made on the consent page by a signed-in user, so that list names every user who
+ * can have keys.
  */
 export class WebSessions {
   readonly #store: SharedStore;
@@ -52,7 +64,16 @@ export class WebSessions {
       },
       { ttlMs: this.#ttlMs },
     );
+    await this.#store.hSet(USERS_KEY, { [session.oid]: session.username || session.oid });
     return { sid, session };
+  }
+
+  /** Every user who has signed in, by sign-in name. */
+  async knownUsers(): Promise<KnownUser[]> {
+    const all = await this.#store.hGetAll(USERS_KEY);
+    return Object.entries(all)
+      .map(([oid, username]) => ({ oid, username }))
+      .sort((a, b) => a.username.localeCompare(b.username));
   }
 
   /** The session `sid` names, kept for another TTL; null when there is none (expired, signed out). */
