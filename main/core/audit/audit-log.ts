@@ -25,6 +25,11 @@ export interface AuditLogOptions {
   retention?: AuditRetention;
   write?: WriteBytes;
   logger?: Logger;
+  /**
+   * Write the chain into the given folder itself, as a folder set aside for the audit log
+   * (VALET_AUDIT_DIR) wants, instead of its `audit` subfolder, as a data dir wants.
+   */
+  exactDir?: boolean;
 }
 
 interface Queued {
@@ -64,7 +69,7 @@ export class AuditLog extends EventEmitter<{ written: [AuditRecord] }> {
 
   constructor(dataDir: string, options: AuditLogOptions = {}) {
     super();
-    this.dir = join(dataDir, 'audit');
+    this.dir = options.exactDir ? dataDir : join(dataDir, 'audit');
     this.#maxFileBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
     this.#fsyncIntervalMs = options.fsyncIntervalMs ?? 200;
     this.#retention = options.retention ?? {};

@@ -26,7 +26,12 @@ export interface AuditActor {
   keyId?: string;
   keyName?: string;
   account?: string;
+  /** A remote call's user by Entra object ID, which outlives a changed username. */
+  oid?: string;
+  /** The client as it named itself (`Claude 1.0.0` locally; the registered name remotely). */
   client?: string;
+  /** A remote call's OAuth client ID (valet mode) or Entra app ID (entra mode). */
+  clientId?: string;
 }
 
 /** What happened, before it is numbered and chained. Details never hold tokens, keys or message bodies. */

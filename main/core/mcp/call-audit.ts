@@ -12,7 +12,12 @@ export function auditFailure(err: unknown): string {
   return `${why}. Then check the log with \`mcp-valet audit verify\``;
 }
 
-/** The client as the audit log names it, e.g. `Claude 1.0.0`. */
+/**
+ * The client as the audit log names it, e.g. `Claude 1.0.0`; a remote client by its name alone
+ * (its client ID has a field of its own in the record).
+ */
 export function clientOf(caller: Caller): string | undefined {
-  return caller.client ? `${caller.client.name} ${caller.client.version}` : undefined;
+  if (!caller.client) return undefined;
+  const { name, version } = caller.client;
+  return version ? `${name} ${version}` : name;
 }

@@ -14,6 +14,10 @@ export interface ToolCallRecord {
   account: string | undefined;
   /** The client as it named itself, e.g. `Claude 1.0.0`. */
   client: string | undefined;
+  /** A remote call's OAuth client ID (valet mode) or Entra app ID (entra mode). */
+  clientId?: string;
+  /** A remote call's user by Entra object ID. */
+  oid?: string;
   outcome: 'ok' | 'denied' | 'failed';
   errorCode?: string;
   /** The policy rule that refused the call. */
@@ -34,7 +38,9 @@ const AUDIT_OUTCOME = { ok: 'allowed', denied: 'denied', failed: 'failed' } as c
 function actorOf(call: ToolCallRecord): AuditActor {
   const actor: AuditActor = { keyId: call.keyId, keyName: call.keyName };
   if (call.account !== undefined) actor.account = call.account;
+  if (call.oid !== undefined) actor.oid = call.oid;
   if (call.client !== undefined) actor.client = call.client;
+  if (call.clientId !== undefined) actor.clientId = call.clientId;
   return actor;
 }
 
@@ -89,6 +95,8 @@ export function toolCallOf(record: AuditRecord): ToolCallRecord | undefined {
       ? d.graphRequestIds.filter((x): x is string => typeof x === 'string')
       : [],
   };
+  if (record.actor?.clientId !== undefined) call.clientId = record.actor.clientId;
+  if (record.actor?.oid !== undefined) call.oid = record.actor.oid;
   const error = text(d.error);
   if (error !== undefined) call.errorCode = error;
   const rule = text(d.rule);

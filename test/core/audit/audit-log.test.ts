@@ -63,6 +63,14 @@ describe('audit log', () => {
     });
   });
 
+  it('writes the chain into a folder of its own itself, not an audit subfolder, when told to', async () => {
+    const log = await write(2, { exactDir: true });
+    expect(log.dir).toBe(dataDir);
+    expect((await readdir(dataDir)).filter((f) => f.endsWith('.jsonl'))).toEqual(['audit.jsonl']);
+    expect(await stat(dir).catch(() => undefined)).toBeUndefined();
+    expect(await verifyAudit(dataDir)).toMatchObject({ ok: true, records: 2 });
+  });
+
   it('continues the chain across processes and restarts', async () => {
     await write(3);
     await write(2);

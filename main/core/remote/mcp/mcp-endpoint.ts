@@ -15,7 +15,7 @@ import type { StoreApprovals } from '../approvals/store-approvals.ts';
 import type { RemoteAdmission } from './admission.ts';
 import { ReachingRunner, type ClientReach } from './client-reach.ts';
 import { remoteAccount, type RemoteGraphAccess } from './remote-account.ts';
-import { remoteCaller, type RemoteIdentity } from './remote-identity.ts';
+import { remoteAuditEvent, remoteCaller, type RemoteIdentity } from './remote-identity.ts';
 import { missingScopes, sendInsufficientScope } from './step-up.ts';
 
 /** One front door to the tools: a path, its token check and how a verified token becomes a caller. */
@@ -130,6 +130,7 @@ async function serve(
   const runner = new ReachingRunner(
     {
       ...deps.runner,
+      audit: (event) => deps.runner.audit(remoteAuditEvent(event, identity)),
       policy: deps.policy,
       approvals: deps.approvals.requester({ oid: identity.principal.oid }, reach),
       auth: remoteAccount(identity, door.graphAccess(auth, identity)),

@@ -44,7 +44,9 @@ export function createRemoteCore(options: {
 }): RemoteCore {
   const { settings, logger } = options;
   const { maxMegabytes, maxAgeDays } = settings.auditRetention;
+  // VALET_AUDIT_DIR holds the chain itself; a data dir holds it in its audit folder.
   const audit = new AuditLog(options.auditDir ?? settings.dataDir, {
+    exactDir: options.auditDir !== undefined,
     retention: { maxBytes: maxMegabytes * 1024 * 1024, maxAgeMs: maxAgeDays * 86_400_000 },
     logger,
   });

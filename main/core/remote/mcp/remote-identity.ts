@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuditEvent } from '../../audit/audit-types.ts';
 import type { Caller } from '../../mcp/call-types.ts';
 import type { Policy } from '../../policy/policy-schema.ts';
 import { ValetError } from '../../util/valet-error.ts';
@@ -68,7 +69,8 @@ export function entraIdentity(auth: AuthInfo, policy: Policy): RemoteIdentity {
     username: extra.username || extra.oid,
     name: extra.name,
     key: { id, name: `Entra app ${extra.azp}` },
-    client: { name: 'Entra app', id: extra.azp },
+    // Entra names no client app to a resource server: the app ID stands in for its name.
+    client: { name: `Entra app ${extra.azp}`, id: extra.azp },
   };
 }
 
@@ -86,7 +88,19 @@ export function remoteCaller(identity: RemoteIdentity): Caller {
         : null,
       createdAt: '',
     },
-    // The audit log and the approval page show it as `<name> <id>`.
-    client: { name: identity.client.name, version: identity.client.id },
+    // A stateless call never sees the client's initialize, so no version: the name it
+    // registered, with its client ID in the audit records (see remoteAuditActor).
+    client: { name: identity.client.name, version: '' },
+  };
+}
+
+/**
+ * A record of a remote request as its audit log keeps it: its actor names the user by Entra
+ * object ID and the client by client ID, besides the key, account and client name.
+ */
+export function remoteAuditEvent(event: AuditEvent, identity: RemoteIdentity): AuditEvent {
+  return {
+    ...event,
+    actor: { ...event.actor, oid: identity.principal.oid, clientId: identity.client.id },
   };
 }

@@ -1,11 +1,14 @@
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../../../main/core/audit/audit-reader.ts';
+import { toolCallOf } from '../../../../main/core/mcp/call-record.ts';
 import { RemoteKeys } from '../../../../main/core/remote/oauth/remote-keys.ts';
 import { ValetTokens } from '../../../../main/core/remote/oauth/valet-tokens.ts';
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import { silentLogger } from '../../../../main/core/util/logger.ts';
+import { auditRecords } from '../../../support/audit-records.ts';
 import {
   OFFLINE_AUTHORITY,
   REMOTE_CLIENT_ID,
@@ -69,62 +72,11 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     });
   }
 
-  beforeAll(async () => {
-    dir = await tempDir();
-    await writeFile(
-      join(dir.dir, 'config.json'),
-      JSON.stringify({ policy: { rateLimits: { concurrentPerKey: 1 } } }),
-    );
-    store = new MemoryStore();
-    const counting = new Proxy(store, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (name === 'hGetAll' && String(args[0]).startsWith('key:'))
-            keyReads.push(String(args[0]));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    remote = await startTestRemote(
-      {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
-      },
-      { dir: dir.dir, deps: { store: counting } },
-    );
-    keys = new RemoteKeys(store);
-    tokens = new ValetTokens({
-      store,
-      keys,
-      logger: silentLogger,
-      tokenTtlSeconds: 3600,
-      refreshTtlSeconds: 7200,
-    });
-  });
-
-  afterAll(async () => {
-    await remote?.close();
-    await dir?.remove();
-  });
-
-  it('reads the valet key of a request once, and refuses its token at once after the key is revoked', async () => {
-    const { key, token } = await tokenFor(['get_user_details']);
-    keyReads.length = 0;
-    const listed = await post(token, LIST);
-    expect(listed.status).toBe(200);
-    expect(keyReads).toEqual([`key:${key.id}`]);
-
-    await keys.revoke(key.id);
-    expect((await post(token, LIST)).status).toBe(401);
-  });
-
-  it('gives a call’s in-flight slot back when its client hangs up, so the key’s next call is admitted', async () => {
-    const { token } = await tokenFor(['get_user_details', 'send_mail']);
-    // send_mail waits for the user's approval, holding the key's one slot (concurrentPerKey 1).
+  /**
+   * Starts a send_mail call of `token` that waits for the user's approval, holding one of the
+   * key's in-flight slots; resolves once its progress message names the approval page.
+   */
+  async function holdSlot(token: string): Promise<{ approvalPath: string; hangUp: () => void }> {
     let waiting: ClientRequest | undefined;
     const linked = new Promise<string>((resolve, reject) => {
       const body = JSON.stringify({
@@ -168,12 +120,110 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
       });
       waiting.end(body);
     });
-    expect(await linked).toMatch(/^\/approvals\//);
+    return { approvalPath: await linked, hangUp: () => waiting?.destroy() };
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await writeFile(
+      join(dir.dir, 'config.json'),
+      JSON.stringify({ policy: { rateLimits: { concurrentPerKey: 1 } } }),
+    );
+    store = new MemoryStore();
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (name === 'hGetAll' && String(args[0]).startsWith('key:'))
+            keyReads.push(String(args[0]));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    remote = await startTestRemote(
+      {
+        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
+        VALET_AUTHORITY: OFFLINE_AUTHORITY,
+        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
+        VALET_CLIENT_SECRET: 'not-used-offline',
+        VALET_AUDIT_DIR: join(dir.dir, 'chain'),
+      },
+      { dir: dir.dir, deps: { store: counting } },
+    );
+    keys = new RemoteKeys(store);
+    tokens = new ValetTokens({
+      store,
+      keys,
+      logger: silentLogger,
+      tokenTtlSeconds: 3600,
+      refreshTtlSeconds: 7200,
+    });
+  });
+
+  afterAll(async () => {
+    await remote?.close();
+    await dir?.remove();
+  });
+
+  it('reads the valet key of a request once, and refuses its token at once after the key is revoked', async () => {
+    const { key, token } = await tokenFor(['get_user_details']);
+    keyReads.length = 0;
+    const listed = await post(token, LIST);
+    expect(listed.status).toBe(200);
+    expect(keyReads).toEqual([`key:${key.id}`]);
+
+    await keys.revoke(key.id);
+    expect((await post(token, LIST)).status).toBe(401);
+  });
+
+  it('gives a call’s in-flight slot back when its client hangs up, so the key’s next call is admitted', async () => {
+    const { token } = await tokenFor(['get_user_details', 'send_mail']);
+    // send_mail waits for the user's approval, holding the key's one slot (concurrentPerKey 1).
+    const held = await holdSlot(token);
+    expect(held.approvalPath).toMatch(/^\/approvals\//);
 
     const crowded = await post(token, LIST);
     expect(crowded.status).toBe(429);
 
-    waiting?.destroy();
+    held.hangUp();
     await expect.poll(async () => (await post(token, LIST)).status, { timeout: 5000 }).toBe(200);
+  });
+
+  it('writes each call’s audit record straight into VALET_AUDIT_DIR, naming the user by object ID and the client by its client ID', async () => {
+    const { key, token } = await tokenFor(['get_user_details']);
+    const called = await post(token, {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'get_user_details', arguments: {} },
+    });
+    expect(called.status).toBe(200);
+    const chain = join(dir.dir, 'chain');
+    await expect
+      .poll(async () => (await readdir(chain)).filter((f) => f.endsWith('.jsonl')))
+      .toEqual(['audit.jsonl']);
+    const [record] = await auditRecords(
+      chain,
+      (r) => r.type === 'tool_call' && r.actor?.keyId === key.id,
+    );
+    expect(record?.actor).toEqual({
+      keyId: key.id,
+      keyName: 'Offline MCP client',
+      account: USER.username,
+      oid: USER.oid,
+      client: 'Offline MCP client',
+      clientId: CLIENT_ID,
+    });
+    // The Activity view reads the same call back, and the chain still verifies.
+    expect(toolCallOf(record!)).toMatchObject({
+      tool: 'get_user_details',
+      keyName: 'Offline MCP client',
+      account: USER.username,
+      client: 'Offline MCP client',
+      clientId: CLIENT_ID,
+      oid: USER.oid,
+    });
+    expect((await verifyAudit(chain)).ok).toBe(true);
   });
 });

@@ -267,8 +267,9 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
       outcome: 'allowed',
       actor: { account: adele.username, keyName: 'Test MCP client' },
     });
-    expect(me?.actor?.client).toContain('Test MCP client');
-    expect(me?.actor?.client).toContain(String(client.clientInformation()?.client_id));
+    expect(me?.actor?.client).toBe('Test MCP client');
+    expect(me?.actor?.clientId).toBe(client.clientInformation()?.client_id);
+    expect(me?.actor?.oid).toBe(adele.id);
     expect(calls.map((r) => r.details?.tool)).toContain('list_messages');
   });
 
