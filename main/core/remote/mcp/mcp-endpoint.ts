@@ -11,6 +11,7 @@ import type { Policy } from '../../policy/policy-schema.ts';
 import type { Logger } from '../../util/logger.ts';
 import { describeError } from '../../util/valet-error.ts';
 import { MAX_BODY_BYTES, refuse } from '../server/guards.ts';
+import type { RefusalAggregator } from '../../audit/refusal-aggregator.ts';
 import type { StoreApprovals } from '../approvals/store-approvals.ts';
 import type { RemoteAdmission } from './admission.ts';
 import { ReachingRunner, type ClientReach } from './client-reach.ts';
@@ -46,6 +47,8 @@ export interface McpEndpointDeps {
   /** What each key's client declared it can do, for how approvals reach it. */
   reach: ClientReach;
   admission: RemoteAdmission;
+  /** Counts 403 step-ups and 429s into the audit log, as the local endpoint counts refusals. */
+  refusals: Pick<RefusalAggregator, 'add'>;
   logger: Logger;
   /** SSE comment keep-alives while a call waits (approval); the SDK's 15 s by default. */
   keepAliveMs?: number;
@@ -55,7 +58,8 @@ export interface McpEndpointDeps {
  * The MCP endpoints: stateless Streamable HTTP, a new MCP server and transport for every POST,
  * so any instance can answer any request and nothing of a client lives between requests. A
  * request passes, in turn: the bearer token check (401 naming the resource metadata), the body
- * (JSON, 1 MiB), the step-up check (valet mode), the rate limits (429 with Retry-After), and
+ * (JSON, 1 MiB), the step-up check (valet mode), the rate limits (429 with Retry-After), both
+ * counted into the audit log like the local endpoint's refusals, and
  * then the runner, which checks the policy, waits for approvals and audits every call. Answers
  * stream as SSE, whose keep-alives hold a long approval wait open through proxies. GET and
  * DELETE are not served: there is no stream or session to them.
@@ -103,6 +107,13 @@ async function serve(
   if (door.stepUp) {
     const needed = missingScopes(req.body, auth);
     if (needed.length > 0) {
+      const keyId = (auth.extra as { keyId?: unknown } | undefined)?.keyId;
+      deps.refusals.add({
+        type: 'endpoint_rejected',
+        reason: 'insufficient_scope',
+        status: 403,
+        ...(typeof keyId === 'string' ? { keyId } : {}),
+      });
       sendInsufficientScope(res, auth, needed, door.resourceMetadataUrl);
       return;
     }
@@ -120,6 +131,13 @@ async function serve(
     deps.logger.info(
       `A request of key ${identity.key.id} was refused: over its ${admitted.reason} limit`,
     );
+    deps.refusals.add({
+      type: 'rate_limited',
+      reason: admitted.reason,
+      keyId: identity.key.id,
+      keyName: identity.key.name,
+      retryAfterSeconds: admitted.retryAfterSeconds,
+    });
     res.set('retry-after', String(admitted.retryAfterSeconds));
     refuse(res, 429, `Too many requests: over the ${admitted.reason} limit; retry later`);
     return;

@@ -1,4 +1,5 @@
 import { AuditLog } from '../../audit/audit-log.ts';
+import { RefusalAggregator } from '../../audit/refusal-aggregator.ts';
 import type { AuditEvent } from '../../audit/audit-types.ts';
 import type { ValetConfig } from '../../config/load-config.ts';
 import { GraphClient } from '../../graph/graph-client.ts';
@@ -8,6 +9,7 @@ import type { GraphUser } from '../../mcp/tool-definition.ts';
 import type { Policy } from '../../policy/policy-schema.ts';
 import { PolicyStore } from '../../policy/policy-store.ts';
 import type { Logger } from '../../util/logger.ts';
+import { describeError } from '../../util/valet-error.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import { StoreApprovals } from '../approvals/store-approvals.ts';
 import type { SharedStore } from '../store/shared-store.ts';
@@ -25,6 +27,8 @@ export interface RemoteCore {
   /** Approvals in the shared store, decided on `<public>/approvals/<id>` on any instance. */
   approvals: StoreApprovals;
   audit: AuditLog;
+  /** Refused requests (403 step-ups, 429s), audited as counts: one record a second per key and reason. */
+  refusals: RefusalAggregator;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,18 @@ export function createRemoteCore(options: {
     await (held ??= audit.holdExclusive());
     return audit.append(event);
   };
+  // Refusals are counted, not waited on: a flood of them must not queue on the disk.
+  const refusalWrites = new Set<Promise<unknown>>();
+  const refusals = new RefusalAggregator({
+    record: (event) => {
+      const written = append(event)
+        .catch((err: unknown) =>
+          logger.warn(`A refusal count could not be audited: ${describeError(err)}`),
+        )
+        .finally(() => refusalWrites.delete(written));
+      refusalWrites.add(written);
+    },
+  });
   const policy = new PolicyStore(settings.configFile, settings.policy, logger);
   const approvals = new StoreApprovals({
     store: options.store,
@@ -73,7 +89,10 @@ export function createRemoteCore(options: {
     policy: () => policy.current(),
     approvals,
     audit,
+    refusals,
     close: async () => {
+      refusals.flush();
+      await Promise.all(refusalWrites);
       await approvals.close();
       policy.close();
       await audit.close();

@@ -171,6 +171,7 @@ export async function startRemoteServer(
           approvals: core.approvals,
           reach: new ClientReach(store),
           admission: new RemoteAdmission(store),
+          refusals: core.refusals,
           logger,
         }),
       },

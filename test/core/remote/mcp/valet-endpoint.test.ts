@@ -226,4 +226,49 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     });
     expect((await verifyAudit(chain)).ok).toBe(true);
   });
+
+  /** The `type` records of key `keyId` in the audit chain, once their counts add up to `total`. */
+  async function refusalRecords(type: string, keyId: string, total: number) {
+    const chain = join(dir.dir, 'chain');
+    const read = () => auditRecords(chain, (r) => r.type === type && r.actor?.keyId === keyId);
+    const counted = async () =>
+      (await read()).reduce((sum, r) => sum + Number(r.details?.count ?? 0), 0);
+    await expect.poll(counted, { timeout: 5000 }).toBe(total);
+    return read();
+  }
+
+  it('audits 403 step-ups as counts: the first at once, those within the second after it as one record', async () => {
+    const { key, token } = await tokenFor(['get_user_details']);
+    const send = {
+      jsonrpc: '2.0',
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'send_mail', arguments: { to: ['x@contoso.test'], subject: 's', body: 'b' } },
+    };
+    for (let i = 0; i < 5; i++) expect((await post(token, send)).status).toBe(403);
+    const records = await refusalRecords('endpoint_rejected', key.id, 5);
+    expect(records.map((r) => r.details?.count)).toEqual([1, 4]);
+    expect(records[0]).toMatchObject({
+      outcome: 'rejected',
+      actor: { keyId: key.id },
+      details: { reason: 'insufficient_scope', status: 403, source: key.id },
+    });
+  });
+
+  it('audits 429 refusals as counts per key and reason, naming the limit', async () => {
+    const { key, token } = await tokenFor(['get_user_details', 'send_mail']);
+    const held = await holdSlot(token);
+    try {
+      for (let i = 0; i < 3; i++) expect((await post(token, LIST)).status).toBe(429);
+    } finally {
+      held.hangUp();
+    }
+    const records = await refusalRecords('rate_limited', key.id, 3);
+    expect(records[0]).toMatchObject({
+      outcome: 'rejected',
+      actor: { keyId: key.id, keyName: 'Offline MCP client' },
+      details: { reason: 'key concurrency', retryAfterSeconds: 1, source: key.id, count: 1 },
+    });
+    expect(records.length).toBeLessThanOrEqual(2);
+  });
 });
