@@ -260,6 +260,46 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
     expect(posted).toMatchObject({ status: 202, userId: adele.id });
   });
 
+  it('answers a client that declared URL elicitation with -32042 naming /approvals/<id>, and runs the tool on its retry once the user approved there', async () => {
+    const mcp = new Client(
+      { name: 'e2e-elicitation', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } } },
+    );
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: writer,
+        fetch: recordingFetch,
+      }),
+    );
+    const sent = () =>
+      graph.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sendMail')).length;
+    const before = sent();
+    const call = {
+      name: 'send_mail',
+      arguments: { to: ['alex@contoso.test'], subject: 'Elicited', body: 'Approved on the page' },
+    };
+    try {
+      // Answered at once, not after a wait for the decision: a client that waits here fails fast.
+      const refused = await mcp.callTool(call, undefined, { timeout: 5000 }).then(
+        () => undefined,
+        (err: unknown) =>
+          err as { code?: number; data?: { elicitations?: Array<{ url: string }> } },
+      );
+      expect(refused?.code).toBe(-32042);
+      const url = refused?.data?.elicitations?.[0]?.url ?? '';
+      expect(url).toMatch(new RegExp(`^${remote.publicUrl}/approvals/[A-Za-z0-9_-]+$`));
+      expect(sent()).toBe(before);
+      await page.goto(url);
+      await page.locator('button#approve').click();
+      await expect.poll(() => page.getByRole('status').innerText()).toMatch(/approved/i);
+      const retried = await mcp.callTool(call);
+      expect(retried.isError, JSON.stringify(retried.content)).toBeFalsy();
+    } finally {
+      await mcp.close();
+    }
+    expect(sent()).toBe(before + 1);
+  });
+
   it('writes an audit record of each call naming the user, the client and the tool', async () => {
     const calls = await auditRecords(join(dir.dir, 'audit'), (r) => r.type === 'tool_call');
     const me = calls.find((r) => r.details?.tool === 'get_user_details');
