@@ -27,7 +27,7 @@ const logger = createStderrLogger(env.VALET_LOG_LEVEL ?? 'warn');
 const config = await loadRemoteConfig(env, {
   configFile: join(env.VALET_DATA_DIR ?? '', 'config.json'),
 });
-const server = await startRemoteServer(config, { logger, env });
+const server = await startRemoteServer(config, { logger });
 
 // The same checks the doors make, built over this instance's store and authority metadata.
 const valet = createValetAuthServer({ config, store: server.store, currentUser: () => undefined });

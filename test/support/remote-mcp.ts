@@ -1,21 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Page, Route } from 'playwright-core';
-import { DEFAULT_POLICY } from '../../main/core/policy/policy-schema.ts';
-import type { SharedCoreSettings } from '../../main/core/remote/mcp/remote-core.ts';
 import type { RunningGraph } from '../../main/demo/graph/index.ts';
-
-/** The core settings of a remote server under test: its own data dir, and the Graph stand-in. */
-export function coreSettingsFor(dataDir: string, graph: { url: string }): SharedCoreSettings {
-  return {
-    dataDir,
-    configFile: join(dataDir, 'config.json'),
-    graphUrl: graph.url,
-    policy: DEFAULT_POLICY,
-    auditRetention: { maxMegabytes: 0, maxAgeDays: 0 },
-  };
-}
 
 /** An MCP client's loopback redirect URI, answered in the browser without a server behind it. */
 export interface RedirectCatcher {

@@ -39,12 +39,6 @@ export interface RemoteServerDeps {
   /** For the authority's metadata; the global fetch by default. */
   fetch?: typeof fetch;
   credential?: CredentialDeps;
-  /**
-   * Not read: the configuration names the data dir, the policy file and Graph, as
-   * loadRemoteConfig read them from the environment.
-   * @deprecated pass the environment to loadRemoteConfig instead.
-   */
-  env?: NodeJS.ProcessEnv;
 }
 
 /** A running remote server. */
