@@ -62,7 +62,12 @@ export async function startDemoEnvironment(
             {
               appId: DEMO_REMOTE_APP_ID,
               name: 'MCP Valet (team server)',
-              identifierUris: [`${remote.publicUrl}/mcp`, `api://${DEMO_REMOTE_APP_ID}`],
+              // The MCP URLs of both sign-in modes, as the README has admins set them.
+              identifierUris: [
+                `${remote.publicUrl}/mcp`,
+                `${remote.publicUrl}/entra/mcp`,
+                `api://${DEMO_REMOTE_APP_ID}`,
+              ],
               scopes: ['Valet.Use'],
               preAuthorizedClients: [VSCODE_CLIENT_ID, DEMO_CLIENT_ID],
               accessTokenVersion: 2 as const,

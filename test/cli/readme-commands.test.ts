@@ -100,6 +100,12 @@ const SKIPPED: Array<{ what: string; when: (s: Shown) => boolean; reason: string
     reason: 'need an app registration in a real Entra tenant, which this machine cannot reach',
   },
   {
+    what: 'the team server against a real tenant',
+    when: (s) => s.section === 'Run the team server',
+    reason:
+      'needs an app registration in a real Entra tenant, a public host and its TLS certificate: test/cli/serve-remote.test.ts runs serve --remote against the demo IdP, and `demo --remote` runs here',
+  },
+  {
     what: 'the stand-alone test IdP',
     when: (s) => s.section === 'Try the sign-in against the local test identity provider',
     reason:
@@ -215,6 +221,7 @@ async function waitingMail(name: string) {
 /** What running each command the README shows means here, by the command as written. */
 const RUN: Record<string, (command: string) => Promise<void>> = {
   'npx mcp-valet demo': (c) => serveAndStop(c, /MCP Valet is serving at http/),
+  'npx mcp-valet demo --remote': (c) => serveAndStop(c, /MCP Valet serves a team at https:/),
   'npx mcp-valet demo --ui': async (c) => {
     // This one stays up: the commands below work with it, as in a second terminal.
     state.demo = watch(spawnCommand(c, env));

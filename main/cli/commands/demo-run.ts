@@ -17,7 +17,8 @@ import { runInstead } from '../run-instead.ts';
 import { stopSignal } from '../stop-signal.ts';
 import { openInBrowser } from '../system-browser.ts';
 import { trustCa } from '../trust-ca.ts';
-import { serveUntilStopped } from './serve-command.ts';
+import { prepareRemoteDemo } from '../../demo/remote-demo.ts';
+import { serveRemoteUntilStopped, serveUntilStopped } from './serve-command.ts';
 
 /** Runs the demo: trusts the demo CA, signs the first demo user in, then serves until stopped. */
 export async function runDemo(
@@ -127,6 +128,62 @@ export async function runDemo(
     return EXIT.ok;
   } finally {
     await demo.close();
+  }
+}
+
+/**
+ * Runs the team server's demo: the demo tenant with the server's app registration (a certificate
+ * credential, an API at the public URL), and `serve --remote` against it on https://localhost,
+ * both sign-in modes, until stopped. People sign in as the demo users; nothing is pre-made.
+ */
+export async function runRemoteDemo(
+  io: CliIo,
+  out: Output,
+  options: { port?: string },
+): Promise<number> {
+  const dataDir = join(demoDataDir(io.env), 'remote');
+  const { ca, bundlePath } = await loadDemoCa(dataDir, io.env.NODE_EXTRA_CA_CERTS);
+  if (io.env.NODE_EXTRA_CA_CERTS !== bundlePath && !trustCa(ca.certPem))
+    return relaunch({ ...io.env, NODE_EXTRA_CA_CERTS: bundlePath });
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+    throw new ValetError('usage', `--port ${options.port} is not a port: use 1 to 65535`);
+  const demo = await prepareRemoteDemo({ ca, dataDir, env: io.env, ...(port ? { port } : {}) });
+  try {
+    const { loadRemoteConfig } = await import('../../core/remote/remote-config.ts');
+    const config = await loadRemoteConfig(demo.env, {
+      flags: demo.flags,
+      configFile: join(dataDir, 'config.json'),
+    });
+    await serveRemoteUntilStopped(config, out, demo.env, ([valetUrl, entraUrl]) => {
+      out.event({
+        event: 'demo',
+        users: DEMO_ACCOUNTS.map((u) => ({
+          username: u.username,
+          name: u.name,
+          password: u.password,
+          roles: u.roles ?? [],
+        })),
+        url: valetUrl,
+        entra_url: entraUrl ?? null,
+        ca: bundlePath,
+        data_dir: dataDir,
+      });
+      out.say(
+        'MCP Valet team server demo: a built-in tenant (contoso.test) with a Graph stand-in. Nothing leaves this machine.',
+      );
+      out.say(`Paste ${valetUrl} into VS Code (MCP: Add Server → HTTP), Claude or Cursor:`);
+      out.say('the client registers itself, you sign in as a demo user and choose its tools.');
+      if (entraUrl)
+        out.say(`Clients that bring an Entra token for the API use ${entraUrl} instead.`);
+      out.say(`Your browser warns once about the demo's certificate authority (${bundlePath}).`);
+      out.say('Demo users:');
+      for (const u of DEMO_ACCOUNTS) out.say(`  ${u.username.padEnd(22)} password ${u.password}`);
+      out.say('');
+    });
+    return EXIT.ok;
+  } finally {
+    await demo.environment.close();
   }
 }
 

@@ -249,11 +249,15 @@ async function serveRemote(opts: ServeFlags, io: CliIo): Promise<void> {
   }
 }
 
-/** Starts the remote server, reports `ready`, and on SIGINT, SIGTERM or SIGHUP stops it and reports `stopped`. */
-async function serveRemoteUntilStopped(
+/**
+ * Starts the remote server, reports `ready` (after `onReady`, which the demo uses to tell who can
+ * sign in), and on SIGINT, SIGTERM or SIGHUP stops it and reports `stopped`.
+ */
+export async function serveRemoteUntilStopped(
   config: RemoteConfig,
   out: Output,
   env: NodeJS.ProcessEnv,
+  onReady?: (mcpUrls: string[]) => void,
 ): Promise<void> {
   const { checkTransport } = await import('../../core/remote/server/remote-listener.ts');
   // A server that cannot start says only why, not the warnings of a configuration it will not run.
@@ -266,6 +270,7 @@ async function serveRemoteUntilStopped(
   });
   for (const note of server.notes) out.say(`mcp-valet: ${note}`);
   const [mcpUrl = config.mcpUrl, entraUrl] = server.mcpUrls;
+  onReady?.(server.mcpUrls);
   out.event({
     event: 'ready',
     url: mcpUrl,

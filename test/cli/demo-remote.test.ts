@@ -1,0 +1,83 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
+import { launchBrowser, newUserContext } from '../support/browser.ts';
+import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { catchRedirects, signInToConsent } from '../support/remote-mcp.ts';
+import { TestOAuthClient } from '../support/valet-auth-harness.ts';
+
+const [adele] = DEMO_USERS as [IdpUser];
+
+// A newcomer runs `mcp-valet demo --remote` and pastes the URL it prints into an MCP client.
+let home: string;
+let demo: CliProcess;
+let told = '';
+let printed: { url: string; entra_url: string | null; users: Array<{ username: string }> };
+let ready: Record<string, unknown>;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'valet-remote-demo-'));
+  // The demo makes its own certificate authority the first time; this one starts with the
+  // run's test CA instead, which this process and the test browser already trust.
+  const dir = join(home, '.config', 'mcp-valet', 'demo', 'remote');
+  await mkdir(dir, { recursive: true });
+  const ca = inject('idpCa');
+  await writeFile(join(dir, 'demo-ca.pem'), ca.certPem);
+  await writeFile(join(dir, 'demo-ca-key.pem'), ca.keyPem, { mode: 0o600 });
+  demo = spawnCli(['demo', '--remote', '--json'], cliEnv({ HOME: home }));
+  demo.child.stderr.on('data', (chunk: string) => (told += chunk));
+  printed = (await demo.nextEvent('demo', 60_000)) as unknown as typeof printed;
+  ready = await demo.nextEvent('ready');
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  demo?.child.kill('SIGINT');
+  expect((await demo?.exited)?.code).toBe(0);
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('mcp-valet demo --remote', () => {
+  it('serves the team server on https://localhost with both sign-in modes, and tells who can sign in and where', () => {
+    expect(printed.url).toMatch(/^https:\/\/localhost:\d+\/mcp$/);
+    expect(printed.entra_url).toBe(printed.url.replace(/\/mcp$/, '/entra/mcp'));
+    expect(ready).toMatchObject({ event: 'ready', url: printed.url, auth: 'both' });
+    expect(printed.users.map((u) => u.username)).toContain(adele.username);
+    expect(told).toContain(`Paste ${printed.url} into VS Code`);
+    expect(told).toContain(`${adele.username.padEnd(22)} password ${adele.password}`);
+    // The app signs in with a certificate, as Microsoft recommends: no secret warning.
+    expect(told).toMatch(/Signing in to Entra as app \S+ with certificate/);
+    expect(told).not.toMatch(/warning/i);
+  });
+
+  it('lets an MCP client that was given only the printed URL register, have a demo user sign in and consent, and call a tool as that user', async () => {
+    browser = await launchBrowser();
+    const page = await (await newUserContext(browser)).newPage();
+    const redirects = await catchRedirects(page);
+    const client = new TestOAuthClient({ redirectUrl: redirects.redirectUri, name: 'Pasted URL' });
+    expect(await auth(client, { serverUrl: printed.url })).toBe('REDIRECT');
+    await page.goto(String(client.authorizationUrl));
+    await signInToConsent(page, adele);
+    await page.locator('button#allow').click();
+    const code = (await redirects.next()).searchParams.get('code') ?? '';
+    expect(await auth(client, { serverUrl: printed.url, authorizationCode: code })).toBe(
+      'AUTHORIZED',
+    );
+
+    const mcp = new Client({ name: 'pasted', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(printed.url), { authProvider: client }),
+    );
+    const me = await mcp.callTool({ name: 'get_user_details', arguments: {} });
+    expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
+    expect(JSON.stringify(me.structuredContent)).toContain(adele.username);
+    await mcp.close();
+  }, 60_000);
+});
