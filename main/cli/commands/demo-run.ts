@@ -87,12 +87,7 @@ export async function runDemo(
           const configs = clientConfigs(url, secret, dataDir);
           out.event({
             event: 'demo',
-            users: DEMO_ACCOUNTS.map((u) => ({
-              username: u.username,
-              name: u.name,
-              password: u.password,
-              roles: u.roles ?? [],
-            })),
+            users: demoUsers(),
             signed_in: signedIn.account.username,
             key: { id: key.id, name: key.name, tools: key.tools },
             secret,
@@ -158,12 +153,7 @@ export async function runRemoteDemo(
     await serveRemoteUntilStopped(config, out, demo.env, ([valetUrl, entraUrl]) => {
       out.event({
         event: 'demo',
-        users: DEMO_ACCOUNTS.map((u) => ({
-          username: u.username,
-          name: u.name,
-          password: u.password,
-          roles: u.roles ?? [],
-        })),
+        users: demoUsers(),
         url: valetUrl,
         entra_url: entraUrl ?? null,
         ca: bundlePath,
@@ -214,6 +204,16 @@ async function demoKey(
   });
   await writeFileAtomic(path, `${created.secret}\n`);
   return created;
+}
+
+/** The demo users as the `demo` event lists them: their passwords are public by design. */
+function demoUsers() {
+  return DEMO_ACCOUNTS.map((u) => ({
+    username: u.username,
+    name: u.name,
+    password: u.password,
+    roles: u.roles ?? [],
+  }));
 }
 
 /** Runs the demo again in a Node that trusts the demo CA from its start. */

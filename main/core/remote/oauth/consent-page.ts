@@ -1,4 +1,5 @@
 import type { ToolName } from '../../mcp/tool-definition.ts';
+import { escapeHtml } from '../web/pages.ts';
 
 /** One tool as the consent page lists it. */
 export interface ConsentTool {
@@ -26,16 +27,6 @@ export interface ConsentView {
   styleNonce: string;
   /** A line to show above the form (a choice that could not be taken). */
   notice?: string;
-}
-
-/** Escapes text for HTML content and double-quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
 }
 
 /**
