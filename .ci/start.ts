@@ -58,10 +58,15 @@ export function staleSteps(root: string, steps: BuildStep[] = BUILD_STEPS): Buil
   });
 }
 
-/** Marks a step's output as built now, so the next start finds it fresh. */
+/**
+ * Marks a step's output as built now, so the next start finds it fresh. File times have finer
+ * grain than the clock's milliseconds: an input changed within the same millisecond as the
+ * build ended would look newer, so the mark is never earlier than the newest input.
+ */
 export function markBuilt(root: string, step: BuildStep): void {
-  const now = new Date();
-  utimesSync(join(root, step.output), now, now);
+  const newest = Math.max(...step.inputs.map((input) => newestChange(join(root, input))));
+  const ms = Math.max(Date.now(), Math.ceil(newest) + 1);
+  utimesSync(join(root, step.output), ms / 1000, ms / 1000);
 }
 
 /** Why the desktop app cannot start here, for a person. */
