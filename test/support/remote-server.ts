@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { issueServerCertificate } from '../../main/demo/idp/index.ts';
+import { issueServerCertificate, type IdpConfidentialClient } from '../../main/demo/idp/index.ts';
 import { loadRemoteConfig, type RemoteConfig } from '../../main/core/remote/remote-config.ts';
 import {
   startRemoteServer,
@@ -18,6 +18,24 @@ import type { Logger } from '../../main/core/util/logger.ts';
 export const REMOTE_CLIENT_ID = '8c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
 /** Its client secret at the test IdP. */
 export const REMOTE_CLIENT_SECRET = 'remote-web-app-secret';
+
+/**
+ * The remote server's app registration at the test IdP: a web app with the secret, its sign-in
+ * coming back to the server on `port`, and (with `adminConsented`) every tool's Graph scope
+ * consented by an admin.
+ */
+export function remoteWebApp(
+  port: number,
+  options: { adminConsented?: readonly string[] } = {},
+): IdpConfidentialClient {
+  return {
+    clientId: REMOTE_CLIENT_ID,
+    name: 'MCP Valet (remote)',
+    redirectUris: [`https://localhost:${port}/auth/callback`],
+    secret: REMOTE_CLIENT_SECRET,
+    ...(options.adminConsented ? { adminConsentedScopes: options.adminConsented } : {}),
+  };
+}
 /** A tenant for servers that never reach an authority. */
 export const OFFLINE_TENANT = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 /** An authority on a closed loopback port: anything that tried to reach it would fail here. */

@@ -22,6 +22,7 @@ import {
   freePort,
   REMOTE_CLIENT_ID,
   REMOTE_CLIENT_SECRET,
+  remoteWebApp,
   ResponseLog,
   rawRequest,
   startTestRemote,
@@ -100,15 +101,7 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
     const port = await freePort();
     [idp, browser] = await Promise.all([
       startTestIdp({
-        confidentialClients: [
-          {
-            clientId: REMOTE_CLIENT_ID,
-            name: 'MCP Valet (remote)',
-            redirectUris: [`https://localhost:${port}/auth/callback`],
-            secret: REMOTE_CLIENT_SECRET,
-            adminConsentedScopes: ALL_TOOL_SCOPES,
-          },
-        ],
+        confidentialClients: [remoteWebApp(port, { adminConsented: ALL_TOOL_SCOPES })],
       }),
       launchBrowser(),
     ]);

@@ -9,6 +9,7 @@ import {
   freePort,
   REMOTE_CLIENT_ID,
   REMOTE_CLIENT_SECRET,
+  remoteWebApp,
   ResponseLog,
   rawRequest,
   startTestRemote,
@@ -80,14 +81,7 @@ describe('Web sign-in at the remote server: real MSAL, the demo IdP and Chromium
     const port = await freePort();
     [idp, browser] = await Promise.all([
       startTestIdp({
-        confidentialClients: [
-          {
-            clientId: REMOTE_CLIENT_ID,
-            name: 'MCP Valet (remote)',
-            redirectUris: [`https://localhost:${port}/auth/callback`],
-            secret: REMOTE_CLIENT_SECRET,
-          },
-        ],
+        confidentialClients: [remoteWebApp(port)],
       }),
       launchBrowser(),
     ]);

@@ -22,6 +22,7 @@ import {
   freePort,
   REMOTE_CLIENT_ID,
   REMOTE_CLIENT_SECRET,
+  remoteWebApp,
   ResponseLog,
   rawRequest,
   startTestRemote,
@@ -111,15 +112,7 @@ describe("The user's page at <public>/: clients with revoke, pending approvals a
     [idp, browser] = await Promise.all([
       startTestIdp({
         users: [...DEMO_USERS, megan],
-        confidentialClients: [
-          {
-            clientId: REMOTE_CLIENT_ID,
-            name: 'MCP Valet (remote)',
-            redirectUris: [`https://localhost:${port}/auth/callback`],
-            secret: REMOTE_CLIENT_SECRET,
-            adminConsentedScopes: ALL_TOOL_SCOPES,
-          },
-        ],
+        confidentialClients: [remoteWebApp(port, { adminConsented: ALL_TOOL_SCOPES })],
       }),
       launchBrowser(),
     ]);
