@@ -20,6 +20,32 @@ export interface BenchTenant {
   close(): Promise<void>;
 }
 
+/**
+ * A core on the data dir `env` names, signed in as `username` through the device code the IdP
+ * approves, with a read-only valet key for get_user_details.
+ */
+export async function signedInCore(
+  env: NodeJS.ProcessEnv,
+  idp: RunningIdp,
+  username: string,
+): Promise<{ core: ValetCore; secret: string }> {
+  const core = await ValetCore.create({ config: await loadConfig(env) });
+  let approval: Promise<void> = Promise.resolve();
+  await core.auth.signIn({
+    method: 'device-code',
+    scopes: ['User.Read'],
+    onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, username)),
+  });
+  await approval;
+  const { secret } = await core.createKey({
+    name: 'bench',
+    tools: ['get_user_details'],
+    readOnly: true,
+    account: null,
+  });
+  return { core, secret };
+}
+
 /** Starts the tenant with the CA whose files run.ts passed in BENCH_CA_CERT and BENCH_CA_KEY. */
 export async function startBenchTenant(name: string): Promise<BenchTenant> {
   const [adele] = DEMO_USERS as [IdpUser];
@@ -51,20 +77,7 @@ export async function startBenchTenant(name: string): Promise<BenchTenant> {
     VALET_ALLOW_PLAINTEXT_CACHE: '1',
     VALET_PORT: '0',
   };
-  const core = await ValetCore.create({ config: await loadConfig(env) });
-  let approval: Promise<void> = Promise.resolve();
-  await core.auth.signIn({
-    method: 'device-code',
-    scopes: ['User.Read'],
-    onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, adele.username)),
-  });
-  await approval;
-  const { secret } = await core.createKey({
-    name: 'bench',
-    tools: ['get_user_details'],
-    readOnly: true,
-    account: null,
-  });
+  const { core, secret } = await signedInCore(env, idp, adele.username);
   return {
     idp,
     graph,

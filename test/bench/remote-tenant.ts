@@ -6,8 +6,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValetCore } from '../../main/core/app/valet-core.ts';
-import { loadConfig } from '../../main/core/config/load-config.ts';
 import { startDemoEnvironment, type DemoEnvironment } from '../../main/demo/demo-environment.ts';
 import {
   createAppCertificate,
@@ -16,6 +14,7 @@ import {
   type IdpUser,
 } from '../../main/demo/idp/index.ts';
 import { freePort } from '../support/remote-server.ts';
+import { signedInCore } from './bench-tenant.ts';
 
 /** The tenant, the local endpoint's settings and the remote server's. */
 export interface RemoteBenchTenant {
@@ -68,20 +67,7 @@ export async function startRemoteBenchTenant(): Promise<RemoteBenchTenant> {
     VALET_ALLOW_PLAINTEXT_CACHE: '1',
     VALET_PORT: '0',
   };
-  const core = await ValetCore.create({ config: await loadConfig(localEnv) });
-  let approval: Promise<void> = Promise.resolve();
-  await core.auth.signIn({
-    method: 'device-code',
-    scopes: ['User.Read'],
-    onDeviceCode: (p) => (approval = idp.approveDeviceCode(p.userCode, user.username)),
-  });
-  await approval;
-  const { secret } = await core.createKey({
-    name: 'bench',
-    tools: ['get_user_details'],
-    readOnly: true,
-    account: null,
-  });
+  const { core, secret } = await signedInCore(localEnv, idp, user.username);
   // The serve process takes the audit log; this one only prepared the data dir.
   await core.close();
 
