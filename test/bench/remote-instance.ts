@@ -2,7 +2,7 @@
 // the environment and config.json as `serve --remote` is. It prints its ready line, then answers
 // token-check requests read from stdin, one JSON line each, with the check's cost measured here,
 // against this instance's own store and keys:
-//   {"check":"valet"|"entra","token":"…","times":n}  →  {"p50":µs,"p99":µs,"times":n}
+//   {"check":"valet"|"entra"|"entra-first","token":"…","times":n}  →  {"p50":µs,"p99":µs,"times":n}
 // It stops on SIGTERM or when stdin closes.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,7 +40,16 @@ const entra = new EntraTokenVerifier(
   entraVerifierSettings(config, `${config.publicUrl}${entraPath(config.auth)}`),
   { metadata, logger },
 );
-const verifiers: Record<string, OAuthTokenVerifier> = { valet: valet.provider, entra };
+// A token seen for the first time: the RSA check and the claims, with nothing remembered.
+const entraFirst = new EntraTokenVerifier(
+  entraVerifierSettings(config, `${config.publicUrl}${entraPath(config.auth)}`),
+  { metadata, logger, remembered: 0 },
+);
+const verifiers: Record<string, OAuthTokenVerifier> = {
+  valet: valet.provider,
+  entra,
+  'entra-first': entraFirst,
+};
 
 /** p50 and p99 in µs of `times` checks of `token` in a row, after the warm-up. */
 async function timeChecks(verifier: OAuthTokenVerifier, token: string, times: number) {

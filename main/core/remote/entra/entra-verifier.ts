@@ -1,7 +1,9 @@
 import { InvalidTokenError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { createHash } from 'node:crypto';
 import { jwtVerify, type JWTPayload } from 'jose';
+import { ExpiringMemo } from '../../util/expiring-memo.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import { AuthorityJwks, type OpenIdConfigurationSource } from './authority-jwks.ts';
@@ -23,6 +25,8 @@ export interface EntraVerifierDeps {
   fetch?: typeof fetch;
   logger?: Logger;
   now?: () => Date;
+  /** How many accepted tokens to remember (default 1,000); 0 checks every token in full. */
+  remembered?: number;
 }
 
 /** The entra rules of a remote configuration, for the endpoint at `resource`. */
@@ -44,6 +48,15 @@ export function entraVerifierSettings(
   };
 }
 
+/**
+ * How many verified tokens an instance remembers, and for how long at most: a client sends the
+ * same token on every call for its hour, and the memory spares each call the RSA check. The
+ * bound also caps how long a token signed with a key the authority has since withdrawn is still
+ * taken.
+ */
+const REMEMBERED_TOKENS = 1_000;
+const REMEMBERED_MS = 5 * 60_000;
+
 const FIXED_REFUSALS: Record<string, string> = {
   ERR_JWT_EXPIRED: 'The token has expired',
   ERR_JWS_SIGNATURE_VERIFICATION_FAILED:
@@ -63,6 +76,7 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
   readonly #settings: EntraVerifierSettings;
   readonly #jwks: AuthorityJwks;
   readonly #now: () => Date;
+  readonly #verified: ExpiringMemo<Omit<AuthInfo, 'token'>> | undefined;
 
   constructor(settings: EntraVerifierSettings, deps: EntraVerifierDeps) {
     this.#settings = settings;
@@ -71,9 +85,29 @@ export class EntraTokenVerifier implements OAuthTokenVerifier {
       ...(deps.logger && { logger: deps.logger }),
     });
     this.#now = deps.now ?? (() => new Date());
+    const remembered = deps.remembered ?? REMEMBERED_TOKENS;
+    this.#verified =
+      remembered > 0 ? new ExpiringMemo(remembered, () => this.#now().getTime()) : undefined;
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
+    if (!this.#verified) return this.#verify(token);
+    // Keyed by the whole token's hash: a token differing in any byte, its signature included,
+    // is checked afresh. Only accepted tokens are remembered.
+    const hash = createHash('sha256').update(token).digest('base64url');
+    const known = this.#verified.get(hash);
+    if (known) return { ...known, token };
+    const accepted = await this.#verify(token);
+    const until = Math.min(
+      ((accepted.expiresAt as number) + CLOCK_TOLERANCE_SECONDS) * 1000,
+      this.#now().getTime() + REMEMBERED_MS,
+    );
+    const { token: _token, ...remembered } = accepted;
+    this.#verified.set(hash, remembered, until);
+    return accepted;
+  }
+
+  async #verify(token: string): Promise<AuthInfo> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#jwks.keys, {

@@ -5,6 +5,7 @@ import {
 } from '@azure/msal-node';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { ResolvedAuthority } from '../../config/authority.ts';
+import { ExpiringMemo } from '../../util/expiring-memo.ts';
 import { ValetError } from '../../util/valet-error.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import type { MsalCredential } from '../credentials.ts';
@@ -68,11 +69,12 @@ const RECENT_MARGIN_MS = 5 * 60_000;
 export class OnBehalfOfGraphTokens {
   readonly #options: OnBehalfOfOptions;
   readonly #cloudDiscovery: string;
-  readonly #recent = new Map<string, { token: GraphToken; until: number }>();
+  readonly #recent: ExpiringMemo<GraphToken>;
 
   constructor(options: OnBehalfOfOptions) {
     this.#options = options;
     this.#cloudDiscovery = cloudDiscoveryMetadata(options.authority);
+    this.#recent = new ExpiringMemo(RECENT_EXCHANGES, options.now ?? Date.now);
   }
 
   /** The Graph tokens of one request, authorized by its verified entra AuthInfo. */
@@ -93,23 +95,17 @@ export class OnBehalfOfGraphTokens {
 
   #memo(): RecentExchanges {
     const recent = this.#recent;
-    const now = this.#options.now ?? Date.now;
     return {
       get: (key) => {
         const hit = recent.get(key);
-        if (!hit) return undefined;
-        recent.delete(key);
-        if (hit.until <= now()) return undefined;
-        recent.set(key, hit);
-        return { ...hit.token, fromCache: true };
+        return hit && { ...hit, fromCache: true };
       },
-      set: (key, token, assertionExpiresAtMs) => {
-        const until = Math.min(token.expiresOn.getTime(), assertionExpiresAtMs) - RECENT_MARGIN_MS;
-        if (until <= now()) return;
-        recent.delete(key);
-        recent.set(key, { token, until });
-        if (recent.size > RECENT_EXCHANGES) recent.delete(recent.keys().next().value as string);
-      },
+      set: (key, token, assertionExpiresAtMs) =>
+        recent.set(
+          key,
+          token,
+          Math.min(token.expiresOn.getTime(), assertionExpiresAtMs) - RECENT_MARGIN_MS,
+        ),
     };
   }
 }

@@ -376,4 +376,48 @@ describe('the entra verifier', () => {
     await verifier.verifyAccessToken(adeleClient.accessToken);
     expect(jwksFetches).toHaveLength(2);
   });
+
+  it('remembers an accepted token only until it expires: the same token past its expiry is refused as expired', async () => {
+    const exp = decodeJwt(adeleClient.accessToken).exp as number;
+    let now = new Date();
+    const { verifier } = verifierWith({}, () => now);
+    await verifier.verifyAccessToken(adeleClient.accessToken);
+    now = new Date((exp + CLOCK_TOLERANCE_SECONDS - 1) * 1000);
+    await expect(verifier.verifyAccessToken(adeleClient.accessToken)).resolves.toMatchObject({
+      token: adeleClient.accessToken,
+      extra: { oid: adele.id },
+    });
+    now = new Date((exp + CLOCK_TOLERANCE_SECONDS + 1) * 1000);
+    await expect(verifier.verifyAccessToken(adeleClient.accessToken)).rejects.toThrow(
+      'The token has expired',
+    );
+  });
+
+  it('checks afresh a token that differs from an accepted one in its signature alone', async () => {
+    const { verifier } = verifierWith();
+    await verifier.verifyAccessToken(adeleClient.accessToken);
+    const [header, payload, signature] = adeleClient.accessToken.split('.') as [
+      string,
+      string,
+      string,
+    ];
+    const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    await expect(verifier.verifyAccessToken(`${header}.${payload}.${flipped}`)).rejects.toThrow(
+      "The token's signature does not verify with the authority's keys",
+    );
+  });
+
+  it('answers each verified token with its own user: a remembered token never stands in for another', async () => {
+    const { verifier } = verifierWith();
+    for (let round = 0; round < 2; round++) {
+      await expect(verifier.verifyAccessToken(adeleClient.accessToken)).resolves.toMatchObject({
+        token: adeleClient.accessToken,
+        extra: { oid: adele.id },
+      });
+      await expect(verifier.verifyAccessToken(alexClient.accessToken)).resolves.toMatchObject({
+        token: alexClient.accessToken,
+        extra: { oid: alex.id },
+      });
+    }
+  });
 });
