@@ -54,7 +54,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerAuthCommands(program, run);
   registerServeCommand(program, run, io);
   registerUiCommand(program, run);
-  registerKeyCommands(program, run);
+  registerKeyCommands(program, run, io, (code) => (exitCode = code));
   registerPolicyCommand(program, run);
   registerApprovalCommands(program, run);
   registerAuditCommands(program, run, (code) => (exitCode = code));

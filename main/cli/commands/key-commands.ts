@@ -6,11 +6,16 @@ import { ValetError } from '../../core/util/valet-error.ts';
 import type { CliContext } from '../context.ts';
 import { announceKeysChanged, isLoopbackUrl } from '../control-client.ts';
 import type { CommandRunner } from '../main.ts';
-import type { Output } from '../output.ts';
+import { Output, type CliIo } from '../output.ts';
 import { clientConfigs } from '../../core/app/client-configs.ts';
 
 /** Registers `keys create`, `keys list` and `keys revoke`. */
-export function registerKeyCommands(program: Command, run: CommandRunner): void {
+export function registerKeyCommands(
+  program: Command,
+  run: CommandRunner,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
   const keys = program
     .command('keys')
     .description('valet keys: what each MCP client may do, revocable')
@@ -41,22 +46,40 @@ export function registerKeyCommands(program: Command, run: CommandRunner): void 
   keys
     .command('list')
     .description('list valet keys (never their secrets)')
+    .option('--remote', "the team server's keys, from the server running on this data dir")
+    .option('--user <oid>', 'with --remote: only the keys of the user with this object ID')
     .option('--json', 'a JSON event on stdout')
-    .action((opts: { json?: boolean }) =>
-      run(opts, async (ctx, out) => {
+    .action(async (opts: { json?: boolean; remote?: boolean; user?: string }) => {
+      if (opts.remote) {
+        // Loaded here: the other commands need none of the team server's modules.
+        const { listRemoteKeysCommand } = await import('./remote-key-commands.ts');
+        setExit(await listRemoteKeysCommand(io, opts));
+        return;
+      }
+      if (opts.user !== undefined) {
+        setExit(new Output(io, Boolean(opts.json)).fail(USER_NEEDS_REMOTE));
+        return;
+      }
+      await run(opts, async (ctx, out) => {
         const all = await ctx.core.keys.list();
         out.event({ event: 'keys', keys: all });
         if (all.length === 0)
           out.say('No valet keys yet. Create one with `mcp-valet keys create --name <client>`.');
         for (const k of all) out.say(describeKey(k));
-      }),
-    );
+      });
+    });
   keys
     .command('revoke <id>')
     .description('revoke a valet key by id (or name); it stops working at once')
+    .option('--remote', "revoke a team server's key by id, on every instance sharing its store")
     .option('--json', 'a JSON event on stdout')
-    .action((ref: string, opts: { json?: boolean }) =>
-      run(opts, async (ctx, out) => {
+    .action(async (ref: string, opts: { json?: boolean; remote?: boolean }) => {
+      if (opts.remote) {
+        const { revokeRemoteKeyCommand } = await import('./remote-key-commands.ts');
+        setExit(await revokeRemoteKeyCommand(io, ref, opts));
+        return;
+      }
+      await run(opts, async (ctx, out) => {
         const key = await ctx.core.revokeKey(ref);
         // A server running beside this command refuses the key from its next request on.
         await announceKeysChanged(ctx.config.dataDir, key.id);
@@ -64,9 +87,14 @@ export function registerKeyCommands(program: Command, run: CommandRunner): void 
         out.say(
           `Revoked valet key '${key.name}' (${key.id}). Clients using it are refused from now on.`,
         );
-      }),
-    );
+      });
+    });
 }
+
+const USER_NEEDS_REMOTE = new ValetError(
+  'usage',
+  "--user works only with --remote: local keys belong to this machine's user; add --remote to list a team server's keys",
+);
 
 /** Parses `--tools`; unknown names are refused with the list of known ones. */
 export function parseTools(list: string | undefined): ToolName[] {

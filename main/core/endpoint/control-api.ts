@@ -60,7 +60,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function tokenMatches(presented: string | undefined, expected: string): boolean {
+/** Whether the presented token is the expected one, compared in constant time. */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
   const a = Buffer.from(presented ?? '');
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -29,6 +29,7 @@ import { healthRoutes } from './health-routes.ts';
 import { mcpPaths } from './mcp-routes.ts';
 import { createRemoteApp, type RemoteRoute } from './remote-app.ts';
 import { REDIS_NOT_YET } from './redis-not-yet.ts';
+import { startRemoteControl, type RemoteControl } from './remote-control.ts';
 import { checkTransport, listenRemote, type RemoteListener } from './remote-listener.ts';
 
 /** What the composition root passes in besides the configuration. */
@@ -48,6 +49,8 @@ export interface RunningRemoteServer {
   mcpUrls: string[];
   store: SharedStore;
   signIn: WebSignIn;
+  /** The loopback control API of `keys … --remote` (its token is in the data dir). */
+  controlUrl: string;
   /** Lines to show at start: the credential in use, a generated cache key (no secret in them). */
   notes: string[];
   close(): Promise<void>;
@@ -177,14 +180,30 @@ export async function startRemoteServer(
       logger,
     });
     const listener = await listenRemote(app, config);
+    let control: RemoteControl;
+    try {
+      control = await startRemoteControl({
+        dataDir: config.dataDir,
+        instanceId: config.instanceId,
+        publicUrl: config.publicUrl,
+        store,
+        core: { approvals: core.approvals, audit: core.runner.audit },
+        logger,
+      });
+    } catch (err) {
+      await listener.close();
+      throw err;
+    }
     return {
       listener,
+      controlUrl: control.url,
       mcpUrls: paths.map((p) => `${config.publicUrl}${p}`),
       store,
       signIn,
       notes,
       close: async () => {
         metadata.stop();
+        await control.close();
         await listener.close();
         await core.close();
         await store.close();

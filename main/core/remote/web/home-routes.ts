@@ -1,9 +1,9 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { AuditEvent } from '../../audit/audit-types.ts';
-import { describeError } from '../../util/valet-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { StoreApprovals } from '../approvals/store-approvals.ts';
-import { RemoteKeys, type RemoteKey } from '../oauth/remote-keys.ts';
+import { listRemoteKeys, revokeRemoteKey } from '../oauth/key-revocation.ts';
+import { RemoteKeys } from '../oauth/remote-keys.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import { escapeHtml, sendPage, sendProblem } from './pages.ts';
@@ -83,9 +83,7 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
         : wanted === session.oid
           ? { oid: session.oid, username: session.username || session.oid }
           : (users.find((u) => u.oid === wanted) ?? { oid: wanted, username: wanted });
-    const shown = subject
-      ? await keys.list(subject.oid)
-      : (await Promise.all(users.map((u) => keys.list(u.oid)))).flat();
+    const shown = await listRemoteKeys(deps.store, subject?.oid);
     const [approvals, activity] = await Promise.all([
       deps.core.approvals.listFor(session.oid),
       recentActivity(
@@ -143,9 +141,11 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
       notYours(res, 'This client belongs to another user; only they or an admin can revoke it.');
       return;
     }
-    await keys.revoke(key.id);
-    await deps.core.approvals.forgetKey(key.id);
-    await audit(deps, key, session);
+    await revokeRemoteKey(
+      { keys, approvals: deps.core.approvals, audit: deps.core.runner.audit, logger: deps.logger },
+      key,
+      session.username || session.oid,
+    );
     const back =
       key.oid === session.oid ? signIn.home : `${signIn.home}?user=${encodeURIComponent(key.oid)}`;
     res.redirect(303, back);
@@ -156,20 +156,4 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
 
 function notYours(res: Response, message: string): void {
   sendProblem(res, 403, 'Not yours', message);
-}
-
-/** Audits a revocation after it took effect: a failed record is logged, never undone. */
-async function audit(deps: HomeDeps, key: RemoteKey, by: WebSession): Promise<void> {
-  try {
-    await deps.core.runner.audit({
-      type: 'key_revoked',
-      actor: { keyId: key.id, keyName: key.name, account: key.username },
-      outcome: 'ok',
-      details: { by: by.username || by.oid },
-    });
-  } catch (err) {
-    deps.logger.error(
-      `The revocation of key ${key.id} could not be audited: ${describeError(err)}`,
-    );
-  }
 }
