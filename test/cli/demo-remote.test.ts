@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { launchBrowser, newUserContext } from '../support/browser.ts';
 import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { inspectorCli } from '../support/inspector-cli.ts';
 import { catchRedirects, signInToConsent } from '../support/remote-mcp.ts';
 import { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
@@ -21,6 +22,8 @@ let told = '';
 let printed: { url: string; entra_url: string | null; users: Array<{ username: string }> };
 let ready: Record<string, unknown>;
 let browser: Browser | undefined;
+/** The access token the SDK client got through the demo's authorization server. */
+let accessToken = '';
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'valet-remote-demo-'));
@@ -71,6 +74,8 @@ describe('mcp-valet demo --remote', () => {
       'AUTHORIZED',
     );
 
+    accessToken = client.tokens()?.access_token ?? '';
+
     const mcp = new Client({ name: 'pasted', version: '1.0.0' });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(printed.url), { authProvider: client }),
@@ -79,5 +84,23 @@ describe('mcp-valet demo --remote', () => {
     expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
     expect(JSON.stringify(me.structuredContent)).toContain(adele.username);
     await mcp.close();
+  }, 60_000);
+
+  it('lets the MCP Inspector CLI list and call tools with the token that client was issued, which is no Entra token', async () => {
+    expect(accessToken).not.toBe('');
+    // Our opaque token, not a JWT: no Entra token ever reaches a client.
+    expect(accessToken.split('.')).not.toHaveLength(3);
+    const listed = (await inspectorCli(printed.url, accessToken, ['--method', 'tools/list'])) as {
+      tools: Array<{ name: string }>;
+    };
+    expect(listed.tools.map((t) => t.name)).toContain('get_user_details');
+    const called = (await inspectorCli(printed.url, accessToken, [
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'get_user_details',
+    ])) as { structuredContent?: Record<string, unknown>; isError?: boolean };
+    expect(called.isError).toBeFalsy();
+    expect(called.structuredContent).toMatchObject({ userPrincipalName: adele.username });
   }, 60_000);
 });

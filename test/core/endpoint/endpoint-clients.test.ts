@@ -1,39 +1,15 @@
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../../main/core/mcp/tool-definition.ts';
 import { DEMO_USERS, type IdpUser } from '../../../main/demo/idp/index.ts';
+import { inspectorCli } from '../../support/inspector-cli.ts';
 import { connectClient, useValet } from '../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
-const run = promisify(execFile);
 const fx = useValet(adele, { key: 'clients' });
 
-/** The MCP Inspector CLI, pinned in package.json, run with this Node as an external client. */
-async function inspector(args: string[]): Promise<unknown> {
-  const require = createRequire(import.meta.url);
-  const entry = join(
-    dirname(require.resolve('@modelcontextprotocol/inspector-cli/package.json')),
-    'build',
-    'index.js',
-  );
-  // The CLI finds its own package.json relative to the working directory.
-  const { stdout } = await run(
-    process.execPath,
-    [
-      entry,
-      fx.valet.endpoint.url,
-      '--transport',
-      'http',
-      '--header',
-      `Authorization: Bearer ${fx.secret}`,
-      ...args,
-    ],
-    { timeout: 30_000, cwd: dirname(entry) },
-  );
-  return JSON.parse(stdout);
+/** The MCP Inspector CLI against this fixture's endpoint with its valet key. */
+function inspector(args: string[]): Promise<unknown> {
+  return inspectorCli(fx.valet.endpoint.url, fx.secret, args);
 }
 
 describe('external MCP clients over real HTTP', () => {
