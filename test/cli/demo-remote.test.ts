@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { launchBrowser, newUserContext } from '../support/browser.ts';
 import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { startCimdHost, type CimdHost } from '../support/cimd-host.ts';
 import { inspectorCli } from '../support/inspector-cli.ts';
 import { catchRedirects, signInToConsent } from '../support/remote-mcp.ts';
 import { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
-const [adele] = DEMO_USERS as [IdpUser];
+const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
 
 // A newcomer runs `mcp-valet demo --remote` and pastes the URL it prints into an MCP client.
 let home: string;
@@ -22,6 +23,7 @@ let told = '';
 let printed: { url: string; entra_url: string | null; users: Array<{ username: string }> };
 let ready: Record<string, unknown>;
 let browser: Browser | undefined;
+let cimdHost: CimdHost | undefined;
 /** The access token the SDK client got through the demo's authorization server. */
 let accessToken = '';
 
@@ -34,13 +36,18 @@ beforeAll(async () => {
   const ca = inject('idpCa');
   await writeFile(join(dir, 'demo-ca.pem'), ca.certPem);
   await writeFile(join(dir, 'demo-ca-key.pem'), ca.keyPem, { mode: 0o600 });
-  demo = spawnCli(['demo', '--remote', '--json'], cliEnv({ HOME: home }));
+  // Client ID metadata documents on this machine's loopback are allowed for the CIMD client below.
+  demo = spawnCli(
+    ['demo', '--remote', '--json'],
+    cliEnv({ HOME: home, VALET_CIMD_HOSTS: 'localhost' }),
+  );
   demo.child.stderr.on('data', (chunk: string) => (told += chunk));
   printed = (await demo.nextEvent('demo', 60_000)) as unknown as typeof printed;
   ready = await demo.nextEvent('ready');
 }, 90_000);
 
 afterAll(async () => {
+  await cimdHost?.close();
   await browser?.close();
   demo?.child.kill('SIGINT');
   expect((await demo?.exited)?.code).toBe(0);
@@ -102,5 +109,51 @@ describe('mcp-valet demo --remote', () => {
     ])) as { structuredContent?: Record<string, unknown>; isError?: boolean };
     expect(called.isError).toBeFalsy();
     expect(called.structuredContent).toMatchObject({ userPrincipalName: adele.username });
+  }, 60_000);
+
+  it('lets a client whose ID is its metadata document URL (CIMD, as VS Code does) sign a user in with PKCE in Chromium and call a tool, with no registration', async () => {
+    browser ??= await launchBrowser();
+    const page = await (await newUserContext(browser)).newPage();
+    const redirects = await catchRedirects(page, 53683);
+    cimdHost = await startCimdHost((_req, res, port) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          client_id: `https://localhost:${port}/client.json`,
+          client_name: 'Metadata Document Client',
+          redirect_uris: [redirects.redirectUri],
+          token_endpoint_auth_method: 'none',
+        }),
+      );
+    });
+    const metadataUrl = `https://localhost:${cimdHost.port}/client.json`;
+    const client = new TestOAuthClient({
+      redirectUrl: redirects.redirectUri,
+      clientMetadataUrl: metadataUrl,
+    });
+    expect(await auth(client, { serverUrl: printed.url })).toBe('REDIRECT');
+    const asked = client.authorizationUrl as URL;
+    expect(asked.searchParams.get('client_id')).toBe(metadataUrl);
+    expect(asked.searchParams.get('code_challenge_method')).toBe('S256');
+    await page.goto(String(asked));
+    await signInToConsent(page, alex);
+    expect(await page.locator('body').innerText()).toContain('Metadata Document Client');
+    await page.locator('button#allow').click();
+    const code = (await redirects.next()).searchParams.get('code') ?? '';
+    expect(await auth(client, { serverUrl: printed.url, authorizationCode: code })).toBe(
+      'AUTHORIZED',
+    );
+    expect(cimdHost.requests.map((r) => r.path)).toContain('/client.json');
+    // Registration would have given the client an ID of the server's making.
+    expect((await client.clientInformation())?.client_id).toBe(metadataUrl);
+
+    const mcp = new Client({ name: 'cimd', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(printed.url), { authProvider: client }),
+    );
+    const me = await mcp.callTool({ name: 'get_user_details', arguments: {} });
+    expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
+    expect(JSON.stringify(me.structuredContent)).toContain(alex.username);
+    await mcp.close();
   }, 60_000);
 });
