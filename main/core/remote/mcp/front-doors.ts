@@ -1,4 +1,3 @@
-import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { Router } from 'express';
 import { EntraTokenVerifier, entraVerifierSettings } from '../entra/entra-verifier.ts';
 import type { OpenIdConfigurationSource } from '../entra/authority-jwks.ts';
@@ -55,7 +54,8 @@ export function entraDoor(
   return {
     path,
     resource,
-    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(resource)),
+    // Under the public URL, as valet mode's: a proxy forwarding only its path reaches it.
+    resourceMetadataUrl: `${config.publicUrl}/.well-known/oauth-protected-resource${path}`,
     verifier: new EntraTokenVerifier(entraVerifierSettings(config, resource), {
       metadata,
       logger,

@@ -92,10 +92,13 @@ export function createValetAuthServer(options: ValetAuthOptions): ValetAuthServe
   const issuerUrl = new URL(issuer);
   const resourceMetadataUrl = `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`;
 
+  const sdkMetadata = createOAuthMetadata({ provider, issuerUrl, scopesSupported: ALL_SCOPES });
   const metadata = {
-    ...createOAuthMetadata({ provider, issuerUrl, scopesSupported: ALL_SCOPES }),
+    ...sdkMetadata,
     // The SDK spells the issuer with a trailing slash; ours is the public URL as configured.
     issuer,
+    // The SDK puts its endpoints at the issuer's host root; ours are under the public URL's path.
+    ...underIssuer(issuer, sdkMetadata),
     // Public clients: no secrets are issued, so none is advertised for the token endpoint.
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],
@@ -151,4 +154,19 @@ export function createValetAuthServer(options: ValetAuthOptions): ValetAuthServe
 /** Valet mode's authorization server as one express Router (see createValetAuthServer). */
 export function valetAuthRouter(options: ValetAuthOptions): Router {
   return createValetAuthServer(options).router;
+}
+
+/** The endpoint URLs of the SDK's metadata, moved under the issuer's path (`https://host/team`). */
+function underIssuer(issuer: string, metadata: Record<string, unknown>): Record<string, string> {
+  const moved: Record<string, string> = {};
+  for (const field of [
+    'authorization_endpoint',
+    'token_endpoint',
+    'registration_endpoint',
+    'revocation_endpoint',
+  ]) {
+    const value = metadata[field];
+    if (typeof value === 'string') moved[field] = `${issuer}${new URL(value).pathname}`;
+  }
+  return moved;
 }

@@ -49,6 +49,7 @@ export function createRemoteApp(options: RemoteAppOptions): Express {
   app.use(refuseForeignOrigin([new URL(publicUrl).origin, ...(options.extraOrigins ?? [])]));
   app.use(limitBody(options.maxBodyBytes ?? MAX_BODY_BYTES));
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '') || '/';
+  if (basePath !== '/') app.use(wellKnownAtHostRoot(basePath));
   for (const route of options.routes) app.use(basePath, route.handler);
   app.use((_req: Request, res: Response) => refuse(res, 404, 'Not found'));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -63,4 +64,24 @@ export function createRemoteApp(options: RemoteAppOptions): Express {
     else refuse(res, 500, 'The server failed to answer this request; the failure is logged');
   });
   return app;
+}
+
+const WELL_KNOWN =
+  /^\/\.well-known\/(oauth-authorization-server|oauth-protected-resource)(\/[^?]*)?(\?.*)?$/;
+
+/**
+ * Under a path of its host (`https://host/team`), the metadata documents are where the specs
+ * put them, at the host's root with the path after the well-known name (RFC 8414 §3.1,
+ * RFC 9728 §3.1): `/.well-known/oauth-authorization-server/team` and
+ * `/.well-known/oauth-protected-resource/team/mcp` are served as `/team/.well-known/…`, which a
+ * proxy forwarding only `/team` reaches too. Another path's documents are not ours.
+ */
+function wellKnownAtHostRoot(basePath: string) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const match = WELL_KNOWN.exec(req.url);
+    const rest = match?.[2] ?? '';
+    if (match && (rest === basePath || rest.startsWith(`${basePath}/`)))
+      req.url = `${basePath}/.well-known/${match[1]}${rest.slice(basePath.length)}${match[3] ?? ''}`;
+    next();
+  };
 }
