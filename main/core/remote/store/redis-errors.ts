@@ -1,4 +1,13 @@
-import { ErrorReply, MultiErrorReply, ReconnectStrategyError } from 'redis';
+import {
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ErrorReply,
+  MultiErrorReply,
+  ReconnectStrategyError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+} from 'redis';
 import { isValetError, ValetError } from '../../util/valet-error.ts';
 
 // What the Redis store's callers see when Redis fails. Messages name the server by host:port
@@ -42,8 +51,19 @@ export function failureReason(err: unknown): string {
   if (err instanceof ErrorReply) return `Redis answered ${replyCode(err)}`;
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^[A-Z0-9_]{2,64}$/.test(code)) return code;
+  for (const [type, reason] of CLIENT_REASONS) if (err instanceof type) return reason;
+  // node-redis refuses a command past commandsQueueMaxLength with a plain Error.
+  if (err instanceof Error && err.message === 'The queue is full') return 'too many calls waiting';
   return err instanceof Error ? err.constructor.name : 'an unknown error';
 }
+
+const CLIENT_REASONS: ReadonlyArray<readonly [new (...args: never[]) => Error, string]> = [
+  [ClientOfflineError, 'not connected'],
+  [SocketClosedUnexpectedlyError, 'connection closed'],
+  [DisconnectsClientError, 'connection closed'],
+  [ConnectionTimeoutError, 'connect timed out'],
+  [SocketTimeoutError, 'connection timed out'],
+];
 
 /** The error of a call the store could not complete because Redis is away, slow or refusing. */
 export function unavailableError(hostPort: string, reason: string): ValetError {
