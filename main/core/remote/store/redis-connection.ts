@@ -1,6 +1,7 @@
 import type { createClient } from 'redis';
 import type { Logger } from '../../util/logger.ts';
-import { connectError, failureReason } from './redis-errors.ts';
+import type { ValetError } from '../../util/valet-error.ts';
+import { failureReason } from './redis-errors.ts';
 
 /** A node-redis client as the store uses it (RESP3, no modules). */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -17,8 +18,12 @@ export interface ConnectionSettings {
   what: string;
   hostPort: string;
   logger: Logger;
-  /** How long the first connection may take, retries included, before the store gives up. */
+  /** How long one attempt to connect may take. */
   connectTimeoutMs: number;
+  /** How long the first connection may go on retrying before it gives up (default: as long as one attempt). */
+  retryFirstForMs?: number;
+  /** The error to reject with, given why the first connection failed (a code, no value). */
+  failure: (reason: string) => ValetError;
 }
 
 /** The longest wait between two reconnection attempts once a connection that was up went away. */
@@ -26,14 +31,21 @@ export const RECONNECT_CAP_MS = 2000;
 
 /**
  * Makes a client with `make`, connects it and resolves once it is ready; rejects with
- * `store-unavailable` naming host:port and the fix when it cannot connect within `connectTimeoutMs`. Once
+ * the error `failure` makes of the reason when it cannot connect within `retryFirstForMs`. Once
  * ready, the client reconnects on its own for as long as it is open, with a backoff that doubles
  * from 50 ms up to RECONNECT_CAP_MS; an outage is logged once when it starts and once when it
  * ends, never per attempt, and no error event goes unhandled.
  */
 export async function connectWatched(
   make: (socket: WatchedSocketOptions) => RedisClient,
-  { what, hostPort, logger, connectTimeoutMs }: ConnectionSettings,
+  {
+    what,
+    hostPort,
+    logger,
+    connectTimeoutMs,
+    retryFirstForMs = connectTimeoutMs,
+    failure,
+  }: ConnectionSettings,
 ): Promise<RedisClient> {
   const started = Date.now();
   let everReady = false;
@@ -42,7 +54,7 @@ export async function connectWatched(
     if (everReady)
       // The jitter keeps instances that lost Redis together from coming back in lockstep.
       return Math.min(RECONNECT_CAP_MS, 50 * 2 ** retries) + Math.floor(Math.random() * 50);
-    const left = connectTimeoutMs - (Date.now() - started);
+    const left = retryFirstForMs - (Date.now() - started);
     return left <= 0 ? cause : Math.min(left, 50 * 2 ** retries);
   };
   const client = make({ connectTimeout: connectTimeoutMs, reconnectStrategy });
@@ -65,7 +77,7 @@ export async function connectWatched(
     return client;
   } catch (err) {
     client.destroy();
-    throw connectError(hostPort, failureReason(err));
+    throw failure(failureReason(err));
   }
 }
 

@@ -7,7 +7,13 @@ import {
   type ConnectionSettings,
   type RedisClient,
 } from './redis-connection.ts';
-import { isNoScript, redisEndpoint, storeError, unavailableError } from './redis-errors.ts';
+import {
+  connectError,
+  isNoScript,
+  redisEndpoint,
+  storeError,
+  unavailableError,
+} from './redis-errors.ts';
 import {
   ACQUIRE_SLOT,
   TAKE_TOKEN,
@@ -77,7 +83,13 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
         commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
         socket,
       }),
-    { what: 'The shared store', hostPort, logger, connectTimeoutMs },
+    {
+      what: 'The shared store',
+      hostPort,
+      logger,
+      connectTimeoutMs,
+      failure: (reason) => connectError(hostPort, reason),
+    },
   );
   const store = new RedisStore(client, { prefix, hostPort, logger, commandTimeoutMs });
   try {
@@ -390,7 +402,13 @@ export class RedisStore implements SharedStore {
       hostPort,
       logger,
       connectTimeoutMs: commandTimeoutMs,
+      // The main connection is up, so Redis should answer: one refusal means it has gone away.
+      retryFirstForMs: 0,
+      failure: (reason) => unavailableError(hostPort, reason),
     };
+    // The main connection knows Redis is away: no need to spend the timeout finding out again.
+    if (!this.#subscriberClient && !this.#client.isReady)
+      throw unavailableError(hostPort, 'not connected');
     this.#subscriberClient ??= connectWatched(
       (socket) => this.#client.duplicate({ socket }),
       settings,

@@ -173,6 +173,22 @@ describe('RedisStore', () => {
     }
   });
 
+  it('the first subscription of a store made while Redis is down fails at once, and works once Redis is back', async () => {
+    const store = await openRedisStore({ url: redis.url, commandTimeoutMs: 5000 });
+    await redis.stop();
+    try {
+      const { ms, err } = await rejection(() => store.subscribe('ev:approval', () => {}));
+      expect(err).toMatchObject({ code: 'store-unavailable' });
+      expect(ms).toBeLessThan(500);
+    } finally {
+      await redis.start();
+    }
+    const box = await eventually(() => inbox(store, 'ev:approval'), 'a subscription');
+    await store.publish('ev:approval', 'a1');
+    expect(await box.next()).toBe('a1');
+    await store.close();
+  });
+
   it('after Redis restarts on its port the same store works again by itself, and a subscription made before the outage hears what is published after it', async () => {
     const { logger, lines } = recordingLogger();
     const store = await openRedisStore({ url: redis.url, logger, commandTimeoutMs: 1000 });
