@@ -90,6 +90,9 @@ describe('mcp-valet demo --remote', () => {
     const me = await mcp.callTool({ name: 'get_user_details', arguments: {} });
     expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
     expect(JSON.stringify(me.structuredContent)).toContain(adele.username);
+    // The demo's admin consented the app to every tool's Graph permission: mail works at once.
+    const mail = await mcp.callTool({ name: 'list_messages', arguments: {} });
+    expect(mail.isError, JSON.stringify(mail.content)).toBeFalsy();
     await mcp.close();
   }, 60_000);
 

@@ -16,6 +16,7 @@ import type { IdpUser, RunningIdp } from '../../main/demo/idp/index.ts';
 const [adele, alex] = DEMO_USERS as [IdpUser, IdpUser];
 const SECRET_APP = '5a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const CERT_APP = '6b2f3c4d-5e6f-4071-9b8c-0d1e2f3a4b5c';
+const ADMIN_CONSENTED_APP = '7c3a4d5e-6f70-4182-8c9d-1e2f3a4b5c6d';
 const SECRET = 'web-app-secret-value';
 
 describe('Confidential web apps at the Entra-like IdP, with real MSAL', () => {
@@ -46,6 +47,13 @@ describe('Confidential web apps at the Entra-like IdP, with real MSAL', () => {
           redirectUris: [callback.redirectUri],
           certificates: [certificate.certPem, secondCertificate.certPem],
         },
+        {
+          clientId: ADMIN_CONSENTED_APP,
+          name: 'Valet web (admin consented)',
+          redirectUris: [callback.redirectUri],
+          secret: SECRET,
+          adminConsentedScopes: ['User.Read', 'Mail.Read'],
+        },
       ],
     });
   });
@@ -63,7 +71,11 @@ describe('Confidential web apps at the Entra-like IdP, with real MSAL', () => {
   }
 
   /** The web sign-in a server does: auth code + PKCE + nonce, the code redeemed with both. */
-  async function signInThroughWebApp(cca: ConfidentialClientApplication, user: IdpUser) {
+  async function signInThroughWebApp(
+    cca: ConfidentialClientApplication,
+    user: IdpUser,
+    { consent = true } = {},
+  ) {
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
     const nonce = randomUUID();
     const state = randomUUID();
@@ -80,7 +92,7 @@ describe('Confidential web apps at the Entra-like IdP, with real MSAL', () => {
       const page = await context.newPage();
       const arrived = callback.next();
       await page.goto(url);
-      await signInAtIdp(page, user, { consent: true });
+      await signInAtIdp(page, user, { consent });
       const query = await arrived;
       expect(query.get('state')).toBe(state);
       const result = await cca.acquireTokenByCode({
@@ -136,6 +148,24 @@ describe('Confidential web apps at the Entra-like IdP, with real MSAL', () => {
     );
     expect(result.idTokenClaims).toMatchObject({ nonce, oid: alex.id, aud: CERT_APP });
     expect(await graphClaims(result.accessToken)).toMatchObject({ oid: alex.id, azp: CERT_APP });
+  });
+
+  it('lets a web app an admin consented to for Graph sign users in without a consent prompt, and redeem its refresh token for any of those scopes', async () => {
+    const cca = webApp({ clientId: ADMIN_CONSENTED_APP, clientSecret: SECRET });
+    const { result } = await signInThroughWebApp(cca, adele, { consent: false });
+    const before = idp.tokenRequests.length;
+    const mail = await cca.acquireTokenSilent({
+      account: result.account!,
+      scopes: ['Mail.Read'],
+    });
+    expect(idp.tokenRequests.slice(before)).toMatchObject([
+      { grantType: 'refresh_token', clientId: ADMIN_CONSENTED_APP },
+    ]);
+    expect(String((await graphClaims(mail.accessToken)).scp).split(' ')).toContain('Mail.Read');
+    // Beyond what the admin consented to, the user's own consent is still needed.
+    await expect(
+      cca.acquireTokenSilent({ account: result.account!, scopes: ['Mail.Send'] }),
+    ).rejects.toThrow(/AADSTS65001/);
   });
 
   it('refuses a wrong client secret with AADSTS7000215', async () => {

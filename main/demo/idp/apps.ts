@@ -25,6 +25,7 @@ export interface ScopeSplit {
 /** Shape of a stored oidc-provider grant, as far as consent goes. */
 export interface GrantView {
   clientId?: string;
+  openid?: { scope?: string };
   resources?: Record<string, string | undefined>;
 }
 
@@ -211,12 +212,29 @@ export class AppDirectory {
     return api.identifierUris.flatMap((uri) => list.map((name) => `${uri}/${name}`));
   }
 
+  /** The Graph scopes an admin consented to for the app, for every user; none for others. */
+  adminConsented(clientId: string | undefined): readonly string[] {
+    return this.confidential(clientId)?.adminConsentedScopes ?? [];
+  }
+
   /**
    * Presents a stored grant as Entra applies consent: per permission, not per spelling of
    * the identifier URI (consent to `api://<id>/Valet.Use` covers `https://…/mcp/Valet.Use`),
    * and a pre-authorized client holds the API's scopes without anyone's consent.
    */
   widenGrant(grant: GrantView): void {
+    // Admin consent covers every user: the app's Graph permissions and signing them in.
+    const admin = this.adminConsented(grant.clientId);
+    if (admin.length > 0) {
+      grant.openid = {
+        ...grant.openid,
+        scope: union(grant.openid?.scope, [...OIDC_SCOPES.keys()]),
+      };
+      grant.resources = {
+        ...grant.resources,
+        [GRAPH_RESOURCE]: union(grant.resources?.[GRAPH_RESOURCE], admin),
+      };
+    }
     for (const api of this.apis) {
       const names = new Set<string>();
       if (grant.clientId && api.preAuthorizedClients.has(grant.clientId)) {
@@ -234,4 +252,9 @@ export class AppDirectory {
       for (const uri of api.identifierUris) grant.resources[uri] = forms.join(' ');
     }
   }
+}
+
+/** The words of `scope` with `more` added, each once. */
+function union(scope: string | undefined, more: readonly string[]): string {
+  return [...new Set([...words(scope), ...more])].join(' ');
 }

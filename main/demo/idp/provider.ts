@@ -110,7 +110,12 @@ export function createProvider(settings: ProviderSettings): Provider {
         ctx.oidc.result?.consent?.grantId ??
         (clientId ? ctx.oidc.session?.grantIdFor(clientId) : undefined) ??
         (accountId && clientId ? store.grantIdFor(accountId, clientId) : undefined);
-      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      // An app an admin consented to needs no one's consent: its grant exists from the start.
+      if (!accountId || !clientId || apps.adminConsented(clientId).length === 0) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ accountId, clientId });
+      await grant.save();
+      return ctx.oidc.provider.Grant.find(grant.jti);
     },
     // Entra issues refresh tokens to public clients whether or not offline_access survived
     // oidc-provider's prompt rules, and they outlive the browser session.

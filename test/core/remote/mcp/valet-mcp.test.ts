@@ -30,7 +30,7 @@ import {
   type TestRemote,
 } from '../../../support/remote-server.ts';
 import { TestOAuthClient } from '../../../support/valet-auth-harness.ts';
-import { ALL_TOOL_SCOPES, startGraphFor } from '../../../support/valet.ts';
+import { startGraphFor } from '../../../support/valet.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 
@@ -101,7 +101,7 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
     const port = await freePort();
     [idp, browser] = await Promise.all([
       startTestIdp({
-        confidentialClients: [remoteWebApp(port, { adminConsented: ALL_TOOL_SCOPES })],
+        confidentialClients: [remoteWebApp(port, { adminConsented: ['User.Read'] })],
       }),
       launchBrowser(),
     ]);
@@ -163,7 +163,7 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
       const me = await mcp.callTool({ name: 'get_user_details', arguments: {} });
       expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
       expect(JSON.stringify(me.structuredContent)).toContain(adele.username);
-      // The web sign-in asked for User.Read only: reading mail needs the user's consent first.
+      // The admin consented to User.Read only: reading mail needs the user's own consent first.
       const refused = await mcp.callTool({ name: 'list_messages', arguments: {} });
       expect(refused.isError).toBe(true);
       const text = JSON.stringify(refused.content);
