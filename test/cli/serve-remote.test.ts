@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_CLIENT_ID, DEMO_USERS } from '../../main/demo/idp/index.ts';
@@ -9,6 +10,7 @@ import { auditRecords } from '../support/audit-records.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
 import { signInByDeviceCode } from '../support/entra-api.ts';
 import { startTestIdp } from '../support/idp.ts';
+import { startRedisServer } from '../support/redis-server.ts';
 import { startGraphFor } from '../support/valet.ts';
 import {
   freePort,
@@ -21,6 +23,8 @@ import {
   writeAuthorityMetadata,
   writeTlsFiles,
 } from '../support/remote-server.ts';
+
+const CACHE_KEY = Buffer.alloc(32, 7).toString('base64');
 
 describe('mcp-valet serve --remote', () => {
   let dir: { dir: string; remove: () => Promise<void> };
@@ -178,16 +182,76 @@ describe('mcp-valet serve --remote', () => {
     );
   });
 
-  it('stops at --redis with one line saying the Redis store comes later and what works now', async () => {
-    const { line, event } = await refusedWithOneLine([
-      '--public-url',
-      'http://localhost:8443',
-      '--redis',
-      'redis://127.0.0.1:6379',
-    ]);
-    expect(line).toContain('The shared Redis store arrives in a later version');
-    expect(line).toContain('one instance, with its shared state in memory');
-    expect(event).toMatchObject({ code: 'redis_unavailable' });
+  it('stops when Redis cannot be reached, with a line naming its host and port and never its password', async () => {
+    const port = await freePort();
+    const result = await runCli(
+      [
+        'serve',
+        '--remote',
+        '--public-url',
+        'http://localhost:8443',
+        '--listen',
+        '127.0.0.1:0',
+        '--redis',
+        `redis://valet:hunter2-secret@127.0.0.1:${port}`,
+        '--json',
+      ],
+      { ...baseEnv, VALET_CACHE_KEY: CACHE_KEY },
+      30_000,
+    );
+    expect(result.code).toBe(1);
+    const last = result.stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain(`Cannot connect to the shared store (Redis at 127.0.0.1:${port})`);
+    expect(last).toContain('--redis (VALET_REDIS_URL)');
+    expect(result.stdout + result.stderr).not.toContain('hunter2-secret');
+    expect(result.events.at(-1)).toMatchObject({ event: 'error', code: 'store-unavailable' });
+  });
+
+  it('serves with --redis: ready names the Redis store, and what the server shares lands in Redis under the prefix', async () => {
+    const redis = await startRedisServer();
+    const proc = spawnCli(
+      [
+        'serve',
+        '--remote',
+        '--public-url',
+        'http://localhost:8443',
+        '--listen',
+        '127.0.0.1:0',
+        '--redis',
+        redis.url,
+        '--json',
+      ],
+      { ...baseEnv, VALET_CACHE_KEY: CACHE_KEY },
+    );
+    try {
+      const ready = await proc.nextEvent('ready', 20_000);
+      expect(ready).toMatchObject({ store: 'redis' });
+      const listen = String(ready.listen);
+      const registered = await rawRequest(`${listen}/register`, {
+        method: 'POST',
+        headers: { host: 'localhost:8443', 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: 'Redis client',
+          redirect_uris: ['http://127.0.0.1:53682/callback'],
+          token_endpoint_auth_method: 'none',
+        }),
+      });
+      expect(registered.status).toBe(201);
+      const clientId = (JSON.parse(registered.body) as { client_id: string }).client_id;
+      const plain = createClient({ url: redis.url });
+      await plain.connect();
+      try {
+        expect(await plain.exists(`mv:client:${clientId}`)).toBe(1);
+      } finally {
+        plain.destroy();
+      }
+      const ready2 = await rawRequest(`${listen}/readyz`, { headers: { host: 'localhost:8443' } });
+      expect(ready2.status).toBe(200);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await redis.close();
+    }
   });
 
   it('refuses a remote flag without --remote, and --port with --remote, with one line each', async () => {

@@ -5,7 +5,6 @@ import type { ToolCallRecord } from '../../core/mcp/tool-runner.ts';
 import type { WebBridge } from '../../core/web/web-bridge.ts';
 import { settingSchemas } from '../../core/config/config-schema.ts';
 import type { RemoteConfig } from '../../core/remote/remote-config.ts';
-import { REDIS_NOT_YET } from '../../core/remote/server/redis-not-yet.ts';
 import { createStderrLogger } from '../../core/util/logger.ts';
 import { describeError, isValetError, ValetError } from '../../core/util/valet-error.ts';
 import type { CommandRunner } from '../main.ts';
@@ -225,8 +224,6 @@ async function serveRemote(opts: ServeFlags, io: CliIo): Promise<void> {
         'usage',
         `${local} is for the local endpoint and does not go with --remote: use --listen HOST:PORT for the remote server`,
       );
-    // Said before anything else is checked: no other setting makes --redis work yet.
-    if (opts.redis !== undefined) throw new ValetError('redis_unavailable', REDIS_NOT_YET);
     const { env } = io;
     const { loadRemoteConfig } = await import('../../core/remote/remote-config.ts');
     const { defaultDataDir } = await import('../../core/config/data-dir.ts');
@@ -235,8 +232,8 @@ async function serveRemote(opts: ServeFlags, io: CliIo): Promise<void> {
     const flags = Object.fromEntries(
       REMOTE_FLAGS.flatMap(([key]) => {
         const value = opts[key];
-        // --redis is refused above; the others map one to one onto the settings.
-        return value === undefined || key === 'redis' ? [] : [[key, value]];
+        // --redis names the setting redisUrl; the others map one to one onto the settings.
+        return value === undefined ? [] : [[key === 'redis' ? 'redisUrl' : key, value]];
       }),
     );
     const config = await loadRemoteConfig(env, {
@@ -278,7 +275,7 @@ export async function serveRemoteUntilStopped(
     ...(entraUrl ? { entra_url: entraUrl } : {}),
     auth: config.auth,
     instance_id: config.instanceId,
-    store: 'memory',
+    store: config.redisUrl === undefined ? 'memory' : 'redis',
   });
   out.say(
     `MCP Valet serves a team at ${mcpUrl}${entraUrl ? ` (Entra tokens at ${entraUrl})` : ''}, listening on ${server.listener.url} (Ctrl+C to stop)`,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { ALL_TOOLS } from '../../mcp/tools/index.ts';
-import { ValetError } from '../../util/valet-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import { cacheKeyOf, CACHE_KEY_BYTES, type CacheKeys } from '../cache-keys.ts';
 import { buildMsalCredential, type CredentialDeps } from '../credentials.ts';
@@ -28,7 +27,6 @@ import { AuthorityMetadata } from './authority-metadata.ts';
 import { healthRoutes } from './health-routes.ts';
 import { mcpPaths } from './mcp-routes.ts';
 import { createRemoteApp, type RemoteRoute } from './remote-app.ts';
-import { REDIS_NOT_YET } from './redis-not-yet.ts';
 import { startRemoteControl, type RemoteControl } from './remote-control.ts';
 import { checkTransport, listenRemote, type RemoteListener } from './remote-listener.ts';
 
@@ -65,7 +63,6 @@ export async function startRemoteServer(
   config: RemoteConfig,
   deps: RemoteServerDeps,
 ): Promise<RunningRemoteServer> {
-  if (config.redisUrl !== undefined) throw new ValetError('redis_unavailable', REDIS_NOT_YET);
   checkTransport(config);
   const { logger } = deps;
   const notes: string[] = [];
@@ -77,7 +74,7 @@ export async function startRemoteServer(
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const store = deps.store ?? new MemoryStore({ prefix: config.redisPrefix, logger });
+  const store = deps.store ?? (await openStore(config, logger));
   const core = createRemoteCore({
     settings: config,
     auditDir: config.auditDir,
@@ -215,6 +212,20 @@ export async function startRemoteServer(
     await store.close();
     throw err;
   }
+}
+
+/**
+ * The shared store the configuration names: Redis, shared by every instance, with `--redis`;
+ * this process's memory otherwise. Opening Redis fails with the one line its store gives,
+ * naming host and port (never a password) and what to check.
+ */
+async function openStore(
+  config: Pick<RemoteConfig, 'redisUrl' | 'redisPrefix'>,
+  logger: Logger,
+): Promise<SharedStore> {
+  if (config.redisUrl === undefined) return new MemoryStore({ prefix: config.redisPrefix, logger });
+  const { openRedisStore } = await import('../store/redis-store.ts');
+  return openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger });
 }
 
 /**
