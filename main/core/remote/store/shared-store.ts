@@ -36,7 +36,8 @@ export interface SharedStore {
 
   /**
    * Sets hash fields (HSET). The key keeps its expiry, unless `ttlMs` is given: then it is set
-   * in the same step (MULTI HSET PEXPIRE). An empty `fields` changes nothing.
+   * in the same step (one script), and a key of another type is left untouched, expiry
+   * included. An empty `fields` changes nothing.
    */
   hSet(key: string, fields: Record<string, string>, options?: TtlOptions): Promise<void>;
   /** One field of a hash, or null (HGET). */

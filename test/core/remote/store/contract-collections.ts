@@ -119,5 +119,17 @@ export function collectionContract({ store, pass }: ContractContext): void {
       await expect(store().hGetAll('str')).rejects.toMatchObject({ code: 'store-wrong-type' });
       expect(await store().get('str')).toBe('v');
     });
+
+    it('a write with ttlMs on a key of another type rejects and leaves that key’s expiry as it was', async () => {
+      await store().set('str', 'v');
+      for (const write of [
+        () => store().hSet('str', { a: '1' }, { ttlMs: 100 }),
+        () => store().sAdd('str', ['a'], { ttlMs: 100 }),
+        () => store().zAdd('str', [{ member: 'a', score: 1 }], { ttlMs: 100 }),
+      ])
+        await expect(write()).rejects.toMatchObject({ code: 'store-wrong-type' });
+      expect(await store().ttl('str')).toBe(Infinity);
+      expect(await store().get('str')).toBe('v');
+    });
   });
 }
