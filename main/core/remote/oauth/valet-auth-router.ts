@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import {
   createOAuthMetadata,
   mcpAuthRouter,
+  type AuthRouterOptions,
 } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { RemoteConfig } from '../remote-config.ts';
 import type { SharedStore } from '../store/shared-store.ts';
@@ -29,6 +30,14 @@ export type ValetAuthConfig = Pick<
   | 'consentTtlDays'
 >;
 
+/** Where an authorization endpoint keeps its per-address request counts (express-rate-limit's store). */
+export type AuthRateLimitStore = NonNullable<
+  Exclude<NonNullable<AuthRouterOptions['tokenOptions']>['rateLimit'], false | undefined>['store']
+>;
+
+/** The SDK's authorization endpoints, each with its own per-address limit. */
+export type AuthEndpoint = 'authorize' | 'token' | 'register' | 'revoke';
+
 /** What valet mode's authorization server is built from. */
 export interface ValetAuthOptions {
   config: ValetAuthConfig;
@@ -41,6 +50,11 @@ export interface ValetAuthOptions {
    */
   loginPath?: (returnTo: string) => string;
   logger?: Logger;
+  /**
+   * The store of each endpoint's per-address limit, shared by every instance (Redis); each
+   * process counts on its own when absent.
+   */
+  rateLimitStore?: (endpoint: AuthEndpoint) => AuthRateLimitStore;
   /** How CIMD hosts are resolved (dns.lookup unless given). */
   resolveHost?: ResolveHost;
   now?: () => number;
@@ -114,6 +128,10 @@ export function createValetAuthServer(options: ValetAuthOptions): ValetAuthServe
     resource_name: 'MCP Valet',
   };
 
+  // The SDK's own limits per address, counted where the options say (all instances with Redis).
+  const sharedLimit = (endpoint: AuthEndpoint) =>
+    options.rateLimitStore ? { rateLimit: { store: options.rateLimitStore(endpoint) } } : {};
+
   const router = express.Router();
   // Ours come first: the SDK's own metadata lacks the CIMD flag and names the wider scopes.
   router.get('/.well-known/oauth-authorization-server', (_req, res) => {
@@ -131,6 +149,10 @@ export function createValetAuthServer(options: ValetAuthOptions): ValetAuthServe
       scopesSupported: ALL_SCOPES,
       resourceServerUrl: new URL(config.mcpUrl),
       resourceName: 'MCP Valet',
+      authorizationOptions: sharedLimit('authorize'),
+      tokenOptions: sharedLimit('token'),
+      clientRegistrationOptions: sharedLimit('register'),
+      revocationOptions: sharedLimit('revoke'),
     }),
   );
   router.use(

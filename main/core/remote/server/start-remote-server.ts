@@ -15,7 +15,11 @@ import { mcpEndpoint, type McpFrontDoor } from '../mcp/mcp-endpoint.ts';
 import { approvalRouter } from '../approvals/approval-router.ts';
 import { ClientReach } from '../mcp/client-reach.ts';
 import { createRemoteCore } from '../mcp/remote-core.ts';
-import { createValetAuthServer } from '../oauth/valet-auth-router.ts';
+import {
+  createValetAuthServer,
+  type AuthEndpoint,
+  type AuthRateLimitStore,
+} from '../oauth/valet-auth-router.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { SharedStore } from '../store/shared-store.ts';
@@ -74,7 +78,8 @@ export async function startRemoteServer(
     logger,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const store = deps.store ?? (await openStore(config, logger));
+  const opened = deps.store ? { store: deps.store } : await openStore(config, logger);
+  const { store } = opened;
   const core = createRemoteCore({
     settings: config,
     auditDir: config.auditDir,
@@ -113,6 +118,7 @@ export async function startRemoteServer(
       const valet = createValetAuthServer({
         config,
         store,
+        ...(opened.rateLimitStore ? { rateLimitStore: opened.rateLimitStore } : {}),
         currentUser: (req) => signIn.session(req),
         loginPath: (to) => signIn.loginPath(to),
         logger,
@@ -214,18 +220,39 @@ export async function startRemoteServer(
   }
 }
 
+/** What Redis answers the rate limiter's commands with. */
+type RedisReply = string | number | boolean | Array<string | number | boolean>;
+
 /**
- * The shared store the configuration names: Redis, shared by every instance, with `--redis`;
+ * The shared store the configuration names: Redis, shared by every instance, with `--redis`,
+ * where the authorization endpoints also count their per-address limits (rate-limit-redis);
  * this process's memory otherwise. Opening Redis fails with the one line its store gives,
  * naming host and port (never a password) and what to check.
  */
 async function openStore(
   config: Pick<RemoteConfig, 'redisUrl' | 'redisPrefix'>,
   logger: Logger,
-): Promise<SharedStore> {
-  if (config.redisUrl === undefined) return new MemoryStore({ prefix: config.redisPrefix, logger });
-  const { openRedisStore } = await import('../store/redis-store.ts');
-  return openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+): Promise<{ store: SharedStore; rateLimitStore?: (e: AuthEndpoint) => AuthRateLimitStore }> {
+  if (config.redisUrl === undefined)
+    return { store: new MemoryStore({ prefix: config.redisPrefix, logger }) };
+  const [{ openRedisStore }, { RedisStore: RedisRateLimitStore }] = await Promise.all([
+    import('../store/redis-store.ts'),
+    import('rate-limit-redis'),
+  ]);
+  const store = await openRedisStore({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    logger,
+  });
+  return {
+    store,
+    rateLimitStore: (endpoint) =>
+      new RedisRateLimitStore({
+        // Redis answers these commands (EVALSHA, SCRIPT LOAD, DECR, DEL) with numbers and strings.
+        sendCommand: (...args: string[]) => store.sendCommand(args) as Promise<RedisReply>,
+        prefix: store.key(`rl:auth:${endpoint}:`),
+      }),
+  };
 }
 
 /**

@@ -307,6 +307,15 @@ export class RedisStore implements SharedStore {
     return this.#subscriber.subscribe(full, listener);
   }
 
+  /**
+   * Sends one raw Redis command, bounded like every other call, for a library that speaks
+   * Redis itself (the authorization endpoints' per-address limits, `rate-limit-redis`). The
+   * caller names full keys, prefix included.
+   */
+  sendCommand(args: string[]): Promise<unknown> {
+    return this.#run((c) => c.sendCommand(args));
+  }
+
   async ping(): Promise<void> {
     await this.#run((c) => c.ping());
     // Waiters are woken through the subscriber connection: the store is not ready without it.
