@@ -3,13 +3,13 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { callerAuthInfo, createMcpServer } from '../../mcp/server-factory.ts';
 import type { ToolDefinition } from '../../mcp/tool-definition.ts';
 import type { ToolRunnerDeps } from '../../mcp/tool-runner.ts';
 import type { Policy } from '../../policy/policy-schema.ts';
 import type { Logger } from '../../util/logger.ts';
-import { describeError } from '../../util/valet-error.ts';
+import { describeError, isValetError } from '../../util/valet-error.ts';
 import { MAX_BODY_BYTES, refuse } from '../server/guards.ts';
 import type { RefusalAggregator } from '../../audit/refusal-aggregator.ts';
 import type { StoreApprovals } from '../approvals/store-approvals.ts';
@@ -79,11 +79,7 @@ export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDep
           .set('www-authenticate', `Bearer resource_metadata="${door.resourceMetadataUrl}"`)
           .json({ error: 'invalid_token', error_description: 'A bearer token is required' });
       },
-      requireBearerAuth({
-        verifier: door.verifier,
-        resourceMetadataUrl: door.resourceMetadataUrl,
-        expectedResource: new URL(door.resource),
-      }),
+      bearerCheck(door),
       json,
       (req, res, next) => {
         serve(door, deps, req, res).catch(next);
@@ -95,6 +91,39 @@ export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDep
     });
   }
   return router;
+}
+
+/**
+ * The SDK's bearer check of a door, with one difference: a token that cannot be checked
+ * because the shared store is unreachable passes the store's error on (the app answers 503 with
+ * Retry-After) instead of the SDK's 500, so a client backs off and retries.
+ */
+function bearerCheck(door: McpFrontDoor): RequestHandler {
+  const expectedResource = new URL(door.resource);
+  return (req, res, next) => {
+    const [type, token] = (req.headers.authorization ?? '').split(' ');
+    const verified =
+      type?.toLowerCase() === 'bearer' && token
+        ? door.verifier.verifyAccessToken(token)
+        : undefined;
+    // The SDK's middleware reads this request's check: one verification per request.
+    const sdkCheck = requireBearerAuth({
+      verifier: { verifyAccessToken: (t) => verified ?? door.verifier.verifyAccessToken(t) },
+      resourceMetadataUrl: door.resourceMetadataUrl,
+      expectedResource,
+    });
+    if (!verified) {
+      void sdkCheck(req, res, next);
+      return;
+    }
+    verified.then(
+      () => void sdkCheck(req, res, next),
+      (err: unknown) =>
+        isValetError(err) && err.code === 'store-unavailable'
+          ? next(err)
+          : void sdkCheck(req, res, next),
+    );
+  };
 }
 
 async function serve(

@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { describeError } from '../../util/valet-error.ts';
+import { describeError, isValetError } from '../../util/valet-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import {
   limitBody,
@@ -34,6 +34,9 @@ export interface RemoteAppOptions {
   logger: Logger;
 }
 
+/** How long a client is told to wait while the shared store cannot be reached. */
+const STORE_RETRY_AFTER_SECONDS = 2;
+
 /**
  * The remote server's express app: the guards on every request (security headers, Host,
  * Origin, body size), then the routes in order, then a 404, and a 500 that says nothing of the
@@ -57,6 +60,16 @@ export function createRemoteApp(options: RemoteAppOptions): Express {
     // Body parsers mark what the caller got wrong (too large, not parseable) with a 4xx status.
     if (typeof status === 'number' && status >= 400 && status < 500) {
       refuse(res, status, status === 413 ? 'The request body is too large' : 'Bad request');
+      return;
+    }
+    if (isValetError(err) && err.code === 'store-unavailable') {
+      // Redis is away or slow: nothing was done, and the client may retry shortly.
+      logger.warn(`${req.method} ${req.path} refused: ${err.message}`);
+      if (res.headersSent) res.end();
+      else {
+        res.set('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+        refuse(res, 503, 'The server cannot reach its shared store; retry shortly');
+      }
       return;
     }
     logger.error(`${req.method} ${req.path} failed: ${describeError(err)}`);
