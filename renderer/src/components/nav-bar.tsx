@@ -11,20 +11,31 @@ export const VIEWS = [
 /** One of the views. */
 export type ViewId = (typeof VIEWS)[number]['id'];
 
-/** The left navigation: one button per view, the current one marked, approvals counted. */
+/** A view as the navigation lists it. */
+export interface NavView {
+  id: ViewId;
+  title: string;
+}
+
+/**
+ * The left navigation: one button per view (every view, or the `views` a shell offers), the
+ * current one marked, approvals counted.
+ */
 export function NavBar({
   current,
   pendingApprovals,
   onSelect,
+  views = VIEWS,
 }: {
   current: ViewId;
   pendingApprovals: number;
   onSelect: (view: ViewId) => void;
+  views?: readonly NavView[];
 }) {
   return (
     <nav className="nav" aria-label="Views">
       <ul>
-        {VIEWS.map((v) => (
+        {views.map((v) => (
           <li key={v.id}>
             <button
               type="button"

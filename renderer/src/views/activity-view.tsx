@@ -10,8 +10,12 @@ import { ActivityFilters, type Filters } from './activity-filters.tsx';
 
 const PAGE_SIZE = 50;
 
-/** The live activity log: a chart of recent calls, then the calls newest first, filtered, paged back with "Load older". */
-export function ActivityView() {
+/**
+ * The live activity log: a chart of recent calls, then the calls newest first, filtered, paged
+ * back with "Load older". `showAccount` adds whose each call was (a team server's admin sees
+ * every user's).
+ */
+export function ActivityView({ showAccount = false }: { showAccount?: boolean }) {
   const api = useApi();
   const [filters, setFilters] = useState<Filters>({});
   const [items, setItems] = useState<ActivityDto[] | null>(null);
@@ -68,6 +72,7 @@ export function ActivityView() {
             <tr>
               <th scope="col">Time</th>
               <th scope="col">Client</th>
+              {showAccount && <th scope="col">Account</th>}
               <th scope="col">Tool</th>
               <th scope="col">Outcome</th>
               <th scope="col">Duration</th>
@@ -76,7 +81,7 @@ export function ActivityView() {
           </thead>
           <tbody>
             {items.map((item) => (
-              <ActivityRow key={item.seq} item={item} />
+              <ActivityRow key={item.seq} item={item} showAccount={showAccount} />
             ))}
           </tbody>
         </table>
@@ -93,7 +98,7 @@ export function ActivityView() {
   );
 }
 
-function ActivityRow({ item }: { item: ActivityDto }) {
+function ActivityRow({ item, showAccount }: { item: ActivityDto; showAccount: boolean }) {
   return (
     <tr>
       <td>{formatTime(item.time)}</td>
@@ -101,6 +106,7 @@ function ActivityRow({ item }: { item: ActivityDto }) {
         {item.keyName ?? '—'}
         {item.client && <span className="muted"> ({item.client})</span>}
       </td>
+      {showAccount && <td>{item.account ?? '—'}</td>}
       <td>{item.tool ?? item.type}</td>
       <td>
         <span className={`outcome outcome-${item.outcome}`}>{item.outcome}</span>

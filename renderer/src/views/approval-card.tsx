@@ -8,13 +8,18 @@ import { ErrorText } from '../components/error-text.tsx';
 
 const WINDOW_MINUTES = [5, 15, 30, 60, 240];
 
-/** One pending call: the faithful summary of what it will do, who asks, and the decision buttons. */
+/**
+ * One pending call: the faithful summary of what it will do, who asks, and the decision buttons;
+ * then how else to decide it: the terminal commands, or on a team server its own `page`.
+ */
 export function ApprovalCard({
   approval: a,
   decide,
+  page,
 }: {
   approval: ApprovalDto;
   decide: (id: string, decision: ApprovalDecision) => Promise<void>;
+  page?: string;
 }) {
   const now = useNow();
   const [minutes, setMinutes] = useState(15);
@@ -83,10 +88,16 @@ export function ApprovalCard({
         </button>
       </div>
       <ErrorText error={action.error} />
-      <p className="muted">
-        From a terminal: <code>mcp-valet approvals approve {a.id}</code> or{' '}
-        <code>mcp-valet approvals deny {a.id}</code>
-      </p>
+      {page ? (
+        <p className="muted">
+          <a href={page}>Open its approval page</a>
+        </p>
+      ) : (
+        <p className="muted">
+          From a terminal: <code>mcp-valet approvals approve {a.id}</code> or{' '}
+          <code>mcp-valet approvals deny {a.id}</code>
+        </p>
+      )}
     </article>
   );
 }

@@ -9,8 +9,17 @@ import { ListTable } from '../components/list-table.tsx';
 import { CreateKeyForm } from './create-key-form.tsx';
 import { NewKeySecret } from './new-key-secret.tsx';
 
+/**
+ * How the Clients view fits a team server: its keys are made by MCP clients through the
+ * server's consent page, never here, so there is no form (nor account picker); each key shows
+ * its OAuth client ID and when it was made, and, for an admin who sees every user's, whose it is.
+ */
+export interface TeamServerClients {
+  showUsers: boolean;
+}
+
 /** The valet keys: who may call which tools as whom; create and revoke them. */
-export function ClientsView() {
+export function ClientsView({ teamServer }: { teamServer?: TeamServerClients }) {
   const api = useApi();
   const {
     data: keys,
@@ -21,15 +30,43 @@ export function ClientsView() {
   // The only place a secret lives in the window: gone on "Done" or when the view closes.
   const [created, setCreated] = useState<NewKeyDto | null>(null);
   useEffect(() => {
+    if (teamServer) return;
     // The account picker is a convenience: without the list the key gets the active account.
     api.listAccounts({}).then(setAccounts, () => setAccounts([]));
-  }, [api]);
+  }, [api, teamServer]);
   const onCreated = (result: NewKeyDto) => {
     setCreated(result);
     setKeys((list) => [...(list ?? []).filter((k) => k.id !== result.key.id), result.key]);
   };
   const onRevoked = (key: KeyDto) =>
     setKeys((list) => (list ?? []).map((k) => (k.id === key.id ? key : k)));
+  if (teamServer)
+    return (
+      <section aria-labelledby="keys-title">
+        <h2 id="keys-title">
+          {teamServer.showUsers ? 'Every user’s MCP clients' : 'Your MCP clients'}
+        </h2>
+        <ErrorText error={loadError} />
+        <ListTable
+          caption="MCP clients, each with the access its user gave it"
+          columns={[
+            'Name',
+            'Client ID',
+            ...(teamServer.showUsers ? ['User'] : []),
+            'Tools',
+            'Created',
+            'Last used',
+            'Status',
+            'Actions',
+          ]}
+          items={keys}
+          empty="No MCP client has been given access yet."
+          row={(k) => (
+            <KeyRow key={k.id} valetKey={k} onRevoked={onRevoked} teamServer={teamServer} />
+          )}
+        />
+      </section>
+    );
   return (
     <>
       {created ? (
@@ -52,12 +89,20 @@ export function ClientsView() {
   );
 }
 
+/** A team server's key carries its MCP client's OAuth client ID besides the KeyDto fields. */
+function clientIdOf(key: KeyDto): string {
+  const id = (key as KeyDto & { clientId?: unknown }).clientId;
+  return typeof id === 'string' ? id : '';
+}
+
 function KeyRow({
   valetKey: k,
   onRevoked,
+  teamServer,
 }: {
   valetKey: KeyDto;
   onRevoked: (key: KeyDto) => void;
+  teamServer?: TeamServerClients;
 }) {
   const api = useApi();
   return (
@@ -66,8 +111,18 @@ function KeyRow({
         {k.name}
         {k.readOnly && <span className="tag"> read-only</span>}
       </th>
+      {teamServer && (
+        <td>
+          <code>{clientIdOf(k)}</code>
+        </td>
+      )}
+      {teamServer?.showUsers && <td>{k.account?.username}</td>}
       <td>{k.tools.join(', ')}</td>
-      <td>{k.account?.username ?? 'The active account'}</td>
+      {teamServer ? (
+        <td>{formatTime(k.createdAt)}</td>
+      ) : (
+        <td>{k.account?.username ?? 'The active account'}</td>
+      )}
       <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
       <td>{k.revokedAt ? `Revoked ${formatTime(k.revokedAt)}` : 'Active'}</td>
       <td>
