@@ -1,16 +1,18 @@
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import type { AuditEvent } from '../../audit/audit-types.ts';
 import type { Logger } from '../../util/logger.ts';
+import { describeError } from '../../util/valet-error.ts';
+import { rendererDir } from '../../web/web-bridge.ts';
 import type { StoreApprovals } from '../approvals/store-approvals.ts';
-import { listRemoteKeys, revokeRemoteKey } from '../oauth/key-revocation.ts';
-import { RemoteKeys } from '../oauth/remote-keys.ts';
 import type { RemoteConfig } from '../remote-config.ts';
+import { mcpPaths } from '../server/mcp-routes.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import { escapeHtml, sendPage, sendProblem } from './pages.ts';
-import { recentActivity } from './user-activity.ts';
-import { userPageBody } from './user-page.ts';
+import { teamApiRoutes } from './team-api.ts';
+import type { TeamUser } from './team-calls.ts';
+import { sendTeamPage, sendWindowAsset, teamPageHtml } from './team-page.ts';
 import type { WebSignIn } from './web-sign-in.ts';
-import { WebSessions, type KnownUser, type WebSession } from './web-sessions.ts';
+import type { WebSession } from './web-sessions.ts';
 
 /** The app role that makes a user an admin of the server's pages. */
 export const ADMIN_ROLE = 'Valet.Admin';
@@ -20,36 +22,56 @@ export interface HomeDeps {
   store: SharedStore;
   /** The remote core's approvals, this instance's audit log and its audit hook. */
   core: {
-    approvals: Pick<StoreApprovals, 'listFor' | 'forgetKey'>;
+    approvals: Pick<StoreApprovals, 'listFor' | 'forgetKey' | 'get' | 'decide'>;
     audit: { dir: string };
     runner: { audit: (event: AuditEvent) => Promise<unknown> };
   };
   /** `admins`: object IDs of admins besides holders of the app role Valet.Admin (VALET_ADMINS). */
-  config: Pick<RemoteConfig, 'admins'>;
+  config: Pick<RemoteConfig, 'admins' | 'auth' | 'publicUrl' | 'clientId' | 'authority'>;
   logger: Logger;
+  /** The built window (dist/renderer); found next to the core when not given. */
+  rendererDir?: string;
 }
 
-const KEY_ID = /^[0-9a-f]{12}$/;
-const OID = /^[0-9A-Za-z-]{1,64}$/;
-
 /**
- * `GET /`, the user's page: signed out, a link to sign in; signed in, their clients (valet keys)
- * with revoke, their pending approvals and their recent tool calls on this instance. An admin
- * (app role Valet.Admin, or listed in VALET_ADMINS) sees every user's clients and activity, or
- * one user's with `?user=<oid>`, and may revoke any key; anyone else asking for another user's
- * gets 403. `POST /keys/{id}/revoke` revokes a key at once (its tokens are deleted), from a form
- * carrying the session's CSRF token only.
+ * `GET /`, the user's page. Signed out, a small page with a link to sign in. Signed in, the
+ * desktop's React window in team-server mode: its Clients, Approvals and Activity views over
+ * the AppApi at `/api/…` (see teamApiRoutes), its files under `/assets/`. A user sees their own
+ * clients (valet keys) with revoke, their pending approvals and their calls on this instance;
+ * an admin (app role Valet.Admin, or listed in VALET_ADMINS) sees every user's clients and
+ * calls, and may revoke any key. Everything is under the public URL's path.
  */
 export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
-  const keys = new RemoteKeys(deps.store);
-  const sessions = new WebSessions(deps.store);
   const admins = new Set(deps.config.admins.map((a) => a.toLowerCase()));
   const isAdmin = (s: WebSession) =>
     s.roles.includes(ADMIN_ROLE) || admins.has(s.oid.toLowerCase());
-  const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
+  const userOf = async (req: Request): Promise<TeamUser | null> => {
+    const session = await signIn.session(req);
+    return session && { session, admin: isAdmin(session) };
+  };
+  const mcpUrls = mcpPaths(deps.config.auth).map((p) => `${deps.config.publicUrl}${p}`);
+  // Found at first use, so a server whose window is not built still serves everything else.
+  let windowDir: string | undefined = deps.rendererDir;
+  let reported = false;
+  const builtWindow = (): string | undefined => {
+    try {
+      windowDir ??= rendererDir();
+      return windowDir;
+    } catch (err) {
+      if (!reported) deps.logger.error(`The user's page cannot be served: ${describeError(err)}`);
+      reported = true;
+      return undefined;
+    }
+  };
 
+  const router = Router();
   router.get('/', async (req, res) => {
+    // The window's files are relative to the page: `<public>` must end in a slash for them.
+    const { pathname, search } = new URL(req.originalUrl, 'http://localhost');
+    if (!pathname.endsWith('/')) {
+      res.redirect(308, `${signIn.home}${search}`);
+      return;
+    }
     const session = await signIn.session(req);
     if (!session) {
       sendPage(
@@ -60,100 +82,34 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
       );
       return;
     }
-    const admin = isAdmin(session);
-    const asked = req.query.user;
-    if (asked !== undefined && (typeof asked !== 'string' || !OID.test(asked))) {
+    const dir = builtWindow();
+    const html = dir && (await teamPageHtml(dir, signIn.basePath));
+    if (!html) {
       sendProblem(
         res,
-        400,
-        'No such user',
-        'The user= parameter names no user. Open the page from its own links.',
+        503,
+        'The page is not available',
+        'This server was installed without its web page (the built window). Its MCP endpoint works; the server log says what is missing.',
       );
       return;
     }
-    const wanted = asked ?? (admin ? undefined : session.oid);
-    if (wanted !== undefined && wanted !== session.oid && !admin) {
-      notYours(res, 'This page shows only your own clients and activity.');
-      return;
-    }
-    const users = admin ? await sessions.knownUsers() : [];
-    const subject: KnownUser | undefined =
-      wanted === undefined
-        ? undefined
-        : wanted === session.oid
-          ? { oid: session.oid, username: session.username || session.oid }
-          : (users.find((u) => u.oid === wanted) ?? { oid: wanted, username: wanted });
-    const shown = await listRemoteKeys(deps.store, subject?.oid);
-    const [approvals, activity] = await Promise.all([
-      deps.core.approvals.listFor(session.oid),
-      recentActivity(
-        deps.core.audit.dir,
-        subject ? { keyIds: shown.map((k) => k.id), username: subject.username } : undefined,
-      ),
-    ]);
-    sendPage(
-      res,
-      200,
-      'MCP Valet',
-      userPageBody({
-        session,
-        admin,
-        subject,
-        users,
-        keys: shown,
-        approvals,
-        activity,
-        basePath: signIn.basePath,
-        logoutPath: signIn.logoutPath,
-      }),
-    );
+    sendTeamPage(res, html);
   });
 
-  router.post('/keys/:id/revoke', form, async (req: Request<{ id: string }>, res) => {
-    const session = await signIn.session(req);
-    if (!session) {
-      sendProblem(res, 401, 'Not signed in', 'Sign in, then revoke the client from your page.', {
-        href: signIn.loginPath(),
-        label: 'Sign in',
-      });
-      return;
-    }
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!signIn.csrfMatches(session, body.csrf)) {
-      sendProblem(
-        res,
-        403,
-        'Refused',
-        'This form did not come from your session of MCP Valet. Reload your page and revoke there.',
-      );
-      return;
-    }
-    const { id } = req.params;
-    const key = KEY_ID.test(id) ? await keys.get(id) : undefined;
-    if (!key) {
-      sendProblem(res, 404, 'No such client', 'There is no such client key. Reload your page.', {
-        href: signIn.home,
-        label: 'Your page',
-      });
-      return;
-    }
-    if (key.oid !== session.oid && !isAdmin(session)) {
-      notYours(res, 'This client belongs to another user; only they or an admin can revoke it.');
-      return;
-    }
-    await revokeRemoteKey(
-      { keys, approvals: deps.core.approvals, audit: deps.core.runner.audit, logger: deps.logger },
-      key,
-      session.username || session.oid,
-    );
-    const back =
-      key.oid === session.oid ? signIn.home : `${signIn.home}?user=${encodeURIComponent(key.oid)}`;
-    res.redirect(303, back);
+  router.get('/assets/{*file}', async (req, res, next) => {
+    const dir = builtWindow();
+    if (!dir || !(await sendWindowAsset(res, dir, req.path))) next();
   });
 
+  router.use(
+    teamApiRoutes(signIn, userOf, {
+      store: deps.store,
+      approvals: deps.core.approvals,
+      audit: { dir: deps.core.audit.dir, append: deps.core.runner.audit },
+      config: deps.config,
+      mcpUrls,
+      logger: deps.logger,
+    }),
+  );
   return router;
-}
-
-function notYours(res: Response, message: string): void {
-  sendProblem(res, 403, 'Not yours', message);
 }

@@ -1,0 +1,97 @@
+import type {
+  ActivityChartDto,
+  ActivityDto,
+  ActivityPageDto,
+} from '../../../../preload/contract.ts';
+import { activityOfRecord, activityPage, type ActivityQuery } from '../../app/activity.ts';
+import {
+  activityChart,
+  chartFrame,
+  chartOf,
+  DEFAULT_CHART,
+  type ChartPoint,
+  type ChartQuery,
+} from '../../app/activity-chart.ts';
+import { readAuditNewestFirst } from '../../audit/audit-newest-first.ts';
+import type { AuditRecord } from '../../audit/audit-types.ts';
+
+/** Whose tool calls a query covers: one user's, or (undefined) every user's, for an admin. */
+export interface ActivityOwner {
+  /** The user's Entra object ID, which every remote call's record names. */
+  oid: string;
+  /** The user's valet keys, for records written before records named the user. */
+  keyIds: ReadonlySet<string>;
+}
+
+/** How many calls a page of one user's activity reads at most, so a quiet user costs little. */
+const MAX_SCANNED = 5_000;
+
+const DEFAULT_LIMIT = 50;
+
+function owns(record: AuditRecord, owner: ActivityOwner): boolean {
+  const oid = record.actor?.oid;
+  return oid !== undefined ? oid === owner.oid : owner.keyIds.has(record.actor?.keyId ?? '');
+}
+
+function matches(item: ActivityDto, query: ActivityQuery): boolean {
+  return (
+    (!query.keyName || item.keyName === query.keyName) &&
+    (!query.tool || item.tool === query.tool) &&
+    (!query.outcome || item.outcome === query.outcome)
+  );
+}
+
+/**
+ * One page of the Activity view from this instance's audit log at `dir`: every user's calls,
+ * or `owner`'s only. A user's page reads at most MAX_SCANNED calls; when it stops there, its
+ * `nextBefore` goes on from the last call it read, so "Load older" reaches further back.
+ */
+export async function teamActivityPage(
+  dir: string,
+  query: ActivityQuery,
+  owner: ActivityOwner | undefined,
+): Promise<ActivityPageDto> {
+  if (!owner) return activityPage(dir, query);
+  const limit = Math.max(1, query.limit ?? DEFAULT_LIMIT);
+  const items: ActivityDto[] = [];
+  let scanned = 0;
+  let lastRead: number | null = null;
+  const records = readAuditNewestFirst(dir, {
+    type: 'tool_call',
+    ...(query.before === undefined ? {} : { before: query.before }),
+  });
+  for await (const record of records) {
+    if (scanned++ === MAX_SCANNED) return { items, nextBefore: lastRead };
+    const item = owns(record, owner) ? activityOfRecord(record) : undefined;
+    if (item && matches(item, query)) {
+      if (items.length === limit) return { items, nextBefore: items[items.length - 1]!.seq };
+      items.push(item);
+    }
+    lastRead = record.seq;
+  }
+  return { items, nextBefore: null };
+}
+
+/** The Activity view's chart of this instance's calls: every user's, or `owner`'s only. */
+export async function teamActivityChart(
+  dir: string,
+  query: ChartQuery,
+  owner: ActivityOwner | undefined,
+  now = Date.now(),
+): Promise<ActivityChartDto> {
+  if (!owner) return activityChart(dir, query, now);
+  const frame = chartFrame(
+    now,
+    query.minutes ?? DEFAULT_CHART.minutes,
+    query.buckets ?? DEFAULT_CHART.buckets,
+  );
+  const points: ChartPoint[] = [];
+  for await (const record of readAuditNewestFirst(dir)) {
+    const at = Date.parse(record.time);
+    if (at < frame.from) break;
+    const item = owns(record, owner) ? activityOfRecord(record) : undefined;
+    if (item && !Number.isNaN(at))
+      points.push({ at, outcome: item.outcome, durationMs: item.durationMs });
+  }
+  return chartOf(frame, points);
+}
