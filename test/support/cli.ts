@@ -43,9 +43,17 @@ export interface CliProcess {
   exited: Promise<CliResult>;
 }
 
-/** Starts `mcp-valet <args>` as a child process (from the sources, unless `entry` says otherwise). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry = CLI_ENTRY): CliProcess {
-  const child = spawn(process.execPath, [entry, ...args], {
+/**
+ * Starts `mcp-valet <args>` as a child process (from the sources, unless `entry` says
+ * otherwise), with Node's own `nodeArgs` before the entry.
+ */
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  entry = CLI_ENTRY,
+  nodeArgs: string[] = [],
+): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
