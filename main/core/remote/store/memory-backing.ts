@@ -1,15 +1,25 @@
 import { ValetError } from '../../util/valet-error.ts';
-import type { MessageListener } from './shared-store.ts';
+import type { MessageListener, StreamEntry } from './shared-store.ts';
+
+/** A stream: its entries, oldest first, and the last ID it gave (kept when entries are trimmed). */
+export interface MemoryStream {
+  entries: StreamEntry[];
+  lastMs: number;
+  lastSeq: number;
+}
 
 /** One key of the memory store: its type, its value and when it expires (Infinity: never). */
 export type MemoryEntry =
   | { kind: 'string'; value: string; expiresAt: number }
   | { kind: 'hash'; value: Map<string, string>; expiresAt: number }
   | { kind: 'set'; value: Set<string>; expiresAt: number }
-  | { kind: 'zset'; value: Map<string, number>; expiresAt: number };
+  | { kind: 'zset'; value: Map<string, number>; expiresAt: number }
+  | { kind: 'stream'; value: MemoryStream; expiresAt: number };
 
 /** The kinds of key. */
 export type MemoryKind = MemoryEntry['kind'];
+/** The kinds of key that hold fields or members, which go one by one. */
+export type CollectionKind = 'hash' | 'set' | 'zset';
 /** The entry of one kind. */
 export type MemoryEntryOf<K extends MemoryKind> = Extract<MemoryEntry, { kind: K }>;
 
@@ -60,7 +70,7 @@ export class MemoryBacking {
    * The collection at `key`, made empty (never expiring) when there is none; its expiry moves to
    * `expiresAt` when one is given.
    */
-  readOrCreate<K extends Exclude<MemoryKind, 'string'>>(
+  readOrCreate<K extends CollectionKind>(
     key: string,
     kind: K,
     now: number,
@@ -77,7 +87,7 @@ export class MemoryBacking {
   }
 
   /** Removes fields or members of the collection at `key`; the key goes with its last one. */
-  remove(key: string, kind: Exclude<MemoryKind, 'string'>, items: readonly string[], now: number) {
+  remove(key: string, kind: CollectionKind, items: readonly string[], now: number) {
     const entry = this.readAs(key, kind, now);
     if (!entry) return 0;
     let removed = 0;

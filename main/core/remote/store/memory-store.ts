@@ -1,7 +1,13 @@
 import { silentLogger, type Logger } from '../../util/logger.ts';
-import { MemoryBacking, type MemoryEntryOf, type MemoryKind } from './memory-backing.ts';
+import {
+  MemoryBacking,
+  type CollectionKind,
+  type MemoryEntryOf,
+  type MemoryKind,
+} from './memory-backing.ts';
 import { acquireSlot, byScore, takeToken } from './memory-limits.ts';
 import { MemoryPubSub } from './memory-pubsub.ts';
+import * as streams from './memory-streams.ts';
 import {
   DEFAULT_STORE_PREFIX,
   type MessageListener,
@@ -9,6 +15,8 @@ import {
   type SetOptions,
   type SharedStore,
   type SlotLimits,
+  type StreamAddOptions,
+  type StreamEntry,
   type TokenBucket,
   type TokenTake,
   type TtlOptions,
@@ -190,6 +198,36 @@ export class MemoryStore implements SharedStore {
     return this.#remove(key, 'zset', [member]) === 1;
   }
 
+  async streamAdd(
+    key: string,
+    entries: readonly Record<string, string>[],
+    options: StreamAddOptions,
+  ): Promise<string[]> {
+    const maxLen = input.checkMaxLen(options?.maxLen);
+    const checked = entries.map((fields) => input.checkFields(fields));
+    const full = this.#key(key);
+    if (checked.length === 0) return [];
+    return streams.streamAdd(this.#backing, full, checked, maxLen, this.#now());
+  }
+
+  async streamNewest(
+    key: string,
+    options: { count: number; before?: string },
+  ): Promise<StreamEntry[]> {
+    const count = input.checkCount(options?.count);
+    const before = options.before === undefined ? undefined : input.checkStreamId(options.before);
+    return streams.streamNewest(this.#entry(key, 'stream')?.value, count, before);
+  }
+
+  async streamAfter(
+    key: string,
+    options: { count: number; after?: string },
+  ): Promise<StreamEntry[]> {
+    const count = input.checkCount(options?.count);
+    const after = options.after === undefined ? undefined : input.checkStreamId(options.after);
+    return streams.streamAfter(this.#entry(key, 'stream')?.value, count, after);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     const full = this.#key(channel);
     this.#pubsub.publish(full, input.checkValue(message, 'message'));
@@ -230,7 +268,7 @@ export class MemoryStore implements SharedStore {
     return this.#backing.readAs(this.#key(key), kind, this.#now());
   }
 
-  #collection<K extends Exclude<MemoryKind, 'string'>>(
+  #collection<K extends CollectionKind>(
     key: string,
     kind: K,
     ttlMs: number | undefined,
@@ -239,7 +277,7 @@ export class MemoryStore implements SharedStore {
     return this.#backing.readOrCreate(this.#key(key), kind, this.#now(), expiresAt);
   }
 
-  #remove(key: string, kind: Exclude<MemoryKind, 'string'>, items: readonly string[]): number {
+  #remove(key: string, kind: CollectionKind, items: readonly string[]): number {
     items.forEach((item) => input.checkValue(item, 'field or member'));
     return this.#backing.remove(this.#key(key), kind, items, this.#now());
   }

@@ -29,6 +29,8 @@ import {
   type SetOptions,
   type SharedStore,
   type SlotLimits,
+  type StreamAddOptions,
+  type StreamEntry,
   type TokenBucket,
   type TokenTake,
   type TtlOptions,
@@ -295,6 +297,44 @@ export class RedisStore implements SharedStore {
     return (await this.zRem(key, [member])) === 1;
   }
 
+  async streamAdd(
+    key: string,
+    entries: readonly Record<string, string>[],
+    options: StreamAddOptions,
+  ): Promise<string[]> {
+    const threshold = input.checkMaxLen(options?.maxLen);
+    const checked = entries.map((fields) => input.checkFields(fields));
+    const full = this.#key(key);
+    if (checked.length === 0) return [];
+    const trim = { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold } } as const;
+    if (checked.length === 1) return [await this.#run((c) => c.xAdd(full, '*', checked[0]!, trim))];
+    return this.#run(async (c) => {
+      const multi = c.multi();
+      for (const fields of checked) multi.xAdd(full, '*', fields, trim);
+      return (await multi.exec()).map(String);
+    });
+  }
+
+  async streamNewest(
+    key: string,
+    options: { count: number; before?: string },
+  ): Promise<StreamEntry[]> {
+    const COUNT = input.checkCount(options?.count);
+    const before = options.before === undefined ? '+' : `(${input.checkStreamId(options.before)}`;
+    const full = this.#key(key);
+    return entriesOf(await this.#run((c) => c.xRevRange(full, before, '-', { COUNT })));
+  }
+
+  async streamAfter(
+    key: string,
+    options: { count: number; after?: string },
+  ): Promise<StreamEntry[]> {
+    const COUNT = input.checkCount(options?.count);
+    const after = options.after === undefined ? '-' : `(${input.checkStreamId(options.after)}`;
+    const full = this.#key(key);
+    return entriesOf(await this.#run((c) => c.xRange(full, after, '+', { COUNT })));
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     input.checkValue(message, 'message');
     const full = this.#key(channel);
@@ -433,6 +473,16 @@ export class RedisStore implements SharedStore {
     if (!client.isReady) throw unavailableError(hostPort, 'not connected');
     return client;
   }
+}
+
+/** XRANGE's reply as stream entries: every field a string, as the store wrote it. */
+function entriesOf(
+  reply: ReadonlyArray<{ id: unknown; message: Record<string, unknown> }> | null,
+): StreamEntry[] {
+  return (reply ?? []).map(({ id, message }) => ({
+    id: String(id),
+    fields: Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)])),
+  }));
 }
 
 function checkTimeout(ms: unknown, name: string): number {

@@ -90,6 +90,31 @@ export interface SharedStore {
   releaseSlot(key: string, member: string): Promise<boolean>;
 
   /**
+   * Appends entries to the stream at `key`, in order, each with a new ID that sorts after every
+   * ID before it, from any instance (XADD key MAXLEN ~ maxLen * …, all in one MULTI). The stream
+   * is capped near `maxLen`: the newest `maxLen` entries are always kept, and older ones go a
+   * batch at a time, so it may briefly hold a few more. Resolves to the new IDs; no entries
+   * writes nothing. A stream never expires by itself.
+   */
+  streamAdd(
+    key: string,
+    entries: readonly Record<string, string>[],
+    options: StreamAddOptions,
+  ): Promise<string[]>;
+  /**
+   * The newest `count` entries of a stream, newest first; with `before`, only entries whose ID
+   * sorts before it, so the last ID of one page fetches the next older one (XREVRANGE key
+   * (before - COUNT count). An absent stream reads as empty.
+   */
+  streamNewest(key: string, options: { count: number; before?: string }): Promise<StreamEntry[]>;
+  /**
+   * The oldest `count` entries of a stream, oldest first; with `after`, only entries whose ID
+   * sorts after it, so a reader that keeps the last ID it saw gets only what was added since
+   * (XRANGE key (after + COUNT count). An absent stream reads as empty.
+   */
+  streamAfter(key: string, options: { count: number; after?: string }): Promise<StreamEntry[]>;
+
+  /**
    * Sends `message` to every subscriber of `channel` on any instance (PUBLISH). Delivery is
    * asynchronous and at most once: no listener runs inside the call to publish, and a
    * subscriber that is not listening at that moment misses it, so waiters re-read the record.
@@ -130,6 +155,18 @@ export interface TtlOptions {
 export interface ScoredMember {
   member: string;
   score: number;
+}
+
+/** Options of `SharedStore.streamAdd`. */
+export interface StreamAddOptions {
+  /** Keep about this many of the newest entries (MAXLEN ~): a whole number of at least 1. */
+  maxLen: number;
+}
+
+/** One entry of a stream: its ID (`<milliseconds>-<number>`, growing) and its fields. */
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
 }
 
 /** The shape of a token bucket: `burst` tokens at most, refilled at `ratePerSecond`. */

@@ -88,6 +88,43 @@ export function checkLimit(limit: unknown): number | undefined {
   return limit;
 }
 
+/** The fields of one stream entry, checked: at least one, each value a string. */
+export function checkFields(fields: unknown): Record<string, string> {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    throw bad('A stream entry must be an object of fields.');
+  const entries = Object.entries(fields);
+  if (entries.length === 0) throw bad('A stream entry needs at least one field.');
+  for (const [, value] of entries) checkValue(value);
+  return fields as Record<string, string>;
+}
+
+/** A stream's cap (MAXLEN ~), checked to be a whole number of at least 1. */
+export function checkMaxLen(maxLen: unknown): number {
+  if (typeof maxLen !== 'number' || !Number.isSafeInteger(maxLen) || maxLen < 1)
+    throw bad('A stream maxLen must be a whole number of at least 1.');
+  return maxLen;
+}
+
+/** How many stream entries a read returns, checked to be a whole number of at least 1. */
+export function checkCount(count: unknown): number {
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1)
+    throw bad('A stream read count must be a whole number of at least 1.');
+  return count;
+}
+
+const MAX_U64 = 2n ** 64n - 1n;
+
+/** A stream ID given as a cursor, checked: `<milliseconds>-<number>`, as the store gave it. */
+export function checkStreamId(id: unknown): string {
+  const parts = typeof id === 'string' && /^(\d{1,20})-(\d{1,20})$/.exec(id);
+  // Each part is a 64-bit number in Redis, which refuses anything larger.
+  if (!parts || BigInt(parts[1]!) > MAX_U64 || BigInt(parts[2]!) > MAX_U64)
+    throw bad(
+      'A stream ID must be written <milliseconds>-<number>, as the store gave it (e.g. 1767225600000-0).',
+    );
+  return parts[0];
+}
+
 /** The error of every call made on a store after `close()`. */
 export function storeClosedError(): ValetError {
   return new ValetError(

@@ -105,6 +105,25 @@ describe('RedisStore', () => {
     await store.close();
   });
 
+  it('keeps a stream as a real Redis Stream under the prefix, which redis-cli XREVRANGE reads, capped with MAXLEN ~', async () => {
+    await admin.flushAll();
+    const store = await openRedisStore({ url: redis.url });
+    for (let i = 0; i < 30; i++)
+      await store.streamAdd(
+        'audit',
+        Array.from({ length: 100 }, (_, j) => ({ n: String(i * 100 + j), tool: 'list_messages' })),
+        { maxLen: 500 },
+      );
+    expect(await admin.type('mv:audit')).toBe('stream');
+    const length = await admin.xLen('mv:audit');
+    expect(length).toBeGreaterThanOrEqual(500);
+    expect(length).toBeLessThan(1000);
+    const [newest] = (await admin.xRevRange('mv:audit', '+', '-', { COUNT: 1 })) ?? [];
+    expect(newest?.message).toEqual({ n: '2999', tool: 'list_messages' });
+    expect((await store.streamNewest('audit', { count: 1 }))[0]?.id).toBe(newest?.id);
+    await store.close();
+  });
+
   it('holds every subscription of a store on one connection of its own', async () => {
     const before = await valetConnections();
     const store = await openRedisStore({ url: redis.url });
@@ -142,6 +161,8 @@ describe('RedisStore', () => {
         () => store.hSet('key:1', { name: 'laptop' }, { ttlMs: 1000 }),
         () => store.takeToken('rl:k1', { ratePerSecond: 1, burst: 1 }),
         () => store.acquireSlot('inflight:k1', 'r1', { cap: 1, ttlMs: 1000 }),
+        () => store.streamAdd('audit', [{ type: 'tool_call' }], { maxLen: 100 }),
+        () => store.streamNewest('audit', { count: 10 }),
         () => store.publish('ev:approval', 'a1'),
         () => store.subscribe('ev:revoke', () => {}),
         () => store.ping(),
@@ -336,6 +357,9 @@ describe('RedisStore', () => {
       () => store.takeToken('rl', { ratePerSecond: 1, burst: 1 }),
       () => store.acquireSlot('inflight', 'r', { cap: 1, ttlMs: 10 }),
       () => store.releaseSlot('inflight', 'r'),
+      () => store.streamAdd('audit', [{ n: '1' }], { maxLen: 10 }),
+      () => store.streamNewest('audit', { count: 1 }),
+      () => store.streamAfter('audit', { count: 1 }),
       () => store.publish('ev', 'm'),
       () => store.subscribe('ev', () => {}),
       () => store.ping(),

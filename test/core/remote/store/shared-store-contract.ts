@@ -4,6 +4,7 @@ import { atomicContract } from './contract-atomic.ts';
 import { collectionContract } from './contract-collections.ts';
 import { lifecycleContract } from './contract-lifecycle.ts';
 import { pubSubContract } from './contract-pubsub.ts';
+import { streamContract } from './contract-streams.ts';
 import { stringContract } from './contract-strings.ts';
 import { pass, type ContractContext, type StoreHarness } from './contract-support.ts';
 
@@ -41,6 +42,7 @@ export function sharedStoreContract(name: string, makeHarness: () => Promise<Sto
     stringContract(context);
     collectionContract(context);
     atomicContract(context);
+    streamContract(context);
     pubSubContract(context);
     lifecycleContract(context);
   });
