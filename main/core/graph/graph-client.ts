@@ -27,6 +27,11 @@ export interface GraphRequest {
   token: string;
   /** The scopes the token carries, named in a 403 message. */
   scopes: string[];
+  /**
+   * Whose call this is (the account's home account ID): a back-off Graph asked of this user's
+   * calls holds this one too, when the client has a throttle.
+   */
+  user?: string;
   /** Whether repeating the call is harmless; defaults to true for GET only. */
   idempotent?: boolean;
   signal?: AbortSignal;
@@ -41,6 +46,17 @@ export interface GraphResponse<T> {
   attempts: number;
 }
 
+/**
+ * The waits Graph asked for (429 or 503 with Retry-After), per user, shared by every caller of
+ * that user's Graph: in remote mode, every instance, through the shared store.
+ */
+export interface GraphThrottle {
+  /** How much longer calls for `user` must wait, in ms; 0 when they need not. */
+  waitMs(user: string): Promise<number>;
+  /** Graph asked calls for `user` to wait `ms`. */
+  hold(user: string, ms: number): Promise<void>;
+}
+
 /** Settings for the Graph client. */
 export interface GraphClientOptions {
   baseUrl: string;
@@ -49,6 +65,8 @@ export interface GraphClientOptions {
   retry?: Partial<RetryPolicy>;
   fetch?: typeof fetch;
   random?: () => number;
+  /** Shares Graph's back-off per user beyond this client (see GraphThrottle). */
+  throttle?: GraphThrottle;
 }
 
 /**
@@ -66,6 +84,7 @@ export class GraphClient {
   readonly #retry: RetryPolicy;
   readonly #fetch: typeof fetch;
   readonly #random: () => number;
+  readonly #throttle: GraphThrottle | undefined;
 
   constructor(options: GraphClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -75,6 +94,7 @@ export class GraphClient {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#fetch = options.fetch ?? fetch;
     this.#random = options.random ?? Math.random;
+    this.#throttle = options.throttle;
   }
 
   async request<T>(req: GraphRequest): Promise<GraphResponse<T>> {
@@ -83,6 +103,7 @@ export class GraphClient {
     const url = this.#url(req);
     const started = Date.now();
     const clientRequestId = randomUUID();
+    await this.#waitForBackoff(req);
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
@@ -126,6 +147,8 @@ export class GraphClient {
           elapsedMs,
           retryAfterSeconds,
         });
+      if (retryAfterSeconds !== undefined && (response.status === 429 || response.status === 503))
+        await this.#holdBackoff(req, retryAfterSeconds * 1000);
       if (!isRetryable(response.status, idempotent) || attempt >= this.#retry.maxAttempts)
         throw fail();
       const wait = retryDelayMs(this.#retry, attempt, retryAfterSeconds, this.#random);
@@ -134,6 +157,31 @@ export class GraphClient {
         throw new GraphError('cancelled', 'The call was cancelled');
       });
     }
+  }
+
+  /**
+   * Waits out a back-off Graph asked of this user's calls elsewhere (another call, another
+   * instance) before sending, or gives up at once when it would overrun the budget. A throttle
+   * that cannot answer holds nothing: Graph itself will say to wait again.
+   */
+  async #waitForBackoff(req: GraphRequest): Promise<void> {
+    if (!this.#throttle || req.user === undefined) return;
+    const waitMs = await this.#throttle.waitMs(req.user).catch(() => 0);
+    if (waitMs <= 0) return;
+    if (waitMs > this.#retry.budgetMs)
+      throw new GraphError(
+        'graph_throttled',
+        `Microsoft Graph asked to hold this account's calls for another ${Math.ceil(waitMs / 1000)} s: try again then`,
+        { status: 429 },
+      );
+    await sleep(waitMs, undefined, req.signal ? { signal: req.signal } : undefined).catch(() => {
+      throw new GraphError('cancelled', 'The call was cancelled');
+    });
+  }
+
+  async #holdBackoff(req: GraphRequest, ms: number): Promise<void> {
+    if (!this.#throttle || req.user === undefined || ms <= 0) return;
+    await this.#throttle.hold(req.user, ms).catch(() => undefined);
   }
 
   #url(req: GraphRequest): string {

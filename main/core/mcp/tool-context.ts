@@ -23,6 +23,7 @@ export function toolContext(
       ...request,
       token: token.accessToken,
       scopes: tool.scopes,
+      user: account.homeAccountId,
       signal,
     });
     if (response.requestId) requestIds.push(response.requestId);

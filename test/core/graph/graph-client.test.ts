@@ -9,6 +9,8 @@ import {
   type GraphRequest,
 } from '../../../main/core/graph/graph-client.ts';
 import { GraphError } from '../../../main/core/graph/graph-errors.ts';
+import { StoreGraphThrottle } from '../../../main/core/remote/graph-backoff.ts';
+import { MemoryStore } from '../../../main/core/remote/store/memory-store.ts';
 import { startGraphStandIn } from '../../../main/demo/graph/index.ts';
 import type { GraphUser, RunningGraph } from '../../../main/demo/graph/index.ts';
 import { offlineFetch } from '../../support/offline-fetch.ts';
@@ -413,5 +415,65 @@ describe('GraphClient', () => {
     expect(err.message).toBe(
       `Cannot reach Microsoft Graph at 127.0.0.1:${port} (ECONNREFUSED): check VALET_GRAPH_URL and your network`,
     );
+  });
+
+  it("holds another client's calls for the same user while Graph's Retry-After runs, shared through the store, and no other user's", async () => {
+    const store = new MemoryStore();
+    const throttle = new StoreGraphThrottle(store);
+    const retry = { ...FAST_RETRY, budgetMs: 5_000 };
+    const sentByB: Array<{ at: number; auth: string }> = [];
+    const a = client({ throttle, retry });
+    const b = client({
+      throttle,
+      retry,
+      fetch: (input, init) => {
+        sentByB.push({ at: Date.now(), auth: String(new Headers(init?.headers).get('x-who')) });
+        return fetch(input, init);
+      },
+    });
+    const bearer = await token();
+    graph.inject({ path: '/v1.0/me', status: 429, retryAfterSeconds: 1 });
+    const started = Date.now();
+    const first = a.request({ path: '/me', token: bearer, scopes: ['User.Read'], user: 'adele.t' });
+    await expect.poll(() => throttle.waitMs('adele.t'), { interval: 10 }).toBeGreaterThan(0);
+    const [sameUser, otherUser] = [
+      b.request({
+        path: '/me',
+        token: bearer,
+        scopes: ['User.Read'],
+        user: 'adele.t',
+        headers: { 'x-who': 'adele' },
+      }),
+      b.request({
+        path: '/me',
+        token: bearer,
+        scopes: ['User.Read'],
+        user: 'megan.t',
+        headers: { 'x-who': 'megan' },
+      }),
+    ];
+    await Promise.all([first, sameUser, otherUser]);
+    const at = (who: string) => (sentByB.find((s) => s.auth === who)?.at ?? NaN) - started;
+    expect(at('megan')).toBeLessThan(500);
+    expect(at('adele')).toBeGreaterThanOrEqual(900);
+    await store.close();
+  });
+
+  it('gives up at once, sending nothing, when the shared back-off outlasts the budget', async () => {
+    const store = new MemoryStore();
+    const throttle = new StoreGraphThrottle(store);
+    await throttle.hold('adele.t', 30_000);
+    const err = await failure(
+      client({ throttle }).request({
+        path: '/me',
+        token: await token(),
+        scopes: ['User.Read'],
+        user: 'adele.t',
+      }),
+    );
+    expect(err.code).toBe('graph_throttled');
+    expect(err.message).toMatch(/hold this account's calls for another 30 s/);
+    expect(seen('GET', '/v1.0/me')).toHaveLength(0);
+    await store.close();
   });
 });
