@@ -27,7 +27,10 @@ export function ApprovalCard({
   const titleId = `approval-${a.id}`;
   const expired = new Date(a.expiresAt).getTime() <= now;
   const send = (decision: ApprovalDecision) => void action.run(() => decide(a.id, decision));
-  const client = a.client ? `${a.client.name} ${a.client.version}` : 'an unnamed client';
+  // A team server's client has no version (a stateless call never sees the client's own).
+  const client = a.client
+    ? [a.client.name, a.client.version].filter(Boolean).join(' ')
+    : 'an unnamed client';
   return (
     <article className="card" aria-labelledby={titleId}>
       <h2 id={titleId}>

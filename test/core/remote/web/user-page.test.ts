@@ -171,10 +171,16 @@ describe("The user's page at <public>/: the React window in team-server mode, ov
     const stop = new AbortController();
     const outcome = elsewhere
       .requester({ oid: user.id })
-      .request(sendMailApproval(key, user.username), 60_000, stop.signal, {
-        args: { to: [to] },
-        waitingAt: () => undefined,
-      })
+      // As a remote call names its client: the name it registered, and no version.
+      .request(
+        { ...sendMailApproval(key, user.username), client: { name: key.name, version: '' } },
+        60_000,
+        stop.signal,
+        {
+          args: { to: [to] },
+          waitingAt: () => undefined,
+        },
+      )
       .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     let id: string | undefined;
     await expect
@@ -276,7 +282,8 @@ describe("The user's page at <public>/: the React window in team-server mode, ov
       loaded.push({ url: r.url(), status: r.status() });
     adelePage.on('response', onResponse);
     const response = await adelePage.goto(`${remote.publicUrl}/`);
-    await adelePage.getByRole('button', { name: 'Sign out' }).waitFor();
+    // Loaded once it lists her client, which it asked the API for.
+    await adelePage.getByRole('row').filter({ hasText: 'Test MCP client' }).waitFor();
     adelePage.off('response', onResponse);
     const headers = (await response?.allHeaders()) ?? {};
     expect(headers['cache-control']).toBe('no-store');
@@ -350,6 +357,9 @@ describe("The user's page at <public>/: the React window in team-server mode, ov
     try {
       const card = adelePage.getByRole('article', { name: 'Send an email (send_mail)' });
       await card.waitFor({ timeout: 10_000 });
+      expect(await card.getByText('Asked by key').textContent()).toBe(
+        `Asked by key ${key.name} from ${key.name}, acting as ${adele.username}.`,
+      );
       expect(await adelePage.evaluate(() => performance.timeOrigin)).toBe(documentStart);
       expect(
         await adelePage.getByRole('button', { name: /^Approvals\b.*\b1 pending$/ }).count(),
