@@ -87,7 +87,7 @@ function RemoteShell({ session }: { session: TeamSession }) {
           </h1>
           {view === 'clients' && (
             <>
-              <McpUrls urls={session.mcpUrls} />
+              <McpUrls mcp={session.mcp} />
               <ClientsView teamServer={{ showUsers: session.admin }} />
             </>
           )}
@@ -104,19 +104,26 @@ function RemoteShell({ session }: { session: TeamSession }) {
   );
 }
 
-/** How a user adds a client: the URL to give it. */
-function McpUrls({ urls }: { urls: readonly string[] }) {
+/** How a user adds a client: the URL to give it, for each way the server signs clients in. */
+function McpUrls({ mcp }: { mcp: TeamSession['mcp'] }) {
+  const valet = mcp.filter((m) => m.auth === 'valet');
+  const entra = mcp.filter((m) => m.auth === 'entra');
   return (
-    <p className="muted">
-      To give an MCP client access, add this server to it as {urls.length > 1 ? 'one of ' : ''}
-      {urls.map((url, i) => (
-        <span key={url}>
-          {i > 0 && ' or '}
-          <code>{url}</code>
-        </span>
+    <>
+      {valet.map(({ url }) => (
+        <p key={url} className="muted">
+          To give an MCP client access, add this server to it as <code>{url}</code>. It sends you
+          here to sign in and choose what it may do, and then shows in this list.
+        </p>
       ))}
-      . It sends you here to sign in and choose what it may do, and then shows in this list.
-    </p>
+      {entra.map(({ url }) => (
+        <p key={url} className="muted">
+          Clients that sign you in with Microsoft Entra themselves, as VS Code can, use{' '}
+          <code>{url}</code>. They hold no key here, so they are not listed; their calls show in
+          Activity.
+        </p>
+      ))}
+    </>
   );
 }
 

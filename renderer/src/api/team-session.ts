@@ -12,7 +12,11 @@ export interface TeamSession {
   home: string;
   /** The server's public path ('' at a host's root): approval pages are `<base>/approvals/<id>`. */
   basePath: string;
-  mcpUrls: string[];
+  /**
+   * Where clients connect: in valet mode a client gets a key on this server's consent page and
+   * is listed here; in entra mode it brings the user's Entra token and has no key.
+   */
+  mcp: Array<{ url: string; auth: 'valet' | 'entra' }>;
 }
 
 /** The page's session with its team server, or why it has none (in words for the user). */

@@ -49,7 +49,12 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
     const session = await signIn.session(req);
     return session && { session, admin: isAdmin(session) };
   };
-  const mcpUrls = mcpPaths(deps.config.auth).map((p) => `${deps.config.publicUrl}${p}`);
+  const { auth, publicUrl } = deps.config;
+  const mcp = mcpPaths(auth).map((path, i) => ({
+    url: `${publicUrl}${path}`,
+    // Both modes: valet mode at /mcp, entra mode at /entra/mcp.
+    auth: auth === 'both' ? (i === 0 ? 'valet' : 'entra') : auth,
+  }));
   // Found at first use, so a server whose window is not built still serves everything else.
   let windowDir: string | undefined = deps.rendererDir;
   let reported = false;
@@ -102,12 +107,12 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
   });
 
   router.use(
-    teamApiRoutes(signIn, userOf, {
+    teamApiRoutes(signIn, userOf, mcp, {
       store: deps.store,
       approvals: deps.core.approvals,
       audit: { dir: deps.core.audit.dir, append: deps.core.runner.audit },
       config: deps.config,
-      mcpUrls,
+      mcpUrls: mcp.map((m) => m.url),
       logger: deps.logger,
     }),
   );

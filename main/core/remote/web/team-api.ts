@@ -26,7 +26,8 @@ export interface TeamSessionDto {
   home: string;
   /** The public path: approval pages are `<base>/approvals/<id>`. */
   basePath: string;
-  mcpUrls: readonly string[];
+  /** Where clients connect: valet mode (a key made on the consent page) or entra mode. */
+  mcp: ReadonlyArray<{ url: string; auth: 'valet' | 'entra' }>;
 }
 
 /** HTTP status of a failed call, by its error code; other refusals are 409. */
@@ -58,6 +59,7 @@ function sendError(res: Response, status: number, error: AppErrorDto): void {
 export function teamApiRoutes(
   signIn: WebSignIn,
   userOf: (req: Request) => Promise<TeamUser | null>,
+  mcp: TeamSessionDto['mcp'],
   deps: TeamCallDeps,
 ): Router {
   const router = Router();
@@ -78,7 +80,7 @@ export function teamApiRoutes(
       signOutPath: signIn.logoutPath,
       home: signIn.home,
       basePath: signIn.basePath,
-      mcpUrls: deps.mcpUrls,
+      mcp,
     };
     res.set('cache-control', 'no-store').json(body);
   });
