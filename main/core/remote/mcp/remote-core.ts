@@ -12,13 +12,20 @@ import type { Logger } from '../../util/logger.ts';
 import { describeError } from '../../util/valet-error.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import { StoreApprovals } from '../approvals/store-approvals.ts';
+import { AuditPublisher } from '../audit/audit-publisher.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 
-/** The settings the remote server shares with the desktop core: data dir, policy file, Graph. */
+/**
+ * The settings the remote server shares with the desktop core (data dir, policy file, Graph),
+ * and the instance's ID, which names its audit chain in the shared store.
+ */
 export type SharedCoreSettings = Pick<
   ValetConfig,
   'dataDir' | 'configFile' | 'graphUrl' | 'policy' | 'auditRetention'
->;
+> & {
+  /** Publishes the audit chain's head and records to the shared store under this ID; none without it. */
+  instanceId?: string;
+};
 
 /** The desktop core's parts a remote instance runs every call through. */
 export interface RemoteCore {
@@ -37,6 +44,8 @@ export interface RemoteCore {
  * changes), approvals (in the shared store) and this instance's hash-chained audit log, in the data dir's audit
  * folder or under VALET_AUDIT_DIR. The log is taken for the whole run at the first record,
  * and every record is written before a result goes out (a call that cannot be audited fails).
+ * With an instance ID, each record, once written, is also published to the shared store (the
+ * activity stream and the chain's head) beside the call, never holding or failing it.
  */
 export function createRemoteCore(options: {
   settings: SharedCoreSettings;
@@ -45,6 +54,8 @@ export function createRemoteCore(options: {
   publicUrl: string;
   cacheKeys: CacheKeys;
   logger: Logger;
+  /** About how many records the shared activity stream keeps (default 100,000). */
+  activityMaxLen?: number;
 }): RemoteCore {
   const { settings, logger } = options;
   const { maxMegabytes, maxAgeDays } = settings.auditRetention;
@@ -54,6 +65,17 @@ export function createRemoteCore(options: {
     retention: { maxBytes: maxMegabytes * 1024 * 1024, maxAgeMs: maxAgeDays * 86_400_000 },
     logger,
   });
+  const { instanceId } = settings;
+  const publisher =
+    instanceId === undefined
+      ? undefined
+      : new AuditPublisher({
+          store: options.store,
+          instanceId,
+          logger,
+          ...(options.activityMaxLen === undefined ? {} : { maxLen: options.activityMaxLen }),
+        });
+  if (publisher) audit.on('written', (record) => publisher.publish(record));
   let held: Promise<void> | undefined;
   const append = async (event: AuditEvent) => {
     await (held ??= audit.holdExclusive());
@@ -96,6 +118,8 @@ export function createRemoteCore(options: {
       await approvals.close();
       policy.close();
       await audit.close();
+      // The last records go out while the store is still open (the server closes it after).
+      await publisher?.flush();
     },
   };
 }
