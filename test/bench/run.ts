@@ -1,8 +1,9 @@
 // `npm run bench`: prints tables, the targets with a pass or fail mark, and writes
 // test-results/bench.json. `npm run bench -- --runs 5` repeats the endpoint benchmark and shows
-// each figure's median and spread; `--only endpoint` (or silent-token, layers, activity, remote)
-// runs that benchmark alone (activity: the Activity pages and chart; remote: the team server's
-// tool call against the local endpoint).
+// each figure's median and spread; `--only endpoint` (or silent-token, layers, activity, remote,
+// scale) runs that benchmark alone (activity: the Activity pages and chart; remote: the team
+// server's tool call against the local endpoint; scale: the team server over Redis, one instance
+// against two, and while one is killed).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ const { values: args } = parseArgs({
   options: { runs: { type: 'string', default: '1' }, only: { type: 'string' } },
 });
 const RUNS = Math.max(1, Number(args.runs) || 1);
-const BENCHMARKS = ['silent-token', 'endpoint', 'layers', 'activity', 'remote'];
+const BENCHMARKS = ['silent-token', 'endpoint', 'layers', 'activity', 'remote', 'scale'];
 if (args.only !== undefined && !BENCHMARKS.includes(args.only)) {
   console.error(`--only takes one of ${BENCHMARKS.join(', ')} (got '${args.only}')`);
   process.exit(2);
@@ -446,6 +447,96 @@ async function remoteBenchmark(): Promise<void> {
 }
 
 if (want('remote')) await remoteBenchmark();
+
+type Loaded = { p50: number; p99: number; perSecond: number };
+type ScaleRun = {
+  storeCalls: number;
+  store: { redis: Loaded; memory: Loaded };
+  scaleCalls: number;
+  concurrency: number;
+  scale: { two: Loaded; one: Loaded };
+  kill: {
+    calls: number;
+    killedAfter: number;
+    steady: { p50: number; p99: number; failed: number };
+    killed: { p50: number; p99: number; failed: number };
+  };
+};
+
+/** The team server over Redis: the store's cost, two instances against one, one killed. */
+async function scaleBenchmark(): Promise<void> {
+  const run = (await child('scale-bench.ts', { ...process.env, ...caEnv })) as ScaleRun;
+  results.scale = run;
+  const { store, scale, kill } = run;
+  printTable(
+    `get_user_details on one instance over Redis vs one over the memory store, ${run.storeCalls} calls each, one at a time in turn, through the same balancer, ms`,
+    ['store', 'p50', 'p99'],
+    [
+      ['redis', ms(store.redis.p50), ms(store.redis.p99)],
+      ['memory', ms(store.memory.p50), ms(store.memory.p99)],
+      [
+        'redis - memory',
+        ms(store.redis.p50 - store.memory.p50),
+        ms(store.redis.p99 - store.memory.p99),
+      ],
+      [
+        'redis / memory',
+        (store.redis.p50 / store.memory.p50).toFixed(2),
+        (store.redis.p99 / store.memory.p99).toFixed(2),
+      ],
+    ],
+  );
+  printTable(
+    `Two instances over Redis in turn vs one, concurrency ${run.concurrency}, ${run.scaleCalls} calls each in alternating rounds (this machine has ${String(results.cpus)} cores for both, Redis, the balancer and the clients)`,
+    ['instances', 'calls/s', 'p50 ms', 'p99 ms'],
+    [
+      ['two', scale.two.perSecond.toFixed(0), ms(scale.two.p50), ms(scale.two.p99)],
+      ['one', scale.one.perSecond.toFixed(0), ms(scale.one.p50), ms(scale.one.p99)],
+      [
+        'two / one',
+        (scale.two.perSecond / scale.one.perSecond).toFixed(2),
+        (scale.two.p50 / scale.one.p50).toFixed(2),
+        (scale.two.p99 / scale.one.p99).toFixed(2),
+      ],
+    ],
+  );
+  printTable(
+    `${kill.calls} calls over two instances at concurrency ${run.concurrency}: both alive, and one killed (SIGKILL) after ${kill.killedAfter}`,
+    ['run', 'p50 ms', 'p99 ms', 'failed calls'],
+    [
+      ['both alive', ms(kill.steady.p50), ms(kill.steady.p99), kill.steady.failed],
+      ['one killed', ms(kill.killed.p50), ms(kill.killed.p99), kill.killed.failed],
+      [
+        'killed / alive',
+        (kill.killed.p50 / kill.steady.p50).toFixed(2),
+        (kill.killed.p99 / kill.steady.p99).toFixed(2),
+        '',
+      ],
+    ],
+  );
+  const overhead = store.redis.p50 - store.memory.p50;
+  const targets = [
+    ['p50 Redis store - memory store, ms', overhead, overhead <= 0.5, '<= 0.50'],
+  ] as const;
+  printTable(
+    'Scale-out targets',
+    ['figure', 'value', 'target', ''],
+    targets.map(([name, value, pass, target]) => [
+      name,
+      value.toFixed(2),
+      target,
+      pass ? 'pass' : 'FAIL',
+    ]),
+  );
+  results.targets = {
+    ...(results.targets as object),
+    ...Object.fromEntries(
+      targets.map(([name, value, pass, target]) => [name, { value, target, pass }]),
+    ),
+  };
+}
+
+if (want('scale')) await scaleBenchmark();
 
 await mkdir(join(root, 'test-results'), { recursive: true });
 await writeFile(join(root, 'test-results', 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
