@@ -84,9 +84,31 @@ export interface KeyDto {
   tools: ToolNameDto[];
   readOnly: boolean;
   account: { homeAccountId: string; username: string } | null;
+  /** A team server's key: its MCP client's OAuth client ID (a CIMD URL, or one it registered). */
+  clientId?: string;
   createdAt: string;
   lastUsedAt?: string;
   revokedAt?: string;
+}
+
+/** What a team server tells its page about the signed-in user (`GET <base>/api/session`). */
+export interface TeamSessionDto {
+  /** Sent back in the X-CSRF-Token header of every call, and in the sign-out form. */
+  csrf: string;
+  user: { name: string; username: string };
+  /** An admin sees every user's clients and activity. */
+  admin: boolean;
+  /** Where the page posts its sign-out, with the CSRF token. */
+  signOutPath: string;
+  /** The page itself, where the browser goes once signed out. */
+  home: string;
+  /** The server's public path ('' at a host's root): approval pages are `<base>/approvals/<id>`. */
+  basePath: string;
+  /**
+   * Where clients connect: in valet mode a client gets a key on this server's consent page and
+   * is listed; in entra mode it brings the user's Entra token and has no key.
+   */
+  mcp: Array<{ url: string; auth: 'valet' | 'entra' }>;
 }
 
 /** A new key: its secret is shown once, with configurations ready to paste. */

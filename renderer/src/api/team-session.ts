@@ -1,23 +1,7 @@
-import type { AppErrorDto } from '../../../preload/contract.ts';
+import type { AppErrorDto, TeamSessionDto } from '../../../preload/contract.ts';
 
 /** What a team server tells its page about the signed-in user (`GET <base>/api/session`). */
-export interface TeamSession {
-  /** Sent back in the X-CSRF-Token header of every call, and in the sign-out form. */
-  csrf: string;
-  user: { name: string; username: string };
-  /** An admin sees every user's clients and activity. */
-  admin: boolean;
-  signOutPath: string;
-  /** The page itself, where the browser goes once signed out. */
-  home: string;
-  /** The server's public path ('' at a host's root): approval pages are `<base>/approvals/<id>`. */
-  basePath: string;
-  /**
-   * Where clients connect: in valet mode a client gets a key on this server's consent page and
-   * is listed here; in entra mode it brings the user's Entra token and has no key.
-   */
-  mcp: Array<{ url: string; auth: 'valet' | 'entra' }>;
-}
+export type TeamSession = TeamSessionDto;
 
 /** The page's session with its team server, or why it has none (in words for the user). */
 export type TeamSessionResult = { session: TeamSession } | { problem: AppErrorDto };

@@ -89,12 +89,6 @@ export function ClientsView({ teamServer }: { teamServer?: TeamServerClients }) 
   );
 }
 
-/** A team server's key carries its MCP client's OAuth client ID besides the KeyDto fields. */
-function clientIdOf(key: KeyDto): string {
-  const id = (key as KeyDto & { clientId?: unknown }).clientId;
-  return typeof id === 'string' ? id : '';
-}
-
 function KeyRow({
   valetKey: k,
   onRevoked,
@@ -113,7 +107,7 @@ function KeyRow({
       </th>
       {teamServer && (
         <td>
-          <code>{clientIdOf(k)}</code>
+          <code>{k.clientId ?? ''}</code>
         </td>
       )}
       {teamServer?.showUsers && <td>{k.account?.username}</td>}

@@ -1,5 +1,5 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { AppErrorDto } from '../../../../preload/contract.ts';
+import type { AppErrorDto, TeamSessionDto } from '../../../../preload/contract.ts';
 import { dispatchCall } from '../../app/dispatch-call.ts';
 import { isCallName } from '../../app/call-schemas.ts';
 import {
@@ -13,22 +13,6 @@ import type { WebSignIn } from './web-sign-in.ts';
 
 /** The header every call carries the session's CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
-
-/** What the page learns of its session at `GET <public>/api/session`. */
-export interface TeamSessionDto {
-  /** The token the page sends back in the X-CSRF-Token header of every call. */
-  csrf: string;
-  user: { name: string; username: string };
-  admin: boolean;
-  /** Where the page posts its sign-out (with the CSRF token as the form field `csrf`). */
-  signOutPath: string;
-  /** The page itself, where the browser goes after signing out. */
-  home: string;
-  /** The public path: approval pages are `<base>/approvals/<id>`. */
-  basePath: string;
-  /** Where clients connect: valet mode (a key made on the consent page) or entra mode. */
-  mcp: ReadonlyArray<{ url: string; auth: 'valet' | 'entra' }>;
-}
 
 /** HTTP status of a failed call, by its error code; other refusals are 409. */
 const HTTP_STATUS: Record<string, number> = {

@@ -2,14 +2,8 @@ import type { ApprovalDto, KeyDto } from '../../../../preload/contract.ts';
 import type { StoredApproval } from '../approvals/approval-records.ts';
 import type { RemoteKey } from '../oauth/remote-keys.ts';
 
-/** A remote valet key as the team server's page sees it: a KeyDto with its OAuth client ID. */
-export interface TeamKeyDto extends KeyDto {
-  /** The MCP client's OAuth client ID (a CIMD URL, or the ID it got at registration). */
-  clientId: string;
-}
-
 /** A remote key for the page: its grant and its user, never a token or a token's hash. */
-export function teamKeyDto(key: RemoteKey): TeamKeyDto {
+export function teamKeyDto(key: RemoteKey): KeyDto {
   return {
     id: key.id,
     name: key.name,
