@@ -8,19 +8,21 @@ import type { RemoteConfig } from '../remote-config.ts';
 import type { WebMsalConfig } from '../web/web-msal.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { McpFrontDoor } from './mcp-endpoint.ts';
+import { RefreshLocks } from './refresh-lock.ts';
 import { entraIdentity, valetIdentity } from './remote-identity.ts';
 import { userGraphAccess } from './user-graph-access.ts';
 
 /**
  * Valet mode's door at `/mcp`: our own opaque tokens, each acting as one valet key, checked
  * against the store on every request (a revoked key is refused at once); Graph as the key's
- * user, from their token cache.
+ * user, from their token cache, refreshed by one instance at a time.
  */
 export function valetDoor(
   config: Pick<RemoteConfig, 'publicUrl' | 'mcpUrl'>,
   valet: ValetAuthServer,
   msal: WebMsalConfig,
 ): McpFrontDoor {
+  const locks = new RefreshLocks({ store: msal.store });
   return {
     path: '/mcp',
     resource: config.mcpUrl,
@@ -30,7 +32,7 @@ export function valetDoor(
     // The token check has just read the key (and refused a revoked one): its name came along.
     identify: async (auth) => valetIdentity(auth),
     graphAccess: (_auth, identity) =>
-      userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? ''),
+      userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? '', locks),
   };
 }
 

@@ -7,26 +7,69 @@ import {
   grantUrl,
 } from '../entra/graph-grant-error.ts';
 import type { GraphToken } from '../entra/graph-token-source.ts';
+import { userPartitionKey } from '../shared-token-cache.ts';
 import { createWebMsal, type WebMsalConfig } from '../web/web-msal.ts';
+import { holdsUsableToken } from './cached-token.ts';
+import type { RefreshLocks } from './refresh-lock.ts';
 import type { RemoteGraphAccess } from './remote-account.ts';
+
+/**
+ * How many times a call waits for another instance's refresh before it refreshes without the
+ * lock: a lock that keeps changing hands without a usable token coming of it must not hold the
+ * call up for good.
+ */
+const MAX_WAITS = 3;
 
 /**
  * Valet mode's Graph access for one request: the signed-in user's own token cache, sealed in
  * the store since their web sign-in, read by a confidential client made for this request (the
  * configured credential, the authority's metadata preloaded). Tokens come silently, for
  * exactly the tool's scopes; when the user must consent to a scope or sign in again, the error
- * carries the `<public>/auth/grant` link that does it.
+ * carries the `<public>/auth/grant` link that does it. A token that must be refreshed is
+ * refreshed by one instance at a time (`locks`): the others wait, read the cache again and use
+ * the token it wrote, so the authority sees one refresh of a user where several calls need it.
  */
 export function userGraphAccess(
   config: WebMsalConfig,
   publicUrl: string,
   homeAccountId: string,
+  locks: RefreshLocks,
 ): RemoteGraphAccess {
   const msal = createWebMsal(config, homeAccountId);
+  const partition = userPartitionKey(homeAccountId);
+  // Each read loads the user's partition from the store afresh.
+  const readAccount = () => msal.getTokenCache().getAccountByHomeId(homeAccountId);
   let account: Promise<AccountInfo | null> | undefined;
-  const signedIn = () => (account ??= msal.getTokenCache().getAccountByHomeId(homeAccountId));
+  const signedIn = () => (account ??= readAccount());
   const needSignIn = (scopes: string[]) =>
     new GraphGrantRequiredError('interaction_required', scopes, grantUrl(publicUrl, scopes));
+
+  const silently = async (scopes: string[], forceRefresh: boolean) => {
+    let force = forceRefresh;
+    for (let waits = 0; ; waits++) {
+      const user = await (waits === 0 ? signedIn() : readAccount());
+      // The user's cache is gone (expired after months unused, or dropped as damaged).
+      if (!user) throw needSignIn(scopes);
+      const silent = () =>
+        msal.acquireTokenSilent({ account: user, scopes, ...(force ? { forceRefresh } : {}) });
+      const cached = { homeAccountId, clientId: config.clientId, scopes };
+      if (!force && holdsUsableToken(msal.getTokenCache().serialize(), cached)) return silent();
+      if (waits >= MAX_WAITS) return silent();
+      const lock = await locks.take(partition);
+      if (lock) {
+        try {
+          // MSAL reads the partition again first: a refresh that just ended elsewhere is used.
+          return await silent();
+        } finally {
+          await lock.release();
+        }
+      }
+      await locks.waitFree(partition);
+      // The token the other instance just got will do, even where a fresh one was asked for.
+      force = false;
+    }
+  };
+
   return {
     tokens: {
       getToken: async ({ scopes, forceRefresh }): Promise<GraphToken> => {
@@ -35,17 +78,11 @@ export function userGraphAccess(
             'authority_unavailable',
             "The authority's OpenID configuration is not loaded yet, so Microsoft Graph cannot be called: try again once the server is ready",
           );
-        const user = await signedIn();
-        // The user's cache is gone (expired after months unused, or dropped as damaged).
-        if (!user) throw needSignIn(scopes);
         let result: AuthenticationResult;
         try {
-          result = await msal.acquireTokenSilent({
-            account: user,
-            scopes,
-            ...(forceRefresh ? { forceRefresh: true } : {}),
-          });
+          result = await silently(scopes, forceRefresh === true);
         } catch (err) {
+          // Our own errors (sign in again, the store away) pass as they are.
           throw explainOnBehalfOfError(err, scopes, publicUrl);
         }
         if (!result.accessToken) throw needSignIn(scopes);
