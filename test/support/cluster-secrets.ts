@@ -18,12 +18,14 @@ function cacheSecrets(serialized: string): string[] {
  * (empty when clean): anything shaped like a JWT, the Entra tokens the sealed token caches hold
  * (opened here with the cluster's cache key, to know what to look for), MSAL's cache layout in
  * the clear, the valet access and refresh tokens `clients` hold, the web app's client secret,
- * the cache key, and the users' passwords. Throws when the scan could not have found anything:
+ * the cache key, the users' passwords, and `more` (text the test knows must not be there, such
+ * as what an approval summary seals). Throws when the scan could not have found anything:
  * no sealed user token cache with tokens in it, or no hash field read.
  */
 export async function secretsInRedis(
   cluster: RemoteCluster,
   clients: readonly TestOAuthClient[],
+  more: Record<string, string> = {},
 ): Promise<Record<string, string>> {
   const dump = await dumpRedis(cluster.redis.url);
   const keys = { current: cacheKeyOf(Buffer.from(CLUSTER_CACHE_KEY, 'base64')) };
@@ -60,5 +62,5 @@ export async function secretsInRedis(
       needles[`valet refresh token of client ${i + 1}`] = tokens.refresh_token;
   });
   for (const user of cluster.idp.users) needles[`${user.username}'s password`] = user.password;
-  return findInDump(dump, needles);
+  return findInDump(dump, { ...needles, ...more });
 }
