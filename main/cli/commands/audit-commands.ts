@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { followAudit, readAudit, verifyAudit } from '../../core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../core/audit/audit-types.ts';
+import { auditHeadKey, headOf } from '../../core/remote/audit/activity-entry.ts';
+import {
+  chainVerdict,
+  parseChains,
+  verifyChains,
+  type ChainToVerify,
+  type HeadReader,
+} from '../../core/remote/audit/verify-chains.ts';
 import type { CommandRunner } from '../main.ts';
 import type { Output } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
@@ -37,10 +45,27 @@ export function registerAuditCommands(
     );
   audit
     .command('verify')
-    .description('check the hash chain of every record; names the first bad one')
+    .description(
+      'check the hash chain of every record; names the first bad one. With --dir, checks the chains of team server instances instead, and with --redis also against the heads they published',
+    )
     .option('--json', 'a JSON event on stdout')
-    .action((opts: { json?: boolean }) =>
+    .option(
+      '--dir <[instance=]folder>',
+      "a team server instance's audit chain: its VALET_AUDIT_DIR or data dir, named by the instance's ID; repeat for each instance",
+      (value: string, dirs: string[] | undefined) => [...(dirs ?? []), value],
+    )
+    .option(
+      '--redis <url>',
+      'with --dir: compare each chain with the head its instance published in this Redis (VALET_REDIS_PREFIX, default mv:)',
+    )
+    .action((opts: { json?: boolean; dir?: string[]; redis?: string }) =>
       run(opts, async (ctx, out) => {
+        if (opts.dir !== undefined || opts.redis !== undefined) {
+          const chains = parseChains(opts.dir ?? [], opts.redis !== undefined);
+          const prefix = ctx.env.VALET_REDIS_PREFIX || undefined;
+          if (!(await verifyInstanceChains(out, chains, opts.redis, prefix))) setExit(1);
+          return;
+        }
         const result = await verifyAudit(ctx.core.audit.dir);
         out.event({ event: 'audit_verified', ...result });
         if (result.ok) {
@@ -62,6 +87,44 @@ export function registerAuditCommands(
         }
       }),
     );
+}
+
+/**
+ * `audit verify --dir …`: verifies each instance's chain, with --redis against the head it
+ * published; one event and one line per chain. Resolves to whether every chain holds.
+ */
+async function verifyInstanceChains(
+  out: Output,
+  chains: ChainToVerify[],
+  redisUrl: string | undefined,
+  prefix: string | undefined,
+): Promise<boolean> {
+  let readHead: HeadReader | undefined;
+  let close = async () => {};
+  if (redisUrl !== undefined) {
+    // Loaded only here: plain `audit verify` never needs a Redis client.
+    const { openRedisStore } = await import('../../core/remote/store/redis-store.ts');
+    const store = await openRedisStore({ url: redisUrl, ...(prefix ? { prefix } : {}) });
+    readHead = async (instance) => headOf(await store.hGetAll(auditHeadKey(instance)));
+    close = () => store.close();
+  }
+  try {
+    const reports = await verifyChains(chains, readHead);
+    for (const report of reports) {
+      const { dir, instance, chainDir, verification, head, ok } = report;
+      out.event({ event: 'audit_verified', dir: chainDir, instance, ...verification, head, ok });
+      out.say(`${instance ?? dir}: ${chainVerdict(report)}`);
+    }
+    const bad = reports.filter((r) => !r.ok).length;
+    out.say(
+      bad === 0
+        ? `All ${reports.length} audit chains are intact.`
+        : `${bad} of ${reports.length} audit chains failed verification.`,
+    );
+    return bad === 0;
+  } finally {
+    await close();
+  }
 }
 
 function print(out: Output, record: AuditRecord): void {

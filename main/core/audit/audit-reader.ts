@@ -57,13 +57,20 @@ export type AuditVerification =
       ok: true;
       records: number;
       first?: { seq: number; time: string };
-      last?: { seq: number; time: string };
+      /** The chain's last record; its hash is what the next record would follow. */
+      last?: { seq: number; time: string; hash: string };
     }
   | {
       ok: false;
       records: number;
       bad: { file: string; line: number; seq?: number; reason: string };
     };
+
+/** What `verifyAudit` tells its caller on the way. */
+export interface VerifyOptions {
+  /** Called with each record that checked out so far, oldest first, as the chain is read once. */
+  onRecord?: (record: AuditRecord) => void;
+}
 
 /** The boundaries a log_pruned record vouches for: `seq:hash` of each pruned file's last record. */
 function prunedBoundaries(record: AuditRecord): string[] {
@@ -87,7 +94,10 @@ function prunedBoundaries(record: AuditRecord): string[] {
  * name the record it follows (its number and hash), so deleting files by hand still shows.
  * Names the first bad record.
  */
-export async function verifyAudit(dir: string): Promise<AuditVerification> {
+export async function verifyAudit(
+  dir: string,
+  options: VerifyOptions = {},
+): Promise<AuditVerification> {
   let previous: AuditRecord | undefined;
   let previousWhere: { file: string; line: number } | undefined;
   let first: AuditRecord | undefined;
@@ -138,6 +148,7 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     }
     if (unattested && prunedBoundaries(record).includes(unattested.boundary))
       unattested = undefined;
+    options.onRecord?.(record);
     first ??= record;
     previous = record;
     previousWhere = where;
@@ -148,7 +159,7 @@ export async function verifyAudit(dir: string): Promise<AuditVerification> {
     ok: true,
     records: count,
     ...(first ? { first: { seq: first.seq, time: first.time } } : {}),
-    ...(previous ? { last: { seq: previous.seq, time: previous.time } } : {}),
+    ...(previous ? { last: { seq: previous.seq, time: previous.time, hash: previous.hash } } : {}),
   };
 }
 
