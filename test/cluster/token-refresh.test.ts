@@ -11,6 +11,7 @@ import {
   rpcResult,
   toolCall,
 } from '../support/cluster-clients.ts';
+import { secretsInRedis } from '../support/cluster-secrets.ts';
 import { startRemoteCluster, type RemoteCluster } from '../support/remote-cluster.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
@@ -70,5 +71,9 @@ describe('two instances refreshing the same user’s Graph token at once', () =>
     await call('b', 'list_messages');
     await call('a', 'list_messages');
     expect(cluster.graph.requests.length).toBe(graphCalls + 3);
+  });
+
+  it('leaves no JWT, refresh token, valet token, client secret or password in Redis', async () => {
+    expect(await secretsInRedis(cluster, [client])).toEqual({});
   });
 });

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -108,7 +109,7 @@ export function toolCall(
 }
 
 /** The JSON-RPC answer in an MCP response, whether it came as JSON or as the SSE stream's data. */
-export function rpcResult(response: SeenResponse): {
+export function rpcResult(response: { body: string }): {
   result?: { isError?: boolean; content?: unknown; structuredContent?: unknown };
   error?: { code: number; message: string };
 } {
@@ -118,4 +119,61 @@ export function rpcResult(response: SeenResponse): {
     .map((line) => line.slice('data: '.length))
     .at(-1);
   return JSON.parse(data ?? response.body) as ReturnType<typeof rpcResult>;
+}
+
+/** One request of a burst as its client saw it: when it went, when the whole answer came, and what. */
+export interface BurstCall {
+  sentAt: number;
+  receivedAt: number;
+  status: number;
+  body: string;
+}
+
+/**
+ * Posts `message` to the cluster's public `/mcp` over a connection of its own and reads the whole
+ * answer. Rejects when the answer does not arrive whole (a backend killed mid-answer), or when
+ * none has come within `timeoutMs`: a call the client never received.
+ */
+export function postThroughProxy(
+  cluster: RemoteCluster,
+  token: string,
+  message: Record<string, unknown>,
+  timeoutMs = 15_000,
+): Promise<BurstCall> {
+  const target = new URL(cluster.mcpUrl);
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, ...message });
+  return new Promise((resolve, reject) => {
+    const sentAt = Date.now();
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent: false,
+        timeout: timeoutMs,
+        headers: {
+          host: target.host,
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.once('error', reject);
+        res.once('close', () => {
+          if (!res.complete) reject(new Error('The answer was cut off'));
+        });
+        res.once('end', () =>
+          resolve({ sentAt, receivedAt: Date.now(), status: res.statusCode ?? 0, body: text }),
+        );
+      },
+    );
+    req.once('timeout', () => req.destroy(new Error(`No answer within ${timeoutMs} ms`)));
+    req.once('error', reject);
+    req.end(body);
+  });
 }
