@@ -51,7 +51,11 @@ export function userGraphAccess(
       // The user's cache is gone (expired after months unused, or dropped as damaged).
       if (!user) throw needSignIn(scopes);
       const silent = () =>
-        msal.acquireTokenSilent({ account: user, scopes, ...(force ? { forceRefresh } : {}) });
+        msal.acquireTokenSilent({
+          account: user,
+          scopes,
+          ...(force ? { forceRefresh: true } : {}),
+        });
       const cached = { homeAccountId, clientId: config.clientId, scopes };
       if (!force && holdsUsableToken(msal.getTokenCache().serialize(), cached)) return silent();
       if (waits >= MAX_WAITS) return silent();
