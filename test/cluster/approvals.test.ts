@@ -9,6 +9,7 @@ import {
   connectClient,
   newOAuthClient,
   openUserBrowser,
+  within,
   type UserBrowser,
 } from '../support/cluster-clients.ts';
 import { secretsInRedis } from '../support/cluster-secrets.ts';
@@ -38,16 +39,6 @@ function sendMail(mcp: Client, subject: string, signal?: AbortSignal) {
   return { approvalUrl: within(approvalUrl, 10_000, 'the approval link'), result };
 }
 
-/** `promise`, or an error naming `what` once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`No ${what} within ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
-
 describe('approvals across instances: asked on one, decided on another’s page', () => {
   let cluster: RemoteCluster;
   let browser: Browser;
@@ -66,7 +57,9 @@ describe('approvals across instances: asked on one, decided on another’s page'
     try {
       await user.page.goto(url);
       await user.page.locator('button#approve').click();
-      await expect.poll(() => user.page.getByRole('status').innerText()).toMatch(/approved/i);
+      await expect
+        .poll(() => user.page.getByRole('status').innerText(), { timeout: 5000 })
+        .toMatch(/approved/i);
     } finally {
       cluster.proxy.pin(undefined);
     }

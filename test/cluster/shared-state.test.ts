@@ -98,7 +98,11 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
     cluster.proxy.pin(({ path }) => (path === '/mcp' ? 'b' : undefined));
     try {
       expect((await postMcp(cluster, 'proxy', token, { method: 'tools/list' })).status).toBe(200);
-      const listed = await runCli(['keys', 'list', '--remote', '--json'], cluster.cliEnvFor('a'));
+      const listed = await runCli(
+        ['keys', 'list', '--remote', '--json'],
+        cluster.cliEnvFor('a'),
+        20_000,
+      );
       expect(listed.code, listed.stderr).toBe(0);
       const keys = (listed.events.find((e) => e.event === 'keys')?.keys ?? []) as Array<{
         id: string;
@@ -111,6 +115,7 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
       const revoked = await runCli(
         ['keys', 'revoke', key?.id ?? '', '--remote', '--json'],
         cluster.cliEnvFor('a'),
+        20_000,
       );
       expect(revoked.code, revoked.stderr).toBe(0);
       const at = performance.now();

@@ -17,9 +17,16 @@ export interface UserBrowser {
   redirects: RedirectCatcher;
 }
 
-/** Opens a browser context for one user that can reach nothing but this machine. */
+/** How long a browser step may take before the test fails naming it. */
+const BROWSER_STEP_MS = 10_000;
+
+/**
+ * Opens a browser context for one user that can reach nothing but this machine, whose steps
+ * fail within seconds, naming what they waited for.
+ */
 export async function openUserBrowser(browser: Browser): Promise<UserBrowser> {
   const context = await newUserContext(browser);
+  context.setDefaultTimeout(BROWSER_STEP_MS);
   await context.route(
     (url) => url.hostname !== 'localhost' && url.hostname !== '127.0.0.1',
     (route) => route.abort('blockedbyclient'),
@@ -51,11 +58,21 @@ export async function authorizeInBrowser(
   await user.page.goto(String(oauth.authorizationUrl));
   await signInToConsent(user.page, who);
   await user.page.locator('button#allow').click();
-  const back = await user.redirects.next();
+  const back = await within(user.redirects.next(), BROWSER_STEP_MS, "the client's redirect");
   const code = back.searchParams.get('code');
   if (!code) throw new Error(`The consent sent no code back: ${back.href}`);
   const done = await auth(oauth, { ...options, authorizationCode: code });
   if (done !== 'AUTHORIZED') throw new Error(`The code was not redeemed: ${done}`);
+}
+
+/** `promise`, or an error naming `what` once `ms` have passed. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`No ${what} within ${ms} ms`)), ms).unref(),
+    ),
+  ]);
 }
 
 /** An SDK client connected to the cluster's public URL with `oauth`'s tokens. */
