@@ -15,12 +15,12 @@ function cacheSecrets(serialized: string): string[] {
 
 /**
  * Dumps the cluster's Redis byte for byte and returns every secret found in it, by what it is
- * (empty when clean): anything shaped like a JWT, the Entra tokens the sealed token caches hold
- * (opened here with the cluster's cache key, to know what to look for), MSAL's cache layout in
- * the clear, the valet access and refresh tokens `clients` hold, the web app's client secret,
- * the cache key, the users' passwords, and `more` (text the test knows must not be there, such
- * as what an approval summary seals). Throws when the scan could not have found anything:
- * no sealed user token cache with tokens in it, or no hash field read.
+ * (empty when clean): anything shaped like a JWT (its header and payload), the Entra tokens
+ * the sealed token caches hold (opened here with the cluster's cache key, to know what to look
+ * for), MSAL's cache layout in the clear, the valet access and refresh tokens `clients` hold,
+ * the web app's client secret, the cache key, the users' passwords, and `more` (text the test
+ * knows must not be there, such as what an approval summary seals). Throws when the scan could
+ * not have found anything: no sealed user token cache with tokens in it, or no hash field read.
  */
 export async function secretsInRedis(
   cluster: RemoteCluster,
@@ -46,8 +46,10 @@ export async function secretsInRedis(
     throw new Error(
       'The scan read no hash naming a user (a valet key record): it would prove nothing',
     );
-  const needles: Record<string, string | Buffer> = {
-    'a JWT (eyJ…)': 'eyJ',
+  const needles: Record<string, string | Buffer | RegExp> = {
+    // A JWT's header and payload are base64url JSON: each starts eyJ (`{"`). A lone eyJ is
+    // no sign of one: random base64url, as the sealed values are, holds it now and then.
+    'a JWT (eyJ….eyJ…)': /eyJ[A-Za-z0-9_-]*\.eyJ/,
     "MSAL's cache layout in the clear": 'credential_type',
     "the web app's client secret": REMOTE_CLIENT_SECRET,
     'the cache key (base64)': CLUSTER_CACHE_KEY,

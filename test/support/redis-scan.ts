@@ -72,22 +72,29 @@ function flatten(value: unknown): Buffer[] {
 
 /**
  * The needles found in the dump, each with the first key that holds it (in its name or its
- * bytes): what must never be there comes back as `{ needle: key }` pairs, empty when clean.
+ * bytes): what must never be there comes back as `{ needle: key }` pairs, empty when clean. A
+ * pattern is matched against the bytes read as Latin-1, one character a byte.
  */
 export function findInDump(
   dump: RedisDump,
-  needles: Record<string, string | Buffer>,
+  needles: Record<string, string | Buffer | RegExp>,
 ): Record<string, string> {
   const found: Record<string, string> = {};
   for (const [label, needle] of Object.entries(needles)) {
-    const bytes = Buffer.isBuffer(needle) ? needle : Buffer.from(needle);
-    if (bytes.length === 0) throw new Error(`The needle ${label} is empty`);
+    const holds = needleIn(needle, label);
     for (const [key, value] of dump.keys) {
-      if (Buffer.from(key).includes(bytes) || value.bytes.includes(bytes)) {
+      if (holds(Buffer.from(key)) || holds(value.bytes)) {
         found[label] = key;
         break;
       }
     }
   }
   return found;
+}
+
+function needleIn(needle: string | Buffer | RegExp, label: string): (bytes: Buffer) => boolean {
+  if (needle instanceof RegExp) return (bytes) => needle.test(bytes.toString('latin1'));
+  const wanted = Buffer.isBuffer(needle) ? needle : Buffer.from(needle);
+  if (wanted.length === 0) throw new Error(`The needle ${label} is empty`);
+  return (bytes) => bytes.includes(wanted);
 }
