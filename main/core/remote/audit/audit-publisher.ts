@@ -22,6 +22,8 @@ export interface AuditPublisherOptions {
   maxWaiting?: number;
   /** How often at most a failure to publish is logged (default once a minute). */
   warnEveryMs?: number;
+  /** How long a record waits for others to go out with it (default 10 ms). */
+  lingerMs?: number;
 }
 
 // One MULTI carries at most this many entries, so a backlog goes out in bounded round trips.
@@ -31,9 +33,10 @@ const BATCH = 500;
  * Publishes this instance's audit records to the shared store once they are written: one entry
  * each in the capped activity stream, and the chain's head (`audit:head:{instance}`) as an
  * anchor for `audit verify --redis`. The local chain is the audit: publishing runs beside the
- * calls and never holds or fails one. One round trip is in flight at a time, and what arrives
- * meanwhile goes out together in the next; when the store fails, those records stay in the
- * chain only, and the failure is logged at most once every `warnEveryMs`.
+ * calls and never holds or fails one. One round trip is in flight at a time, each a moment
+ * (`lingerMs`) after the last, carrying everything written meanwhile; when the store fails,
+ * those records stay in the chain only, and the failure is logged at most once every
+ * `warnEveryMs`.
  */
 export class AuditPublisher {
   readonly #store: SharedStore;
@@ -42,6 +45,7 @@ export class AuditPublisher {
   readonly #maxLen: number;
   readonly #maxWaiting: number;
   readonly #warnEveryMs: number;
+  readonly #lingerMs: number;
   #waiting: Record<string, string>[] = [];
   #head: PublishedHead | undefined;
   #sending: Promise<void> | undefined;
@@ -56,6 +60,7 @@ export class AuditPublisher {
     this.#maxLen = options.maxLen ?? ACTIVITY_MAX_LEN;
     this.#maxWaiting = options.maxWaiting ?? 10_000;
     this.#warnEveryMs = options.warnEveryMs ?? 60_000;
+    this.#lingerMs = options.lingerMs ?? 10;
   }
 
   /**
@@ -71,10 +76,7 @@ export class AuditPublisher {
         this.#failed(dropped, 'the shared store fell behind');
       }
       this.#head = { seq: record.seq, hash: record.hash, time: record.time };
-      // After this turn of the event loop: a batch of records written together goes out together.
-      this.#sending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-        this.#drain(),
-      );
+      this.#sending ??= this.#drain();
     } catch (err) {
       this.#logger.error(
         `An audit record could not be queued for publishing: ${describeError(err)}`,
@@ -89,11 +91,16 @@ export class AuditPublisher {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#waiting.length > 0 || this.#head) {
+      do {
+        // A round trip waits a moment first, unless a full batch waits already: the records of
+        // the calls answered meanwhile go with it, so a busy instance sends one batch every few
+        // milliseconds, not one per call.
+        if (this.#waiting.length < BATCH)
+          await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
         const batch = this.#waiting.splice(0, BATCH);
-        // The head goes with the last batch of what waits, never ahead of the entries before it.
-        const head = this.#waiting.length === 0 ? this.#head : undefined;
-        if (head) this.#head = undefined;
+        // Every round trip carries the newest head: each record it names is in the chain.
+        const head = this.#head;
+        this.#head = undefined;
         const failure = await this.#send(batch, head);
         if (failure === undefined) continue;
         // The store is failing: what waits is not tried now (it would fail the same way). The
@@ -103,7 +110,7 @@ export class AuditPublisher {
         this.#head = undefined;
         this.#failed(skipped, failure);
         return;
-      }
+      } while (this.#waiting.length > 0 || this.#head);
       this.#recovered();
     } finally {
       this.#sending = undefined;

@@ -31,7 +31,9 @@ const READ_AT_ONCE = 500;
 
 /**
  * One page of the activity every instance published to the shared stream, newest first: the
- * viewer's own records, or everyone's for an admin. The stream keeps about the last 100,000
+ * viewer's own records, or everyone's for an admin. Newest means last to reach the stream: each
+ * instance's records keep their order, but those of two instances written within a few
+ * milliseconds of each other may come in either order (each item has its `time`). The stream keeps about the last 100,000
  * records of all instances; each instance's audit chain holds them all. A page reads at most
  * MAX_SCANNED entries: when it stops there, `nextBefore` goes on from the last entry it read.
  */
