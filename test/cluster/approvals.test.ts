@@ -3,17 +3,17 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { auditRecords } from '../support/audit-records.ts';
-import { launchBrowser } from '../support/browser.ts';
 import {
   authorizeInBrowser,
   connectClient,
   newOAuthClient,
   openUserBrowser,
+  startClusterWithBrowser,
   within,
   type UserBrowser,
 } from '../support/cluster-clients.ts';
 import { secretsInRedis } from '../support/cluster-secrets.ts';
-import { startRemoteCluster, type RemoteCluster } from '../support/remote-cluster.ts';
+import type { RemoteCluster } from '../support/remote-cluster.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
@@ -70,10 +70,9 @@ describe('approvals across instances: asked on one, decided on another’s page'
   }
 
   beforeAll(async () => {
-    [cluster, browser] = await Promise.all([
-      startRemoteCluster({ adminConsented: ['User.Read', 'Mail.Send'] }),
-      launchBrowser(),
-    ]);
+    ({ cluster, browser } = await startClusterWithBrowser({
+      adminConsented: ['User.Read', 'Mail.Send'],
+    }));
     user = await openUserBrowser(browser);
     oauth = newOAuthClient(user, 'Mail client');
     await authorizeInBrowser(cluster, user, adele, oauth, 'valet.read valet.mail.send');

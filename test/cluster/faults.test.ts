@@ -5,12 +5,12 @@ import { verifyAudit } from '../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../main/core/audit/audit-types.ts';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
 import { auditRecords } from '../support/audit-records.ts';
-import { launchBrowser } from '../support/browser.ts';
 import {
   accessTokenOf,
   authorizeInBrowser,
   newOAuthClient,
   openUserBrowser,
+  startClusterWithBrowser,
   postMcp,
   postThroughProxy,
   rpcResult,
@@ -18,7 +18,7 @@ import {
   type BurstCall,
 } from '../support/cluster-clients.ts';
 import { secretsInRedis } from '../support/cluster-secrets.ts';
-import { startRemoteCluster, type RemoteCluster } from '../support/remote-cluster.ts';
+import type { RemoteCluster } from '../support/remote-cluster.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
@@ -33,15 +33,12 @@ describe('faults of a scaled-out team server: Redis going away, an instance kill
   let oauth: TestOAuthClient;
 
   beforeAll(async () => {
-    [cluster, browser] = await Promise.all([
-      startRemoteCluster({
-        // Room for the burst: the default allows 60 at once and 8 in flight per key.
-        policy: {
-          rateLimits: { requestsPerMinute: 100_000, burst: 10_000, concurrentPerKey: 32 },
-        },
-      }),
-      launchBrowser(),
-    ]);
+    ({ cluster, browser } = await startClusterWithBrowser({
+      // Room for the burst: the default allows 60 at once and 8 in flight per key.
+      policy: {
+        rateLimits: { requestsPerMinute: 100_000, burst: 10_000, concurrentPerKey: 32 },
+      },
+    }));
     const user = await openUserBrowser(browser);
     oauth = newOAuthClient(user, 'Burst client');
     await authorizeInBrowser(cluster, user, adele, oauth);

@@ -1,19 +1,19 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
-import { launchBrowser } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
 import {
   accessTokenOf,
   authorizeInBrowser,
   newOAuthClient,
   openUserBrowser,
+  startClusterWithBrowser,
   postMcp,
   rpcResult,
   toolCall,
   type UserBrowser,
 } from '../support/cluster-clients.ts';
-import { startRemoteCluster, type RemoteCluster } from '../support/remote-cluster.ts';
+import type { RemoteCluster } from '../support/remote-cluster.ts';
 import { secretsInRedis } from '../support/cluster-secrets.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
@@ -31,7 +31,7 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
   let onA: TestOAuthClient;
 
   beforeAll(async () => {
-    [cluster, browser] = await Promise.all([startRemoteCluster(), launchBrowser()]);
+    ({ cluster, browser } = await startClusterWithBrowser());
     adeleBrowser = await openUserBrowser(browser);
     alexBrowser = await openUserBrowser(browser);
   });

@@ -1,18 +1,18 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS, type IdpUser } from '../../main/demo/idp/index.ts';
-import { launchBrowser } from '../support/browser.ts';
 import {
   accessTokenOf,
   authorizeInBrowser,
   newOAuthClient,
   openUserBrowser,
+  startClusterWithBrowser,
   postMcp,
   rpcResult,
   toolCall,
 } from '../support/cluster-clients.ts';
 import { secretsInRedis } from '../support/cluster-secrets.ts';
-import { startRemoteCluster, type RemoteCluster } from '../support/remote-cluster.ts';
+import type { RemoteCluster } from '../support/remote-cluster.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
@@ -25,13 +25,10 @@ describe('two instances refreshing the same user’s Graph token at once', () =>
   let client: TestOAuthClient;
 
   beforeAll(async () => {
-    [cluster, browser] = await Promise.all([
-      startRemoteCluster({
-        adminConsented: ['User.Read', 'Mail.Read'],
-        idp: { accessTokenTtlSeconds: DUE_TTL_SECONDS },
-      }),
-      launchBrowser(),
-    ]);
+    ({ cluster, browser } = await startClusterWithBrowser({
+      adminConsented: ['User.Read', 'Mail.Read'],
+      idp: { accessTokenTtlSeconds: DUE_TTL_SECONDS },
+    }));
     const user = await openUserBrowser(browser);
     client = newOAuthClient(user);
     await authorizeInBrowser(cluster, user, adele, client);

@@ -4,8 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { newUserContext } from './browser.ts';
-import type { RemoteCluster } from './remote-cluster.ts';
+import { launchBrowser, newUserContext } from './browser.ts';
+import { startRemoteCluster, type ClusterOptions, type RemoteCluster } from './remote-cluster.ts';
 import { catchRedirects, signInToConsent, type RedirectCatcher } from './remote-mcp.ts';
 import { rawRequest, type SeenResponse } from './remote-server.ts';
 import { TestOAuthClient } from './valet-auth-harness.ts';
@@ -15,6 +15,21 @@ export interface UserBrowser {
   context: BrowserContext;
   page: Page;
   redirects: RedirectCatcher;
+}
+
+/** Starts a cluster and a browser for its users at once; when either fails, the other is stopped. */
+export async function startClusterWithBrowser(
+  options: ClusterOptions = {},
+): Promise<{ cluster: RemoteCluster; browser: Browser }> {
+  const [cluster, browser] = await Promise.allSettled([
+    startRemoteCluster(options),
+    launchBrowser(),
+  ]);
+  if (cluster.status === 'fulfilled' && browser.status === 'fulfilled')
+    return { cluster: cluster.value, browser: browser.value };
+  if (cluster.status === 'fulfilled') await cluster.value.close();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw cluster.status === 'rejected' ? cluster.reason : (browser as PromiseRejectedResult).reason;
 }
 
 /** How long a browser step may take before the test fails naming it. */
