@@ -183,6 +183,10 @@ describe('mcp-valet audit verify --dir … --redis, against the heads instances 
     const web1 = await runInstance('web-1', 4);
     const web2 = await runInstance('web-2', 6);
     const { lines, save } = await chainLines(web2);
+    await save(lines.slice(0, 5));
+    expect((await verify(`web-2=${web2}`)).stderr).toMatch(
+      /^web-2: .*published record 6 as its head: record 6 was cut off\./m,
+    );
     await save(lines.slice(0, 4));
     // On its own the shortened chain verifies: only the published head shows what is gone.
     const alone = await runCli(['audit', 'verify', '--dir', `web-2=${web2}`], env);

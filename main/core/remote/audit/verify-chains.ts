@@ -83,7 +83,7 @@ function compare(
       reason:
         last === 0
           ? `the chain is empty, but instance ${instance} published record ${head.seq} as its head: its records were deleted`
-          : `the chain ends at record ${last}, but instance ${instance} published record ${head.seq} as its head: records ${last + 1}–${head.seq} were cut off`,
+          : `the chain ends at record ${last}, but instance ${instance} published record ${head.seq} as its head: ${head.seq === last + 1 ? `record ${head.seq} was` : `records ${last + 1}–${head.seq} were`} cut off`,
     };
   if (oldest !== undefined && head.seq < oldest)
     return {
