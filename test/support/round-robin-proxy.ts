@@ -91,9 +91,13 @@ export async function startRoundRobinProxy(
         answer.once('aborted', () => res.destroy());
       },
     );
-    upstream.once('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('Bad gateway');
-      else res.destroy();
+    upstream.once('error', (err: NodeJS.ErrnoException) => {
+      if (res.headersSent) return void res.destroy();
+      res
+        .writeHead(502, { 'content-type': 'text/plain' })
+        .end(
+          `Bad gateway: instance ${target.name} (127.0.0.1:${target.port}) ${err.code ?? err.message}`,
+        );
     });
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
