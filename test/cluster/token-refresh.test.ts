@@ -52,7 +52,7 @@ describe('two instances refreshing the same user’s Graph token at once', () =>
     return result;
   }
 
-  it('lets every call succeed, with one refresh at the IdP for the user and not one per call', async () => {
+  it('answers four calls on A and B at once, all with the due token refreshed once at the IdP, not once per instance', async () => {
     const before = refreshes();
     const results = await Promise.all(
       ['a', 'b', 'a', 'b'].map((instance) => call(instance, 'get_user_details')),
