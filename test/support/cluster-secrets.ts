@@ -1,6 +1,6 @@
 import { cacheKeyOf } from '../../main/core/remote/cache-keys.ts';
 import { open } from '../../main/core/remote/sealed-value.ts';
-import { REMOTE_CLIENT_SECRET } from './remote-server.ts';
+import { JWT_SHAPE, REMOTE_CLIENT_SECRET } from './remote-server.ts';
 import { CLUSTER_CACHE_KEY, type RemoteCluster } from './remote-cluster.ts';
 import { dumpRedis, findInDump } from './redis-scan.ts';
 import type { TestOAuthClient } from './valet-auth-harness.ts';
@@ -47,9 +47,7 @@ export async function secretsInRedis(
       'The scan read no hash naming a user (a valet key record): it would prove nothing',
     );
   const needles: Record<string, string | Buffer | RegExp> = {
-    // A JWT's header and payload are base64url JSON: each starts eyJ (`{"`). A lone eyJ is
-    // no sign of one: random base64url, as the sealed values are, holds it now and then.
-    'a JWT (eyJ….eyJ…)': /eyJ[A-Za-z0-9_-]*\.eyJ/,
+    'a JWT (eyJ….eyJ…)': JWT_SHAPE,
     "MSAL's cache layout in the clear": 'credential_type',
     "the web app's client secret": REMOTE_CLIENT_SECRET,
     'the cache key (base64)': CLUSTER_CACHE_KEY,

@@ -174,8 +174,15 @@ export function rawRequest(
 }
 
 /**
- * Everything the server sent that a test saw, kept to be searched for Entra tokens: a JWT
- * starts with `eyJ` (base64 of `{"`), and none may ever leave the server.
+ * A JWT's shape: a base64url JSON header and payload (each starts `eyJ`, base64 of `{"`) joined
+ * by a dot. A lone `eyJ` is no token: random base64url (our opaque tokens, ciphertext) holds it
+ * now and then.
+ */
+export const JWT_SHAPE = /eyJ[A-Za-z0-9_-]*\.eyJ/;
+
+/**
+ * Everything the server sent that a test saw, kept to be searched for Entra tokens (JWTs), none
+ * of which may ever leave the server.
  */
 export class ResponseLog {
   readonly #texts: string[] = [];
@@ -197,6 +204,6 @@ export class ResponseLog {
 
   /** The kept texts that hold something shaped like a JWT. */
   withTokens(): string[] {
-    return this.#texts.filter((t) => t.includes('eyJ'));
+    return this.#texts.filter((t) => JWT_SHAPE.test(t));
   }
 }

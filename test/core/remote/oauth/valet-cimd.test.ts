@@ -4,6 +4,7 @@ import { CimdClients } from '../../../../main/core/remote/oauth/cimd-clients.ts'
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import { silentLogger } from '../../../../main/core/util/logger.ts';
 import { startCimdHost, type CimdHost } from '../../../support/cimd-host.ts';
+import { JWT_SHAPE } from '../../../support/remote-server.ts';
 import {
   answerConsent,
   startValetAuth,
@@ -39,7 +40,7 @@ async function documentHost(
 async function harness(...args: Parameters<typeof startValetAuth>): Promise<ValetAuthHarness> {
   const h = await startValetAuth(...args);
   cleanup.push(async () => {
-    expect(h.seen.filter((s) => `${s.headers}${s.body}`.includes('eyJ')).map((s) => s.url)).toEqual(
+    expect(h.seen.filter((s) => JWT_SHAPE.test(`${s.headers}${s.body}`)).map((s) => s.url)).toEqual(
       [],
     );
     await h.close();

@@ -1,5 +1,6 @@
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JWT_SHAPE } from '../../../support/remote-server.ts';
 import {
   answerConsent,
   startValetAuth,
@@ -14,7 +15,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  expect(h.seen.filter((s) => `${s.headers}${s.body}`.includes('eyJ')).map((s) => s.url)).toEqual(
+  expect(h.seen.filter((s) => JWT_SHAPE.test(`${s.headers}${s.body}`)).map((s) => s.url)).toEqual(
     [],
   );
   await h.close();
