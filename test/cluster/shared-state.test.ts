@@ -93,6 +93,26 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
     expect(cluster.idp.tokenRequests.slice(tokenRequests)).toEqual([]);
   });
 
+  it("holds a user's Graph calls on B while the Retry-After Graph gave A for that user runs", async () => {
+    const token = accessTokenOf(split);
+    // A fault is answered before the token is read: Graph's 429 names no user.
+    const throttled = () =>
+      cluster.graph.requests.filter((r) => r.path === '/v1.0/me' && r.status === 429).length;
+    cluster.graph.inject({ path: '/v1.0/me', status: 429, retryAfterSeconds: 2 });
+    const onA = postMcp(cluster, 'a', token, toolCall('get_user_details'));
+    await expect.poll(throttled, { interval: 20, timeout: 5000 }).toBe(1);
+    const started = performance.now();
+    const onB = await postMcp(cluster, 'b', token, toolCall('get_user_details'));
+    const waitedMs = performance.now() - started;
+    for (const answer of [await onA, onB]) {
+      expect(answer.status, answer.body).toBe(200);
+      expect(rpcResult(answer).result?.isError, answer.body).toBeFalsy();
+    }
+    // B sent nothing to Graph for Adele until the wait was over, so Graph throttled no more.
+    expect(waitedMs).toBeGreaterThan(1000);
+    expect(throttled()).toBe(1);
+  });
+
   it('refuses the next request through B within 1 s of `mcp-valet keys revoke --remote` run against A', async () => {
     const token = accessTokenOf(split);
     cluster.proxy.pin(({ path }) => (path === '/mcp' ? 'b' : undefined));

@@ -3,6 +3,7 @@ import { RefusalAggregator } from '../../audit/refusal-aggregator.ts';
 import type { AuditEvent } from '../../audit/audit-types.ts';
 import type { ValetConfig } from '../../config/load-config.ts';
 import { GraphClient } from '../../graph/graph-client.ts';
+import { StoreGraphThrottle } from '../graph-backoff.ts';
 import { MeCache } from '../../graph/me-cache.ts';
 import type { ToolRunnerDeps } from '../../mcp/call-types.ts';
 import type { GraphUser } from '../../mcp/tool-definition.ts';
@@ -103,7 +104,11 @@ export function createRemoteCore(options: {
   });
   return {
     runner: {
-      graph: new GraphClient({ baseUrl: settings.graphUrl }),
+      // Graph's Retry-After for a user holds that user's calls on every instance.
+      graph: new GraphClient({
+        baseUrl: settings.graphUrl,
+        throttle: new StoreGraphThrottle(options.store),
+      }),
       meCache: new MeCache<GraphUser>(),
       audit: append,
       logger,

@@ -87,6 +87,8 @@ export async function startRemoteServer(
     publicUrl: config.publicUrl,
     cacheKeys,
     logger,
+    // In this process's memory the live feed is kept short; Redis keeps its ~100,000.
+    ...(config.redisUrl === undefined ? { activityMaxLen: 10_000 } : {}),
   });
   try {
     await metadata.load();
