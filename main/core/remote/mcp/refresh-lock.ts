@@ -5,12 +5,6 @@ import type { SharedStore } from '../store/shared-store.ts';
 /** How long a refresh lock lasts at most: an instance that dies holding one frees it by then. */
 export const REFRESH_LOCK_TTL_MS = 10_000;
 
-/**
- * How long before its expiry a holder stops counting the lock as its own: past this it lets the
- * lock expire rather than delete it, as it might by then be another instance's.
- */
-const RELEASE_MARGIN_MS = 2_000;
-
 /** The store key of the lock around refreshes of a token cache partition (`msal:u:<id>`). */
 export function refreshLockKey(partition: string): string {
   return `lock:${partition}`;
@@ -37,8 +31,8 @@ export interface RefreshLocksOptions {
  * Locks in the shared store that make a user's token refresh single-flight across instances:
  * the instance that takes a partition's lock (SET NX PX) refreshes and writes the partition;
  * the others wait for the lock to go, then read the partition again and find the new token. A
- * lock is deleted only by its holder, and only while it surely still holds it: each lock carries
- * a value of its own, and past its lifetime less a margin it is left to expire.
+ * lock is deleted only by its holder: each lock carries a value of its own, compared and deleted
+ * in one step.
  */
 export class RefreshLocks {
   readonly #store: SharedStore;
@@ -57,15 +51,13 @@ export class RefreshLocks {
   async take(partition: string): Promise<HeldRefreshLock | undefined> {
     const key = refreshLockKey(partition);
     const owner = randomBytes(16).toString('base64url');
-    // Read the clock before asking: the lock cannot expire sooner than this says.
-    const takenAt = this.#now();
     if (!(await this.#store.set(key, owner, { ttlMs: this.#ttlMs, onlyIfAbsent: true })))
       return undefined;
     return {
       release: async () => {
-        if (this.#now() - takenAt > this.#ttlMs - RELEASE_MARGIN_MS) return;
         try {
-          if ((await this.#store.get(key)) === owner) await this.#store.del(key);
+          // Compare and delete in one step: a lock that expired and was taken is not ours.
+          await this.#store.delIfValue(key, owner);
         } catch {
           // A lock that cannot be deleted expires by itself; the token is refreshed already.
         }

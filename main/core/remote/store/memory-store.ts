@@ -84,6 +84,14 @@ export class MemoryStore implements SharedStore {
     return entry?.value ?? null;
   }
 
+  async delIfValue(key: string, value: string): Promise<boolean> {
+    input.checkValue(value);
+    const entry = this.#entry(key, 'string');
+    if (entry?.value !== value) return false;
+    this.#backing.delete(this.#key(key));
+    return true;
+  }
+
   async del(key: string): Promise<boolean> {
     const full = this.#key(key);
     const held = this.#backing.read(full, this.#now()) !== undefined;

@@ -87,6 +87,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return written
 `);
 
+/**
+ * SharedStore.delIfValue. KEYS[1] the key; ARGV[1] the value it must hold. A key of another type
+ * is an error, as GET would give. Returns 1 when it was deleted, 0 otherwise.
+ */
+export const DEL_IF_VALUE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
 /** A Lua script and the SHA-1 that EVALSHA names it by. */
 export interface LuaScript {
   readonly lua: string;

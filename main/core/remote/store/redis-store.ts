@@ -16,6 +16,7 @@ import {
 } from './redis-errors.ts';
 import {
   ACQUIRE_SLOT,
+  DEL_IF_VALUE,
   TAKE_TOKEN,
   tokenTakeFrom,
   WRITE_WITH_TTL,
@@ -137,7 +138,11 @@ export class RedisStore implements SharedStore {
   /** Loads the Lua scripts into Redis; calls load them again by themselves when Redis lost them. */
   async loadScripts(): Promise<void> {
     await this.#run((c) =>
-      Promise.all([TAKE_TOKEN, ACQUIRE_SLOT, WRITE_WITH_TTL].map(({ lua }) => c.scriptLoad(lua))),
+      Promise.all(
+        [TAKE_TOKEN, ACQUIRE_SLOT, WRITE_WITH_TTL, DEL_IF_VALUE].map(({ lua }) =>
+          c.scriptLoad(lua),
+        ),
+      ),
     );
   }
 
@@ -162,6 +167,12 @@ export class RedisStore implements SharedStore {
   async getDel(key: string): Promise<string | null> {
     const full = this.#key(key);
     return this.#run((c) => c.getDel(full));
+  }
+
+  async delIfValue(key: string, value: string): Promise<boolean> {
+    const full = this.#key(key);
+    input.checkValue(value);
+    return (await this.#script(DEL_IF_VALUE, full, [value])) === 1;
   }
 
   async del(key: string): Promise<boolean> {

@@ -27,6 +27,12 @@ export interface SharedStore {
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   /** The string at `key`, removed in the same step: only one caller ever gets it (GETDEL). */
   getDel(key: string): Promise<string | null>;
+  /**
+   * Removes the string at `key` only while it still holds `value`, in one step (one script):
+   * a lock is released by its holder alone, never after it expired and another took it.
+   * Resolves to whether it was removed.
+   */
+  delIfValue(key: string, value: string): Promise<boolean>;
   /** Removes the key, of any type; resolves to whether it was there (DEL). */
   del(key: string): Promise<boolean>;
   /** Makes the key expire `ttlMs` from now; false when there is no such key (PEXPIRE). */

@@ -66,6 +66,29 @@ export function stringContract({ store, pass }: ContractContext): void {
       expect(await store().get('lock')).toBe('third');
     });
 
+    it('delIfValue removes a lock only for its holder: not once it expired and another took it', async () => {
+      await store().set('lock', 'first-holder', { ttlMs: 100, onlyIfAbsent: true });
+      expect(await store().delIfValue('lock', 'someone-else')).toBe(false);
+      expect(await store().get('lock')).toBe('first-holder');
+      await pass(150);
+      expect(
+        await store().set('lock', 'second-holder', { ttlMs: 60_000, onlyIfAbsent: true }),
+      ).toBe(true);
+      expect(await store().delIfValue('lock', 'first-holder')).toBe(false);
+      expect(await store().get('lock')).toBe('second-holder');
+      expect(await store().delIfValue('lock', 'second-holder')).toBe(true);
+      expect(await store().get('lock')).toBeNull();
+      expect(await store().delIfValue('lock', 'second-holder')).toBe(false);
+    });
+
+    it('delIfValue on a key of another type rejects with store-wrong-type and leaves it', async () => {
+      await store().hSet('h', { a: '1' });
+      await expect(store().delIfValue('h', '1')).rejects.toMatchObject({
+        code: 'store-wrong-type',
+      });
+      expect(await store().hGetAll('h')).toEqual({ a: '1' });
+    });
+
     it('getDel hands a value out once: of 50 concurrent callers exactly one gets it', async () => {
       await store().set('code', 'single-use', { ttlMs: 60_000 });
       const got = await atOnce(50, () => store().getDel('code'));

@@ -77,6 +77,7 @@ describe('MemoryStore', () => {
       () => store.set('k', 'v'),
       () => store.getDel('k'),
       () => store.del('k'),
+      () => store.delIfValue('k', 'v'),
       () => store.expire('k', 10),
       () => store.ttl('k'),
       () => store.hSet('h', { a: '1' }),

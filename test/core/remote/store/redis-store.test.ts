@@ -341,6 +341,7 @@ describe('RedisStore', () => {
       () => store.set('k', 'v'),
       () => store.getDel('k'),
       () => store.del('k'),
+      () => store.delIfValue('k', 'v'),
       () => store.expire('k', 10),
       () => store.ttl('k'),
       () => store.hSet('h', { a: '1' }),
