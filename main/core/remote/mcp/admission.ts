@@ -40,17 +40,27 @@ export class RemoteAdmission {
     limits: RateLimits,
     approvalTimeoutSeconds: number,
   ): Promise<Admitted | Refused> {
+    // This instance's own cap first: a full server takes nothing from the shared limits.
+    if (this.#total >= limits.concurrentTotal) return refused('server concurrency', 1000);
     const bucket = { ratePerSecond: limits.requestsPerMinute / 60, burst: limits.burst };
     const key = identity.key.id;
-    const perKey = await this.#store.takeToken(`rl:${key}`, bucket);
-    if (!perKey.allowed) return refused('key rate', perKey.retryAfterMs);
-    const perUser = await this.#store.takeToken(`rl:user:${identity.principal.oid}`, bucket);
-    if (!perUser.allowed) return refused('user rate', perUser.retryAfterMs);
-    if (this.#total >= limits.concurrentTotal) return refused('server concurrency', 1000);
     const slotKey = `inflight:${key}`;
-    const slot = { cap: limits.concurrentPerKey, ttlMs: slotTtlMs(approvalTimeoutSeconds) };
-    if (!(await this.#store.acquireSlot(slotKey, requestId, slot)))
-      return refused('key concurrency', 1000);
+    // The key's bucket, the user's, then a slot: one round trip to the store.
+    const admission = await this.#store.admit({
+      buckets: [
+        { key: `rl:${key}`, bucket },
+        { key: `rl:user:${identity.principal.oid}`, bucket },
+      ],
+      slot: {
+        key: slotKey,
+        member: requestId,
+        limits: { cap: limits.concurrentPerKey, ttlMs: slotTtlMs(approvalTimeoutSeconds) },
+      },
+    });
+    if (!admission.admitted)
+      return admission.refusedBy === 'slot'
+        ? refused('key concurrency', 1000)
+        : refused(admission.index === 0 ? 'key rate' : 'user rate', admission.retryAfterMs);
     this.#total++;
     let released = false;
     return {

@@ -150,12 +150,17 @@ async function serve(
   const policy = await deps.policy();
   const identity = await door.identify(auth, policy);
   const requestId = randomUUID();
-  const admitted = await deps.admission.admit(
-    identity,
-    requestId,
-    policy.rateLimits,
-    policy.approvalTimeoutSeconds,
-  );
+  // Admission and what the client declared are independent reads: one round trip for both.
+  const [admission, reached] = await Promise.allSettled([
+    deps.admission.admit(identity, requestId, policy.rateLimits, policy.approvalTimeoutSeconds),
+    deps.reach.forRequest(identity.key.id, req.body),
+  ]);
+  if (admission.status === 'rejected') throw admission.reason;
+  const admitted = admission.value;
+  if (reached.status === 'rejected') {
+    if (admitted.ok) admitted.release();
+    throw reached.reason;
+  }
   if (!admitted.ok) {
     deps.logger.info(
       `A request of key ${identity.key.id} was refused: over its ${admitted.reason} limit`,
@@ -173,7 +178,7 @@ async function serve(
   }
   // The client hanging up ends its call: an approval wait stops, and the tool does not run.
   const hangUp = new AbortController();
-  const reach = await deps.reach.forRequest(identity.key.id, req.body);
+  const reach = reached.value;
   const runner = new ReachingRunner(
     {
       ...deps.runner,

@@ -10,6 +10,8 @@ import { MemoryPubSub } from './memory-pubsub.ts';
 import * as streams from './memory-streams.ts';
 import {
   DEFAULT_STORE_PREFIX,
+  type Admission,
+  type AdmitRequest,
   type MessageListener,
   type ScoredMember,
   type SetOptions,
@@ -200,6 +202,26 @@ export class MemoryStore implements SharedStore {
     const limits = input.checkSlot(slot);
     input.checkValue(member, 'member');
     return acquireSlot(this.#backing, this.#key(key), member, limits, this.#now());
+  }
+
+  async admit(request: AdmitRequest): Promise<Admission> {
+    const buckets = request.buckets.map(({ key, bucket }) => ({
+      key: this.#key(key),
+      shape: input.checkBucket(bucket),
+    }));
+    const limits = input.checkSlot(request.slot.limits);
+    input.checkValue(request.slot.member, 'member');
+    const slotKey = this.#key(request.slot.key);
+    // One tick from here on: atomic, as the Redis script is.
+    const now = this.#now();
+    for (const [index, { key, shape }] of buckets.entries()) {
+      const take = takeToken(this.#backing, key, shape, now);
+      if (!take.allowed)
+        return { admitted: false, refusedBy: 'bucket', index, retryAfterMs: take.retryAfterMs };
+    }
+    return acquireSlot(this.#backing, slotKey, request.slot.member, limits, now)
+      ? { admitted: true }
+      : { admitted: false, refusedBy: 'slot' };
   }
 
   async releaseSlot(key: string, member: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TokenTake } from './shared-store.ts';
+import type { Admission, TokenTake } from './shared-store.ts';
 
 // The compound operations of the Redis store, each one Lua script so that it is atomic across
 // instances. They read the time from Redis (TIME), never from the instance, so instances whose
@@ -13,57 +13,94 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * SharedStore.takeToken. KEYS[1] the bucket (a hash {tokens, ts}); ARGV rate per second, burst.
- * Returns {1, whole tokens left} or {0, milliseconds until the next token}.
+ * The token bucket step: takes one token from the bucket at `key` (a hash {tokens, ts}) at
+ * `rate` per second, holding `burst` at most. Returns true and the whole tokens left, or false
+ * and the milliseconds until the next token.
  */
-export const TAKE_TOKEN = luaScript(`${NOW}
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
+const TAKE_FN = `
 local function finite(x, fallback)
   if x == nil or x ~= x or x == math.huge or x == -math.huge then return fallback end
   return x
 end
--- HMGET first: a key of another type fails here, before anything is written.
-local held = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local before, since = burst, now
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  -- A bucket that cannot be read counts as empty: it refuses until it refills.
-  before = finite(tonumber(held[1]), 0)
-  since = finite(tonumber(held[2]), now)
+local function take(key, rate, burst)
+  -- HMGET first: a key of another type fails here, before anything is written.
+  local held = redis.call('HMGET', key, 'tokens', 'ts')
+  local before, since = burst, now
+  if redis.call('EXISTS', key) == 1 then
+    -- A bucket that cannot be read counts as empty: it refuses until it refills.
+    before = finite(tonumber(held[1]), 0)
+    since = finite(tonumber(held[2]), now)
+  end
+  -- A clock that stepped back refills nothing rather than draining the bucket.
+  local elapsed = math.max(0, now - since)
+  local tokens = math.min(burst, before + elapsed * rate / 1000)
+  local allowed = tokens >= 1
+  local left = tokens
+  if allowed then left = tokens - 1 end
+  local fullIn = math.max(1, math.ceil((burst - left) * 1000 / rate))
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'tokens', string.format('%.17g', left), 'ts', string.format('%d', now))
+  redis.call('PEXPIRE', key, string.format('%d', fullIn))
+  if allowed then return true, math.floor(left) end
+  return false, math.max(1, math.ceil((1 - left) * 1000 / rate))
 end
--- A clock that stepped back refills nothing rather than draining the bucket.
-local elapsed = math.max(0, now - since)
-local tokens = math.min(burst, before + elapsed * rate / 1000)
-local allowed = tokens >= 1
-local left = tokens
-if allowed then left = tokens - 1 end
-local fullIn = math.max(1, math.ceil((burst - left) * 1000 / rate))
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', left), 'ts', string.format('%d', now))
-redis.call('PEXPIRE', KEYS[1], string.format('%d', fullIn))
-if allowed then return {1, math.floor(left)} end
-return {0, math.max(1, math.ceil((1 - left) * 1000 / rate))}
+`;
+
+/**
+ * The in-flight slot step: `member` takes or keeps a slot of `key` (a sorted set scored by
+ * deadline) for `ttl` ms, refused when `cap` live members hold it. Returns whether it holds one.
+ */
+const SLOT_FN = `
+local function slot(key, member, cap, ttl)
+  -- The slots of holders that died free themselves at their deadline.
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', now))
+  local acquired = redis.call('ZSCORE', key, member) ~= false
+    or redis.call('ZCARD', key) < cap
+  if acquired then
+    redis.call('ZADD', key, string.format('%d', now + ttl), member)
+  end
+  -- The key lives as long as its last deadline.
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', key, last[2]) end
+  return acquired
+end
+`;
+
+/**
+ * SharedStore.takeToken. KEYS[1] the bucket; ARGV rate per second, burst.
+ * Returns {1, whole tokens left} or {0, milliseconds until the next token}.
+ */
+export const TAKE_TOKEN = luaScript(`${NOW}${TAKE_FN}
+local ok, amount = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if ok then return {1, amount} end
+return {0, amount}
 `);
 
 /**
- * SharedStore.acquireSlot. KEYS[1] the slots (a sorted set scored by deadline); ARGV member,
- * cap, ttl in ms. Returns 1 when the member holds a slot, 0 when refused.
+ * SharedStore.acquireSlot. KEYS[1] the slots; ARGV member, cap, ttl in ms. Returns 1 when the
+ * member holds a slot, 0 when refused.
  */
-export const ACQUIRE_SLOT = luaScript(`${NOW}
-local cap = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
--- The slots of holders that died free themselves at their deadline.
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now))
-local acquired = redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= false
-  or redis.call('ZCARD', KEYS[1]) < cap
-if acquired then
-  redis.call('ZADD', KEYS[1], string.format('%d', now + ttl), ARGV[1])
-end
--- The key lives as long as its last deadline.
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
-if acquired then return 1 end
+export const ACQUIRE_SLOT = luaScript(`${NOW}${SLOT_FN}
+if slot(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])) then return 1 end
 return 0
+`);
+
+/**
+ * SharedStore.admit. KEYS the buckets in order, then the slots; ARGV the number of buckets,
+ * each bucket's rate and burst, then the member, cap and ttl of the slot. Returns {1} when let
+ * in, {0, i, ms} when the i-th bucket (from 1) refused, {0, 0} when the slot did.
+ */
+export const ADMIT = luaScript(`${NOW}${TAKE_FN}${SLOT_FN}
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local ok, amount = take(KEYS[i], tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1]))
+  if not ok then return {0, i, amount} end
+end
+local at = 2 * n + 2
+if slot(KEYS[n + 1], ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])) then
+  return {1}
+end
+return {0, 0}
 `);
 
 /**
@@ -116,4 +153,14 @@ export function tokenTakeFrom(reply: unknown): TokenTake {
   return allowed === 1
     ? { allowed: true, remaining: amount }
     : { allowed: false, retryAfterMs: amount };
+}
+
+/** The reply of ADMIT as an Admission. */
+export function admissionFrom(reply: unknown): Admission {
+  const [admitted, index, amount] = Array.isArray(reply) ? reply.map(Number) : [];
+  if (admitted === 1) return { admitted: true };
+  if (admitted === 0 && index === 0) return { admitted: false, refusedBy: 'slot' };
+  if (admitted === 0 && index !== undefined && index > 0 && amount !== undefined)
+    return { admitted: false, refusedBy: 'bucket', index: index - 1, retryAfterMs: amount };
+  throw new TypeError('The admission script answered in an unknown shape.');
 }

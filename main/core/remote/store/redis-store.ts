@@ -16,6 +16,8 @@ import {
 } from './redis-errors.ts';
 import {
   ACQUIRE_SLOT,
+  ADMIT,
+  admissionFrom,
   DEL_IF_VALUE,
   TAKE_TOKEN,
   tokenTakeFrom,
@@ -25,6 +27,8 @@ import {
 import { RedisSubscriber } from './redis-subscriber.ts';
 import {
   DEFAULT_STORE_PREFIX,
+  type Admission,
+  type AdmitRequest,
   type MessageListener,
   type ScoredMember,
   type SetOptions,
@@ -304,6 +308,24 @@ export class RedisStore implements SharedStore {
     return (await this.#script(ACQUIRE_SLOT, full, [member, String(cap), String(ttlMs)])) === 1;
   }
 
+  async admit(request: AdmitRequest): Promise<Admission> {
+    const buckets = request.buckets.map(({ key, bucket }) => ({
+      key: this.#key(key),
+      shape: input.checkBucket(bucket),
+    }));
+    const { cap, ttlMs } = input.checkSlot(request.slot.limits);
+    input.checkValue(request.slot.member, 'member');
+    const keys = [...buckets.map((b) => b.key), this.#key(request.slot.key)];
+    const args = [
+      String(buckets.length),
+      ...buckets.flatMap(({ shape }) => [String(shape.ratePerSecond), String(shape.burst)]),
+      request.slot.member,
+      String(cap),
+      String(ttlMs),
+    ];
+    return admissionFrom(await this.#script(ADMIT, keys, args));
+  }
+
   async releaseSlot(key: string, member: string): Promise<boolean> {
     return (await this.zRem(key, [member])) === 1;
   }
@@ -404,8 +426,8 @@ export class RedisStore implements SharedStore {
   }
 
   /** Runs a script by EVALSHA; when Redis lost it (a restart, SCRIPT FLUSH), loads it again. */
-  #script(script: LuaScript, key: string, args: string[]): Promise<unknown> {
-    const options = { keys: [key], arguments: args };
+  #script(script: LuaScript, key: string | string[], args: string[]): Promise<unknown> {
+    const options = { keys: Array.isArray(key) ? key : [key], arguments: args };
     return this.#run(async (c) => {
       try {
         return await c.evalSha(script.sha, options);

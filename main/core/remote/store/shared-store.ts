@@ -92,6 +92,12 @@ export interface SharedStore {
    * sorted set (score = deadline) that expires with its last deadline.
    */
   acquireSlot(key: string, member: string, slot: SlotLimits): Promise<boolean>;
+  /**
+   * One request's admission in one step (one Lua script, one round trip): a token from each
+   * bucket in order, then the slot, stopping at the first refusal, exactly as `takeToken` on
+   * each bucket and then `acquireSlot` would one after the other.
+   */
+  admit(request: AdmitRequest): Promise<Admission>;
   /** Gives back the slot `member` holds; resolves to whether it held one (ZREM). */
   releaseSlot(key: string, member: string): Promise<boolean>;
 
@@ -190,6 +196,18 @@ export interface SlotLimits {
   cap: number;
   ttlMs: number;
 }
+
+/** What `admit` takes: the buckets in the order they are asked, then the slot. */
+export interface AdmitRequest {
+  buckets: ReadonlyArray<{ key: string; bucket: TokenBucket }>;
+  slot: { key: string; member: string; limits: SlotLimits };
+}
+
+/** The answer of `admit`: let in, or refused by the bucket at `index` or by the slot. */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; refusedBy: 'bucket'; index: number; retryAfterMs: number }
+  | { admitted: false; refusedBy: 'slot' };
 
 /** Receives one published message. */
 export type MessageListener = (message: string) => void;

@@ -136,4 +136,59 @@ export function atomicContract({ store, pass }: ContractContext): void {
       expect(await store().acquireSlot('inflight:k2', 'r1', one)).toBe(true);
     });
   });
+
+  describe('admission in one step', () => {
+    const slow = { ratePerSecond: 0.001, burst: 2 };
+    const request = (member: string, cap = 10) => ({
+      buckets: [
+        { key: 'rl:key', bucket: { ratePerSecond: 0.001, burst: 1 } },
+        { key: 'rl:user', bucket: slow },
+      ],
+      slot: { key: 'inflight:key', member, limits: { cap, ttlMs: 60_000 } },
+    });
+
+    it('lets a request in with a token of each bucket and a slot', async () => {
+      expect(await store().admit(request('r1'))).toEqual({ admitted: true });
+      expect(await store().zRangeByScore('inflight:key', -Infinity, Infinity)).toHaveLength(1);
+      expect(await store().takeToken('rl:user', slow)).toMatchObject({
+        allowed: true,
+        remaining: 0,
+      });
+    });
+
+    it('stops at the first bucket that refuses: later buckets keep their tokens, and no slot is taken', async () => {
+      await store().admit(request('r1'));
+      const refused = await store().admit(request('r2'));
+      expect(refused).toMatchObject({ admitted: false, refusedBy: 'bucket', index: 0 });
+      expect(
+        refused.admitted === false && refused.refusedBy === 'bucket' && refused.retryAfterMs,
+      ).toBeGreaterThan(0);
+      // The user's bucket gave one token (to r1), not two.
+      expect(await store().takeToken('rl:user', slow)).toMatchObject({
+        allowed: true,
+        remaining: 0,
+      });
+      expect(await store().zRangeByScore('inflight:key', -Infinity, Infinity)).toHaveLength(1);
+    });
+
+    it('is refused by a full slot after taking its tokens, as takeToken then acquireSlot would be', async () => {
+      await store().acquireSlot('inflight:key', 'other', { cap: 1, ttlMs: 60_000 });
+      expect(await store().admit(request('r1', 1))).toEqual({ admitted: false, refusedBy: 'slot' });
+      expect(await store().takeToken('rl:user', slow)).toMatchObject({
+        allowed: true,
+        remaining: 0,
+      });
+    });
+
+    it('of 30 concurrent requests lets in exactly as many as the slots allow', async () => {
+      const roomy = { ratePerSecond: 1, burst: 1000 };
+      const results = await atOnce(30, (i) =>
+        store().admit({
+          buckets: [{ key: 'rl:many', bucket: roomy }],
+          slot: { key: 'inflight:many', member: `r${i}`, limits: { cap: 5, ttlMs: 60_000 } },
+        }),
+      );
+      expect(results.filter((r) => r.admitted)).toHaveLength(5);
+    });
+  });
 }

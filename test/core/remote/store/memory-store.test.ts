@@ -94,6 +94,11 @@ describe('MemoryStore', () => {
       () => store.takeToken('rl', { ratePerSecond: 1, burst: 1 }),
       () => store.acquireSlot('inflight', 'r', { cap: 1, ttlMs: 10 }),
       () => store.releaseSlot('inflight', 'r'),
+      () =>
+        store.admit({
+          buckets: [{ key: 'rl', bucket: { ratePerSecond: 1, burst: 1 } }],
+          slot: { key: 'inflight', member: 'r', limits: { cap: 1, ttlMs: 10 } },
+        }),
       () => store.streamAdd('audit', [{ n: '1' }], { maxLen: 10 }),
       () => store.streamNewest('audit', { count: 1 }),
       () => store.streamAfter('audit', { count: 1 }),
