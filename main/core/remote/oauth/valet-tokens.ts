@@ -7,7 +7,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Logger } from '../../util/logger.ts';
 import type { SharedStore } from '../store/shared-store.ts';
-import { newOpaqueToken, sha256Hex } from './opaque-token.ts';
+import { keyIdOfAccessToken, newAccessToken, newOpaqueToken, sha256Hex } from './opaque-token.ts';
 import type { RemoteKey, RemoteKeys } from './remote-keys.ts';
 import { knownScopes, type ValetScope } from './scopes.ts';
 import {
@@ -164,13 +164,20 @@ export class ValetTokens {
 
   /** The AuthInfo of a live access token whose key is live; InvalidTokenError otherwise. */
   async verify(token: string): Promise<AuthInfo> {
-    const text = await this.#store.get(recordKey.access(sha256Hex(token)));
+    // A token names its key: the record and the key are read at once, in one round trip.
+    const named = keyIdOfAccessToken(token);
+    const [text, namedKey] = await Promise.all([
+      this.#store.get(recordKey.access(sha256Hex(token))),
+      named === undefined ? undefined : this.#keys.get(named),
+    ]);
     if (text === null)
       throw new InvalidTokenError('The access token is unknown, expired or revoked');
     const record = JSON.parse(text) as AccessRecord;
     if (record.expiresAt * 1000 <= this.#now())
       throw new InvalidTokenError('The access token has expired');
-    const key = await this.#keys.get(record.keyId);
+    if (named !== undefined && named !== record.keyId)
+      throw new InvalidTokenError('The access token is unknown, expired or revoked');
+    const key = named === undefined ? await this.#keys.get(record.keyId) : namedKey;
     if (!key || key.revokedAt)
       throw new InvalidTokenError('The valet key of this token was revoked');
     await this.#keys.touch(key);
@@ -252,7 +259,7 @@ export class ValetTokens {
     refreshScopes: ValetScope[] = scopes,
   ): Promise<OAuthTokens> {
     const now = this.#now();
-    const accessToken = newOpaqueToken('accessToken');
+    const accessToken = newAccessToken(key.id);
     const refreshToken = newOpaqueToken('refreshToken');
     const expiresAtMs = now + this.#tokenTtlMs;
     const access: AccessRecord = {

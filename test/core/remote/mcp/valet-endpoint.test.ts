@@ -177,6 +177,36 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     expect((await post(token, LIST)).status).toBe(401);
   });
 
+  it('reads a token and the key it names in one round trip, and refuses the token with another key ID put in', async () => {
+    const { key, token } = await tokenFor(['get_user_details']);
+    const other = await tokenFor(['get_user_details']);
+    expect(token).toMatch(new RegExp(`^mva_${key.id}_`));
+    const reads: string[] = [];
+    const real = store.get.bind(store);
+    const hGetAll = store.hGetAll.bind(store);
+    let inFlight = 0;
+    let overlapped = false;
+    const watch = <T>(name: string, call: () => Promise<T>) => {
+      reads.push(name);
+      inFlight++;
+      if (inFlight > 1) overlapped = true;
+      return call().finally(() => inFlight--);
+    };
+    store.get = (k) => watch(`get ${k.split(':')[0]}`, () => real(k));
+    store.hGetAll = (k) => watch(`hGetAll ${k.split(':')[0]}`, () => hGetAll(k));
+    try {
+      await tokens.verify(token);
+    } finally {
+      store.get = real;
+      store.hGetAll = hGetAll;
+    }
+    expect(reads.slice(0, 2).sort()).toEqual(['get at', 'hGetAll key']);
+    expect(overlapped).toBe(true);
+    // The same secret part under the other key's ID is no token at all.
+    const swapped = token.replace(key.id, other.key.id);
+    expect((await post(swapped, LIST)).status).toBe(401);
+  });
+
   it('gives a call’s in-flight slot back when its client hangs up, so the key’s next call is admitted', async () => {
     const { token } = await tokenFor(['get_user_details', 'send_mail']);
     // send_mail waits for the user's approval, holding the key's one slot (concurrentPerKey 1).
