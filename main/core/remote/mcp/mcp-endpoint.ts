@@ -93,6 +93,14 @@ export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDep
   return router;
 }
 
+/** Whether a request's body holds a `tools/call` (a JSON-RPC message or a batch). */
+function callsTool(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some(
+    (m) =>
+      typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call',
+  );
+}
+
 /**
  * The SDK's bearer check of a door, with one difference: a token that cannot be checked
  * because the shared store is unreachable passes the store's error on (the app answers 503 with
@@ -150,6 +158,9 @@ async function serve(
   const policy = await deps.policy();
   const identity = await door.identify(auth, policy);
   const requestId = randomUUID();
+  const graphAccess = door.graphAccess(auth, identity);
+  // A tool call reads the user's token cache (roles, tokens): let it go with admission's reads.
+  if (callsTool(req.body)) graphAccess.warm?.();
   // Admission and what the client declared are independent reads: one round trip for both.
   const [admission, reached] = await Promise.allSettled([
     deps.admission.admit(identity, requestId, policy.rateLimits, policy.approvalTimeoutSeconds),
@@ -185,7 +196,7 @@ async function serve(
       audit: (event) => deps.runner.audit(remoteAuditEvent(event, identity)),
       policy: deps.policy,
       approvals: deps.approvals.requester({ oid: identity.principal.oid }, reach),
-      auth: remoteAccount(identity, door.graphAccess(auth, identity)),
+      auth: remoteAccount(identity, graphAccess),
     },
     reach,
   );

@@ -11,6 +11,11 @@ export interface RemoteGraphAccess {
   roles(): Promise<string[]>;
   /** Which Graph scopes hold a token now (auth_status); never the tokens. */
   granted(): Promise<TokenFreshness[]>;
+  /**
+   * Starts reading what a tool call will need (the user's sealed token cache) at once, so that
+   * the read travels with the request's other reads instead of after them.
+   */
+  warm?(): void;
 }
 
 /**

@@ -106,5 +106,7 @@ export function userGraphAccess(
       await signedIn();
       return tokenFreshness(msal.getTokenCache().serialize(), homeAccountId);
     },
+    // Whoever reads the account later gets this same read, its failure included.
+    warm: () => void signedIn().catch(() => undefined),
   };
 }

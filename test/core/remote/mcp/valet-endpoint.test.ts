@@ -36,6 +36,8 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
   let store: MemoryStore;
   /** The store keys of valet keys the server read, in order. */
   const keyReads: string[] = [];
+  /** Admission's and the token cache's reads through the server's store, in order. */
+  const timeline: string[] = [];
   let keys: RemoteKeys;
   let tokens: ValetTokens;
 
@@ -137,7 +139,22 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
         return (...args: unknown[]) => {
           if (name === 'hGetAll' && String(args[0]).startsWith('key:'))
             keyReads.push(String(args[0]));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          // When admission and the token cache's read start and end, in order.
+          const what =
+            name === 'admit'
+              ? 'admit'
+              : name === 'get' && String(args[0]).startsWith('msal:u:')
+                ? 'cache'
+                : undefined;
+          if (what && result instanceof Promise) {
+            timeline.push(`${what} sent`);
+            void result.then(
+              () => timeline.push(`${what} answered`),
+              () => timeline.push(`${what} failed`),
+            );
+          }
+          return result;
         };
       },
     });
@@ -205,6 +222,22 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     // The same secret part under the other key's ID is no token at all.
     const swapped = token.replace(key.id, other.key.id);
     expect((await post(swapped, LIST)).status).toBe(401);
+  });
+
+  it('sends a tool call’s read of the user’s token cache together with its admission, not after it', async () => {
+    const { token } = await tokenFor(['get_user_details']);
+    timeline.length = 0;
+    await post(token, {
+      jsonrpc: '2.0',
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'get_user_details', arguments: {} },
+    });
+    expect(timeline.slice(0, 2).sort()).toEqual(['admit sent', 'cache sent']);
+    // A request that calls no tool reads no token cache.
+    timeline.length = 0;
+    await post(token, LIST);
+    expect(timeline).toEqual(['admit sent', 'admit answered']);
   });
 
   it('gives a call’s in-flight slot back when its client hangs up, so the key’s next call is admitted', async () => {
