@@ -1,8 +1,10 @@
-// The benchmark's load balancer on loopback: a new upstream connection per request (as a
-// balancer without connection reuse), and a choice of instances per bearer token, so that one
+// The benchmark's load balancer on loopback: kept-alive connections to the instances (its own
+// cost stays small beside theirs), and a choice of instances per bearer token, so that one
 // public URL can reach one instance, another, or several in turn. A request whose instance
 // refuses the connection (it was killed) goes to the next one, as haproxy's redispatch does.
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+
+const upstreams = new Agent({ keepAlive: true });
 
 /** A running proxy. */
 export interface BenchProxy {
@@ -57,7 +59,7 @@ function forward(req: IncomingMessage, body: Buffer, res: ServerResponse, ports:
       method: req.method,
       path: req.url,
       headers: req.headers,
-      agent: false,
+      agent: upstreams,
     },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -66,9 +68,16 @@ function forward(req: IncomingMessage, body: Buffer, res: ServerResponse, ports:
     },
   );
   upstream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ECONNREFUSED' && !res.headersSent) forward(req, body, res, rest);
+    // Refused: the instance is gone, nothing was sent. Reset on a kept-alive connection to a
+    // killed instance: it may have been, so only a request that can be repeated goes on.
+    const again =
+      err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && req.method === 'GET');
+    if (again && !res.headersSent) forward(req, body, res, rest);
     else res.destroy();
   });
-  res.on('close', () => upstream.destroy());
+  // A client that hung up ends its upstream exchange; a finished one leaves the connection kept.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   upstream.end(body);
 }
