@@ -93,6 +93,32 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
     expect(cluster.idp.tokenRequests.slice(tokenRequests)).toEqual([]);
   });
 
+  it("shows a user's call made on B in the Activity of their page served by A, from the feed every instance publishes", async () => {
+    const page = alexBrowser.page;
+    cluster.proxy.pin(({ path }) => (path.includes('/api/') || path === '/' ? 'a' : undefined));
+    try {
+      await page.goto(`${cluster.publicUrl}/`);
+      const listed = await page.evaluate(async () => {
+        const session = (await (await fetch('api/session')).json()) as { csrf: string };
+        const response = await fetch('api/listActivity', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf },
+          body: '{}',
+        });
+        return (await response.json()) as {
+          result?: { items: Array<{ tool: string | null; account: string | null }> };
+        };
+      });
+      expect(listed.result?.items).toContainEqual(
+        expect.objectContaining({ tool: 'get_user_details', account: alex.username }),
+      );
+    } finally {
+      cluster.proxy.pin(undefined);
+    }
+    const servedByA = cluster.proxy.log.filter((r) => r.path.endsWith('/api/listActivity'));
+    expect(servedByA.map((r) => r.instance)).toEqual(['a']);
+  });
+
   it("holds a user's Graph calls on B while the Retry-After Graph gave A for that user runs", async () => {
     const token = accessTokenOf(split);
     // A fault is answered before the token is read: Graph's 429 names no user.

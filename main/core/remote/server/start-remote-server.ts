@@ -150,7 +150,17 @@ export async function startRemoteServer(
     }
     routes.push(
       { name: 'web sign-in', handler: signInRoutes(signIn) },
-      { name: 'home page', handler: homeRoutes(signIn, { store, core, config, logger }) },
+      {
+        name: 'home page',
+        handler: homeRoutes(signIn, {
+          store,
+          core,
+          config,
+          logger,
+          // Over Redis, a user's calls may have gone to any instance: show them all.
+          sharedActivity: config.redisUrl !== undefined,
+        }),
+      },
       {
         name: 'Graph grant',
         handler: grantRoutes(signIn, [...new Set(ALL_TOOLS.flatMap((t) => t.scopes))]),

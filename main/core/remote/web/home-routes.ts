@@ -31,6 +31,8 @@ export interface HomeDeps {
   logger: Logger;
   /** The built window (dist/renderer); found next to the core when not given. */
   rendererDir?: string;
+  /** Activity from the live feed of every instance (several instances over Redis). */
+  sharedActivity?: boolean;
 }
 
 /**
@@ -113,6 +115,7 @@ export function homeRoutes(signIn: WebSignIn, deps: HomeDeps): Router {
       audit: { dir: deps.core.audit.dir, append: deps.core.runner.audit },
       config: deps.config,
       mcpUrls: mcp.map((m) => m.url),
+      ...(deps.sharedActivity ? { sharedActivity: true } : {}),
       logger: deps.logger,
     }),
   );

@@ -14,6 +14,12 @@ import {
 } from '../../app/activity-chart.ts';
 import { readAuditNewestFirst } from '../../audit/audit-newest-first.ts';
 import type { AuditRecord } from '../../audit/audit-types.ts';
+import {
+  readSharedActivity,
+  type ActivityViewer,
+  type SharedActivityItem,
+} from '../audit/shared-activity.ts';
+import type { SharedStore } from '../store/shared-store.ts';
 
 /** Whose tool calls a query covers: one user's, or (undefined) every user's, for an admin. */
 export interface ActivityOwner {
@@ -94,4 +100,100 @@ export async function teamActivityChart(
       points.push({ at, outcome: item.outcome, durationMs: item.durationMs });
   }
   return chartOf(frame, points);
+}
+
+/**
+ * A stream entry's ID (`<ms>-<n>`) as the page's numeric cursor: milliseconds × 1000 plus the
+ * entry's number in its millisecond, which stays exact for the stream's real IDs.
+ */
+export function cursorOfEntry(id: string): number {
+  const [ms = '0', n = '0'] = id.split('-');
+  return Number(ms) * 1000 + Math.min(Number(n), 999);
+}
+
+function entryOfCursor(cursor: number): string {
+  return `${Math.floor(cursor / 1000)}-${cursor % 1000}`;
+}
+
+function dtoOfItem(item: SharedActivityItem): ActivityDto {
+  return {
+    seq: cursorOfEntry(item.id),
+    time: item.time,
+    type: item.type,
+    outcome: item.outcome,
+    tool: item.tool,
+    keyName: item.keyName,
+    client: item.client,
+    account: item.account,
+    durationMs: item.durationMs,
+    graphRequestIds: [],
+    reason: item.reason,
+  };
+}
+
+/** How many pages of the stream a filtered page reads at most. */
+const MAX_STREAM_PAGES = 10;
+
+/**
+ * One page of the Activity view from the live feed every instance publishes to (the shared
+ * store's capped stream): the calls on every instance, newest first, the user's own or, for an
+ * admin, everyone's. The feed names no arguments; each instance's own audit chain stays the
+ * record.
+ */
+export async function sharedActivityPage(
+  store: SharedStore,
+  query: ActivityQuery,
+  viewer: ActivityViewer,
+): Promise<ActivityPageDto> {
+  const limit = Math.max(1, Math.min(500, query.limit ?? DEFAULT_LIMIT));
+  const items: ActivityDto[] = [];
+  let before = query.before === undefined ? undefined : entryOfCursor(query.before);
+  for (let page = 0; page < MAX_STREAM_PAGES; page++) {
+    const read = await readSharedActivity(store, viewer, {
+      limit,
+      type: 'tool_call',
+      ...(before === undefined ? {} : { before }),
+    });
+    for (const item of read.items) {
+      const dto = dtoOfItem(item);
+      if (!matches(dto, query)) continue;
+      if (items.length === limit) return { items, nextBefore: items[items.length - 1]!.seq };
+      items.push(dto);
+    }
+    if (read.nextBefore === null) return { items, nextBefore: null };
+    before = read.nextBefore;
+  }
+  return { items, nextBefore: before === undefined ? null : cursorOfEntry(before) };
+}
+
+/** The Activity view's chart from the live feed: every instance's calls, the viewer's own. */
+export async function sharedActivityChart(
+  store: SharedStore,
+  query: ChartQuery,
+  viewer: ActivityViewer,
+  now = Date.now(),
+): Promise<ActivityChartDto> {
+  const frame = chartFrame(
+    now,
+    query.minutes ?? DEFAULT_CHART.minutes,
+    query.buckets ?? DEFAULT_CHART.buckets,
+  );
+  const points: ChartPoint[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const read = await readSharedActivity(store, viewer, {
+      limit: 500,
+      type: 'tool_call',
+      ...(before === undefined ? {} : { before }),
+    });
+    for (const item of read.items) {
+      const at = Date.parse(item.time);
+      // The feed is newest first, give or take the few ms between instances.
+      if (at < frame.from - 1000) return chartOf(frame, points);
+      if (!Number.isNaN(at))
+        points.push({ at, outcome: item.outcome, durationMs: item.durationMs });
+    }
+    if (read.nextBefore === null) return chartOf(frame, points);
+    before = read.nextBefore;
+  }
 }

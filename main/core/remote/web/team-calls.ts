@@ -13,7 +13,14 @@ import { listRemoteKeys, revokeRemoteKey } from '../oauth/key-revocation.ts';
 import { RemoteKeys } from '../oauth/remote-keys.ts';
 import type { RemoteConfig } from '../remote-config.ts';
 import type { SharedStore } from '../store/shared-store.ts';
-import { teamActivityChart, teamActivityPage, type ActivityOwner } from './team-activity.ts';
+import type { ActivityViewer } from '../audit/shared-activity.ts';
+import {
+  sharedActivityChart,
+  sharedActivityPage,
+  teamActivityChart,
+  teamActivityPage,
+  type ActivityOwner,
+} from './team-activity.ts';
 import { teamApprovalDto, teamKeyDto } from './team-dtos.ts';
 import type { WebSession } from './web-sessions.ts';
 
@@ -45,6 +52,11 @@ export interface TeamCallDeps {
   config: Pick<RemoteConfig, 'clientId' | 'authority'>;
   /** The server's MCP URLs: `<public>/mcp`, and `<public>/entra/mcp` when both modes are served. */
   mcpUrls: readonly string[];
+  /**
+   * Activity comes from the live feed every instance publishes to the shared store (several
+   * instances over Redis), rather than from this instance's own audit chain.
+   */
+  sharedActivity?: boolean;
   logger: Logger;
 }
 
@@ -74,6 +86,7 @@ export function notOnTeamServer(name: string): ValetError {
 export function teamAppApi(user: TeamUser, deps: TeamCallDeps): AppApi {
   const keys = new RemoteKeys(deps.store);
   const { session, admin } = user;
+  const viewer: ActivityViewer = admin ? { everyone: true } : { oid: session.oid };
   const owner = async (): Promise<ActivityOwner | undefined> =>
     admin
       ? undefined
@@ -125,8 +138,14 @@ export function teamAppApi(user: TeamUser, deps: TeamCallDeps): AppApi {
         );
       await deps.approvals.decide(id, session.oid, decision);
     },
-    listActivity: async (query) => teamActivityPage(deps.audit.dir, query, await owner()),
-    getActivityChart: async (query) => teamActivityChart(deps.audit.dir, query, await owner()),
+    listActivity: async (query) =>
+      deps.sharedActivity
+        ? sharedActivityPage(deps.store, query, viewer)
+        : teamActivityPage(deps.audit.dir, query, await owner()),
+    getActivityChart: async (query) =>
+      deps.sharedActivity
+        ? sharedActivityChart(deps.store, query, viewer)
+        : teamActivityChart(deps.audit.dir, query, await owner()),
   };
 
   const calls = Object.fromEntries(
