@@ -106,6 +106,13 @@ const SKIPPED: Array<{ what: string; when: (s: Shown) => boolean; reason: string
       'needs an app registration in a real Entra tenant, a public host and its TLS certificate: test/cli/serve-remote.test.ts runs serve --remote against the demo IdP, and `demo --remote` runs here',
   },
   {
+    what: 'the team server in containers and scaled out',
+    when: (s) =>
+      ['In a container, behind a load balancer', 'Several instances'].includes(s.section),
+    reason:
+      'needs Docker, a registry, Azure or Kubernetes, and several machines: test/deploy/ runs the Dockerfile’s entrypoint and health check, the haproxy config and the compose environment; test/cluster/ runs two instances over Redis; test/cli/audit-instances.test.ts runs audit verify --dir … --redis',
+  },
+  {
     what: 'the stand-alone test IdP',
     when: (s) => s.section === 'Try the sign-in against the local test identity provider',
     reason:
