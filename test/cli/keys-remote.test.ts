@@ -12,19 +12,17 @@ import { MemoryStore } from '../../main/core/remote/store/memory-store.ts';
 import { WebSessions } from '../../main/core/remote/web/web-sessions.ts';
 import { silentLogger } from '../../main/core/util/logger.ts';
 import { auditRecords } from '../support/audit-records.ts';
+import { mintValetToken } from '../support/minted-tokens.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
 import {
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   rawRequest,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../support/remote-server.ts';
 
 const CLIENT_ID = 'offline-client';
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const TID = '11111111-1111-1111-1111-111111111111';
 const BOB = {
   oid: '00000000-0000-0000-0000-0000000000b0',
@@ -50,23 +48,10 @@ describe('keys list --remote and keys revoke --remote, against a running team se
   /** A key that `who` consented to (signed in on the web first), and a live token of it. */
   async function consented(who: typeof BOB, name: string) {
     await new WebSessions(remote.server.store).create({ ...who, name: who.username, roles: [] });
-    const key = await keys.create({
-      ...who,
+    return mintValetToken(remote.server.store, remote.publicUrl, who, {
       name,
       clientId: CLIENT_ID,
-      tools: ['get_user_details'],
-      readOnly: true,
     });
-    const code = await tokens.mintCode({
-      clientId: CLIENT_ID,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: 'unused-here',
-      resource: `${remote.publicUrl}/mcp`,
-      keyId: key.id,
-      scopes: ['valet.read'],
-    });
-    const minted = await tokens.exchangeCode(CLIENT_ID, code, REDIRECT_URI);
-    return { key, token: minted.access_token, refresh: minted.refresh_token ?? '' };
   }
 
   const list = (token: string) =>
@@ -85,10 +70,7 @@ describe('keys list --remote and keys revoke --remote, against a running team se
     const store = new MemoryStore();
     remote = await startTestRemote(
       {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(dir.dir)),
       },
       { dir: dir.dir, deps: { store } },
     );
@@ -236,10 +218,7 @@ describe('keys … --remote without a running team server', () => {
     const own = await tempDir();
     const server = await startTestRemote(
       {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(own.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(own.dir)),
       },
       { dir: own.dir },
     );

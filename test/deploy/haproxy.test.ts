@@ -4,12 +4,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKeys } from '../../main/core/remote/oauth/remote-keys.ts';
-import { ValetTokens } from '../../main/core/remote/oauth/valet-tokens.ts';
 import { openRedisStore, type RedisStore } from '../../main/core/remote/store/redis-store.ts';
 import { silentLogger } from '../../main/core/util/logger.ts';
 import { auditRecords } from '../support/audit-records.ts';
 import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
+import { mintValetToken } from '../support/minted-tokens.ts';
 import { startRedisServer, type TestRedis } from '../support/redis-server.ts';
 import {
   freePort,
@@ -115,31 +114,11 @@ describe('the haproxy configuration (.ci/deploy/haproxy.cfg) in front of two ins
 
   /** A read-only key's access token, minted in the shared store as a consent would. */
   async function readOnlyToken(): Promise<string> {
-    const keys = new RemoteKeys(store);
-    const tokens = new ValetTokens({
-      store,
-      keys,
-      logger: silentLogger,
-      tokenTtlSeconds: 3600,
-      refreshTtlSeconds: 7200,
-    });
-    const key = await keys.create({
-      ...USER,
+    const minted = await mintValetToken(store, publicUrl, USER, {
       name: 'Balanced client',
       clientId: 'lb-client',
-      tools: ['get_user_details'],
-      readOnly: true,
     });
-    const code = await tokens.mintCode({
-      clientId: 'lb-client',
-      redirectUri: 'http://127.0.0.1:53682/callback',
-      codeChallenge: 'unused-here',
-      resource: `${publicUrl}/mcp`,
-      keyId: key.id,
-      scopes: ['valet.read'],
-    });
-    return (await tokens.exchangeCode('lb-client', code, 'http://127.0.0.1:53682/callback'))
-      .access_token;
+    return minted.token;
   }
 
   /** A send_mail call of a read-only token: 403 step-up, which each instance audits at once. */

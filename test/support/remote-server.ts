@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -13,6 +12,7 @@ import {
   type RunningRemoteServer,
 } from '../../main/core/remote/server/start-remote-server.ts';
 import type { Logger } from '../../main/core/util/logger.ts';
+import { freePort } from './free-port.ts';
 
 /** The remote server's app registration in tests. */
 export const REMOTE_CLIENT_ID = '8c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
@@ -41,19 +41,25 @@ export const OFFLINE_TENANT = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 /** An authority on a closed loopback port: anything that tried to reach it would fail here. */
 export const OFFLINE_AUTHORITY = `https://localhost:1/${OFFLINE_TENANT}`;
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 /** A temporary directory, removed by the returned function. */
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-valet-remote-'));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The settings of a server whose authority is on a closed port (its metadata comes from a file
+ * in `dir`), so that nothing is fetched: for tests whose tokens are minted in the store.
+ */
+export async function offlineRemoteEnv(dir: string): Promise<NodeJS.ProcessEnv> {
+  return {
+    VALET_CLIENT_ID: REMOTE_CLIENT_ID,
+    VALET_AUTHORITY: OFFLINE_AUTHORITY,
+    VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir, OFFLINE_AUTHORITY),
+    VALET_CLIENT_SECRET: 'not-used-offline',
+  };
 }
 
 /** Writes an OpenID configuration for `authority` (as VALET_AUTHORITY_METADATA_FILE reads it). */

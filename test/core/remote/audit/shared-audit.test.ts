@@ -2,24 +2,19 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../../main/core/audit/audit-types.ts';
-import { RemoteKeys } from '../../../../main/core/remote/oauth/remote-keys.ts';
-import { ValetTokens } from '../../../../main/core/remote/oauth/valet-tokens.ts';
-import { silentLogger } from '../../../../main/core/util/logger.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
+import { mintValetToken } from '../../../support/minted-tokens.ts';
 import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
 import {
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   rawRequest,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
 const INSTANCE = 'web-1';
 const CLIENT_ID = 'shared-audit-client';
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const TID = '11111111-1111-1111-1111-111111111111';
 const USER = {
   oid: '00000000-0000-0000-0000-0000000000e0',
@@ -46,10 +41,7 @@ describe('an instance publishes its audit chain to Redis', () => {
     chain = join(dir.dir, 'chain');
     remote = await startTestRemote(
       {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(dir.dir)),
         VALET_REDIS_URL: redis.url,
         VALET_CACHE_KEY: Buffer.alloc(32, 5).toString('base64'),
         VALET_INSTANCE_ID: INSTANCE,
@@ -68,32 +60,11 @@ describe('an instance publishes its audit chain to Redis', () => {
 
   /** A valet key of USER for get_user_details, and an access token of it. */
   async function mintToken(): Promise<{ keyId: string; token: string }> {
-    const store = remote.server.store;
-    const keys = new RemoteKeys(store);
-    const tokens = new ValetTokens({
-      store,
-      keys,
-      logger: silentLogger,
-      tokenTtlSeconds: 3600,
-      refreshTtlSeconds: 7200,
-    });
-    const key = await keys.create({
-      ...USER,
+    const { key, token } = await mintValetToken(remote.server.store, remote.publicUrl, USER, {
       name: 'Erin laptop',
       clientId: CLIENT_ID,
-      tools: ['get_user_details'],
-      readOnly: true,
     });
-    const code = await tokens.mintCode({
-      clientId: CLIENT_ID,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: 'unused-here',
-      resource: `${remote.publicUrl}/mcp`,
-      keyId: key.id,
-      scopes: ['valet.read'],
-    });
-    const minted = await tokens.exchangeCode(CLIENT_ID, code, REDIRECT_URI);
-    return { keyId: key.id, token: minted.access_token };
+    return { keyId: key.id, token };
   }
 
   let id = 0;

@@ -9,18 +9,16 @@ import { ValetTokens } from '../../../../main/core/remote/oauth/valet-tokens.ts'
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import { silentLogger } from '../../../../main/core/util/logger.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
+import { mintValetToken } from '../../../support/minted-tokens.ts';
 import {
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   rawRequest,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
 const CLIENT_ID = 'offline-client';
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const USER = {
   oid: '00000000-0000-0000-0000-0000000000b0',
   tid: '11111111-1111-1111-1111-111111111111',
@@ -43,23 +41,13 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
 
   /** A valet key of USER for the given tools, and an access token of its family. */
   async function tokenFor(tools: Array<'get_user_details' | 'send_mail'>) {
-    const key = await keys.create({
-      ...USER,
+    return mintValetToken(store, remote.publicUrl, USER, {
       name: 'Offline MCP client',
       clientId: CLIENT_ID,
       tools,
       readOnly: false,
-    });
-    const code = await tokens.mintCode({
-      clientId: CLIENT_ID,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: 'unused-here',
-      resource: `${remote.publicUrl}/mcp`,
-      keyId: key.id,
       scopes: tools.includes('send_mail') ? ['valet.read', 'valet.mail.send'] : ['valet.read'],
     });
-    const minted = await tokens.exchangeCode(CLIENT_ID, code, REDIRECT_URI);
-    return { key, token: minted.access_token };
   }
 
   function post(token: string, body: unknown) {
@@ -160,10 +148,7 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     });
     remote = await startTestRemote(
       {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(dir.dir)),
         VALET_AUDIT_DIR: join(dir.dir, 'chain'),
       },
       { dir: dir.dir, deps: { store: counting } },

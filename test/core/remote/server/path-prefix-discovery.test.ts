@@ -7,12 +7,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
 describe('a server published under a path of its host (https://host/team) is found as the specs say', () => {
@@ -28,10 +26,7 @@ describe('a server published under a path of its host (https://host/team) is fou
       {
         VALET_PUBLIC_URL: team,
         VALET_REMOTE_AUTH: 'both',
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(dir.dir)),
       },
       { dir: dir.dir, port },
     );

@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKeys } from '../../../../main/core/remote/oauth/remote-keys.ts';
-import { ValetTokens } from '../../../../main/core/remote/oauth/valet-tokens.ts';
-import { silentLogger } from '../../../../main/core/util/logger.ts';
+import { mintValetToken } from '../../../support/minted-tokens.ts';
 import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
 import {
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   rawRequest,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
-const CLIENT_ID = 'offline-client';
-const REDIRECT_URI = 'http://127.0.0.1:53682/callback';
 const TID = '11111111-1111-1111-1111-111111111111';
 const USER = {
   oid: '00000000-0000-0000-0000-0000000000d0',
@@ -34,10 +28,7 @@ describe('the team server while Redis is away', () => {
     dir = await tempDir();
     remote = await startTestRemote(
       {
-        VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-        VALET_AUTHORITY: OFFLINE_AUTHORITY,
-        VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-        VALET_CLIENT_SECRET: 'not-used-offline',
+        ...(await offlineRemoteEnv(dir.dir)),
         VALET_REDIS_URL: redis.url,
         VALET_CACHE_KEY: Buffer.alloc(32, 3).toString('base64'),
       },
@@ -53,31 +44,10 @@ describe('the team server while Redis is away', () => {
 
   /** A valet key of USER and an access token of it, written through the server's own store. */
   async function mintToken(): Promise<string> {
-    const store = remote.server.store;
-    const keys = new RemoteKeys(store);
-    const tokens = new ValetTokens({
-      store,
-      keys,
-      logger: silentLogger,
-      tokenTtlSeconds: 3600,
-      refreshTtlSeconds: 7200,
-    });
-    const key = await keys.create({
-      ...USER,
+    const minted = await mintValetToken(remote.server.store, remote.publicUrl, USER, {
       name: 'Outage client',
-      clientId: CLIENT_ID,
-      tools: ['get_user_details'],
-      readOnly: true,
     });
-    const code = await tokens.mintCode({
-      clientId: CLIENT_ID,
-      redirectUri: REDIRECT_URI,
-      codeChallenge: 'unused-here',
-      resource: `${remote.publicUrl}/mcp`,
-      keyId: key.id,
-      scopes: ['valet.read'],
-    });
-    return (await tokens.exchangeCode(CLIENT_ID, code, REDIRECT_URI)).access_token;
+    return minted.token;
   }
 
   const list = (token: string) =>

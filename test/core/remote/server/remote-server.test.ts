@@ -10,18 +10,15 @@ import {
   rawRequest,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type SeenResponse,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
 /** A server whose authority is on a closed port: its metadata comes from a file, so nothing is fetched. */
 async function offlineEnv(dir: string): Promise<NodeJS.ProcessEnv> {
   return {
-    VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-    VALET_AUTHORITY: OFFLINE_AUTHORITY,
-    VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir, OFFLINE_AUTHORITY),
-    VALET_CLIENT_SECRET: 'not-used-offline',
+    ...(await offlineRemoteEnv(dir)),
   };
 }
 

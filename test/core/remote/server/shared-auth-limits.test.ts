@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
 import {
-  OFFLINE_AUTHORITY,
-  REMOTE_CLIENT_ID,
   startTestRemote,
   tempDir,
-  writeAuthorityMetadata,
   type TestRemote,
+  offlineRemoteEnv,
 } from '../../../support/remote-server.ts';
 
 const CACHE_KEY = Buffer.alloc(32, 9).toString('base64');
@@ -27,10 +25,7 @@ describe('the authorization endpoints’ per-address limits, with the store in R
       servers.push(
         await startTestRemote(
           {
-            VALET_CLIENT_ID: REMOTE_CLIENT_ID,
-            VALET_AUTHORITY: OFFLINE_AUTHORITY,
-            VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
-            VALET_CLIENT_SECRET: 'not-used-offline',
+            ...(await offlineRemoteEnv(dir.dir)),
             VALET_REDIS_URL: redis.url,
             VALET_CACHE_KEY: CACHE_KEY,
             VALET_INSTANCE_ID: id,
