@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SharedStore } from '../../../../main/core/remote/store/shared-store.ts';
 
@@ -66,4 +67,48 @@ export function atOnce<T>(count: number, call: (i: number) => Promise<T>): Promi
 export async function pass(harness: StoreHarness, ms: number): Promise<void> {
   if (harness.advance) await harness.advance(ms);
   else await sleep(ms);
+}
+
+/** One call of every operation of a store, for the check that a closed store refuses them all. */
+export function everyOperation(store: SharedStore): Array<() => Promise<unknown>> {
+  return [
+    () => store.get('k'),
+    () => store.set('k', 'v'),
+    () => store.getDel('k'),
+    () => store.del('k'),
+    () => store.delIfValue('k', 'v'),
+    () => store.expire('k', 10),
+    () => store.ttl('k'),
+    () => store.hSet('h', { a: '1' }),
+    () => store.hGet('h', 'a'),
+    () => store.hGetAll('h'),
+    () => store.hDel('h', ['a']),
+    () => store.sAdd('s', ['a']),
+    () => store.sRem('s', ['a']),
+    () => store.sMembers('s'),
+    () => store.zAdd('z', [{ member: 'a', score: 1 }]),
+    () => store.zRem('z', ['a']),
+    () => store.zRangeByScore('z', 0, 1),
+    () => store.zRemRangeByScore('z', 0, 1),
+    () => store.takeToken('rl', { ratePerSecond: 1, burst: 1 }),
+    () => store.acquireSlot('inflight', 'r', { cap: 1, ttlMs: 10 }),
+    () => store.releaseSlot('inflight', 'r'),
+    () =>
+      store.admit({
+        buckets: [{ key: 'rl', bucket: { ratePerSecond: 1, burst: 1 } }],
+        slot: { key: 'inflight', member: 'r', limits: { cap: 1, ttlMs: 10 } },
+      }),
+    () => store.streamAdd('audit', [{ n: '1' }], { maxLen: 10 }),
+    () => store.streamNewest('audit', { count: 1 }),
+    () => store.streamAfter('audit', { count: 1 }),
+    () => store.publish('ev', 'm'),
+    () => store.subscribe('ev', () => {}),
+    () => store.ping(),
+  ];
+}
+
+/** Expects every operation of a closed `store` to reject, saying the store is closed. */
+export async function expectAllRefusedAsClosed(store: SharedStore): Promise<void> {
+  for (const call of everyOperation(store))
+    await expect(call()).rejects.toThrow(/The shared store is closed.*retry on a running instance/);
 }

@@ -6,6 +6,7 @@ import { MemoryBacking } from '../../../../main/core/remote/store/memory-backing
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import type { Logger } from '../../../../main/core/util/logger.ts';
 import { sharedStoreContract, type StoreHarness } from './shared-store-contract.ts';
+import { expectAllRefusedAsClosed } from './contract-support.ts';
 
 /** Stores over one backing and one clock that the test moves (or the real one). */
 function memoryHarness({ sweepIntervalMs = 30_000, realClock = false } = {}) {
@@ -72,44 +73,7 @@ describe('MemoryStore', () => {
   it('every operation after close rejects with an error that says the store is closed', async () => {
     const store = new MemoryStore();
     await store.close();
-    const calls: (() => Promise<unknown>)[] = [
-      () => store.get('k'),
-      () => store.set('k', 'v'),
-      () => store.getDel('k'),
-      () => store.del('k'),
-      () => store.delIfValue('k', 'v'),
-      () => store.expire('k', 10),
-      () => store.ttl('k'),
-      () => store.hSet('h', { a: '1' }),
-      () => store.hGet('h', 'a'),
-      () => store.hGetAll('h'),
-      () => store.hDel('h', ['a']),
-      () => store.sAdd('s', ['a']),
-      () => store.sRem('s', ['a']),
-      () => store.sMembers('s'),
-      () => store.zAdd('z', [{ member: 'a', score: 1 }]),
-      () => store.zRem('z', ['a']),
-      () => store.zRangeByScore('z', 0, 1),
-      () => store.zRemRangeByScore('z', 0, 1),
-      () => store.takeToken('rl', { ratePerSecond: 1, burst: 1 }),
-      () => store.acquireSlot('inflight', 'r', { cap: 1, ttlMs: 10 }),
-      () => store.releaseSlot('inflight', 'r'),
-      () =>
-        store.admit({
-          buckets: [{ key: 'rl', bucket: { ratePerSecond: 1, burst: 1 } }],
-          slot: { key: 'inflight', member: 'r', limits: { cap: 1, ttlMs: 10 } },
-        }),
-      () => store.streamAdd('audit', [{ n: '1' }], { maxLen: 10 }),
-      () => store.streamNewest('audit', { count: 1 }),
-      () => store.streamAfter('audit', { count: 1 }),
-      () => store.publish('ev', 'm'),
-      () => store.subscribe('ev', () => {}),
-      () => store.ping(),
-    ];
-    for (const call of calls)
-      await expect(call()).rejects.toThrow(
-        /The shared store is closed.*retry on a running instance/,
-      );
+    await expectAllRefusedAsClosed(store);
   });
 
   it('a store left open does not keep the process alive', async () => {

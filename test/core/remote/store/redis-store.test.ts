@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisStore, type RedisStore } from '../../../../main/core/remote/store/redis-store.ts';
 import type { Logger } from '../../../../main/core/util/logger.ts';
 import { freePort, startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
-import { inbox } from './contract-support.ts';
+import { expectAllRefusedAsClosed, inbox } from './contract-support.ts';
 import { sharedStoreContract, type StoreHarness } from './shared-store-contract.ts';
 
 let redis: TestRedis;
@@ -336,44 +336,7 @@ describe('RedisStore', () => {
     const store = await openRedisStore({ url: redis.url });
     await store.subscribe('ev', () => {});
     await store.close();
-    const calls: (() => Promise<unknown>)[] = [
-      () => store.get('k'),
-      () => store.set('k', 'v'),
-      () => store.getDel('k'),
-      () => store.del('k'),
-      () => store.delIfValue('k', 'v'),
-      () => store.expire('k', 10),
-      () => store.ttl('k'),
-      () => store.hSet('h', { a: '1' }),
-      () => store.hGet('h', 'a'),
-      () => store.hGetAll('h'),
-      () => store.hDel('h', ['a']),
-      () => store.sAdd('s', ['a']),
-      () => store.sRem('s', ['a']),
-      () => store.sMembers('s'),
-      () => store.zAdd('z', [{ member: 'a', score: 1 }]),
-      () => store.zRem('z', ['a']),
-      () => store.zRangeByScore('z', 0, 1),
-      () => store.zRemRangeByScore('z', 0, 1),
-      () => store.takeToken('rl', { ratePerSecond: 1, burst: 1 }),
-      () => store.acquireSlot('inflight', 'r', { cap: 1, ttlMs: 10 }),
-      () => store.releaseSlot('inflight', 'r'),
-      () =>
-        store.admit({
-          buckets: [{ key: 'rl', bucket: { ratePerSecond: 1, burst: 1 } }],
-          slot: { key: 'inflight', member: 'r', limits: { cap: 1, ttlMs: 10 } },
-        }),
-      () => store.streamAdd('audit', [{ n: '1' }], { maxLen: 10 }),
-      () => store.streamNewest('audit', { count: 1 }),
-      () => store.streamAfter('audit', { count: 1 }),
-      () => store.publish('ev', 'm'),
-      () => store.subscribe('ev', () => {}),
-      () => store.ping(),
-    ];
-    for (const call of calls)
-      await expect(call()).rejects.toThrow(
-        /The shared store is closed.*retry on a running instance/,
-      );
+    await expectAllRefusedAsClosed(store);
     await eventually(async () => {
       if ((await valetConnections()) !== before) throw new Error('a connection is still open');
     }, 'the store closing its connections');
