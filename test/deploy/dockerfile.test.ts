@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli, type CliProcess } from '../support/cli.ts';
 import { startRedisServer, type TestRedis } from '../support/redis-server.ts';
 import {
-  freePort,
   OFFLINE_AUTHORITY,
   REMOTE_CLIENT_ID,
   tempDir,
@@ -100,7 +99,6 @@ describe('the team server image (.ci/deploy/Dockerfile)', () => {
     beforeAll(async () => {
       dir = await tempDir();
       redis = await startRedisServer();
-      const port = await freePort();
       // The image's environment, with what a deployment sets: here its data dir is a temporary
       // folder and it listens on loopback instead of every interface.
       env = {
@@ -108,8 +106,9 @@ describe('the team server image (.ci/deploy/Dockerfile)', () => {
         HOME: dir.dir,
         ...envOf(final),
         VALET_DATA_DIR: dir.dir,
-        VALET_LISTEN: `127.0.0.1:${port}`,
-        VALET_PUBLIC_URL: `http://localhost:${port}`,
+        // A port of the system's choosing: read back from `ready`, as the image's is known.
+        VALET_LISTEN: '127.0.0.1:0',
+        VALET_PUBLIC_URL: 'http://localhost',
         VALET_CLIENT_ID: REMOTE_CLIENT_ID,
         VALET_AUTHORITY: OFFLINE_AUTHORITY,
         VALET_AUTHORITY_METADATA_FILE: await writeAuthorityMetadata(dir.dir, OFFLINE_AUTHORITY),
@@ -136,11 +135,9 @@ describe('the team server image (.ci/deploy/Dockerfile)', () => {
         fileURLToPath(new URL('./refuse-dev-dependencies.ts', import.meta.url)),
       ]);
       const ready = await server.nextEvent('ready', 30_000);
-      expect(ready).toMatchObject({
-        event: 'ready',
-        listen: `http://${env.VALET_LISTEN}`,
-        store: 'redis',
-      });
+      expect(ready).toMatchObject({ event: 'ready', store: 'redis' });
+      expect(ready.listen).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      env.VALET_LISTEN = new URL(String(ready.listen)).host;
 
       const health = execForm(final, 'HEALTHCHECK').map(local);
       expect(await run(health, env)).toBe(0);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,6 @@ import { cliEnv, spawnCli, type CliProcess } from '../support/cli.ts';
 import { mintValetToken } from '../support/minted-tokens.ts';
 import { startRedisServer, type TestRedis } from '../support/redis-server.ts';
 import {
-  freePort,
   OFFLINE_AUTHORITY,
   REMOTE_CLIENT_ID,
   rawRequest,
@@ -41,13 +41,15 @@ describe('the haproxy configuration (.ci/deploy/haproxy.cfg) in front of two ins
     if (!existsSync(HAPROXY))
       throw new Error(`${HAPROXY} is missing: apt-get install haproxy (CI installs it)`);
     redis = await startRedisServer();
-    const lbPort = await freePort();
+    // The balancer's port is held until haproxy takes it, so no other test can take it meanwhile;
+    // each instance takes a port of the system's choosing and says which.
+    const held = await holdPort();
+    const lbPort = held.port;
     publicUrl = `http://localhost:${lbPort}`;
     const ports: Record<string, number> = {};
     for (const id of ['a', 'b']) {
       const dir = await tempDir();
       cleanup.push(dir.remove);
-      ports[id] = await freePort();
       await writeFile(
         join(dir.dir, 'config.json'),
         JSON.stringify({ policy: { rateLimits: { concurrentPerKey: 4 } } }),
@@ -59,7 +61,7 @@ describe('the haproxy configuration (.ci/deploy/haproxy.cfg) in front of two ins
           '--redis',
           redis.url,
           '--listen',
-          `127.0.0.1:${ports[id]}`,
+          '127.0.0.1:0',
           '--public-url',
           publicUrl,
           '--instance-id',
@@ -79,7 +81,9 @@ describe('the haproxy configuration (.ci/deploy/haproxy.cfg) in front of two ins
       );
       instances.set(id, { proc, dir: dir.dir });
     }
-    await Promise.all([...instances.values()].map(({ proc }) => proc.nextEvent('ready', 30_000)));
+    for (const [id, { proc }] of instances)
+      ports[id] = Number(new URL(String((await proc.nextEvent('ready', 30_000)).listen)).port);
+    await held.release();
     lb = spawn(HAPROXY, ['-f', config, '-db'], {
       env: {
         PATH: process.env.PATH,
@@ -104,6 +108,16 @@ describe('the haproxy configuration (.ci/deploy/haproxy.cfg) in front of two ins
     await redis?.close();
     for (const remove of cleanup) await remove();
   });
+
+  /** A free loopback port, kept listening (so taken) until released. */
+  async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      release: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
 
   async function waitFor(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
     for (const deadline = Date.now() + ms; !(await check());) {
