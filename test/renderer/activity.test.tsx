@@ -111,6 +111,8 @@ describe('Activity view', () => {
   it('shows a failed load where the log would be', async () => {
     const api = withHistory();
     const { user } = await renderApp(api);
+    // The Status view's latest-call tile asks first: the failure is meant for the Activity view.
+    await waitFor(() => expect(api.callsTo('listActivity')).toHaveLength(1));
     api.failNext('listActivity', 'The audit log cannot be read: permission denied');
     await openView(user, 'Activity');
     expect((await screen.findByRole('alert')).textContent).toBe(

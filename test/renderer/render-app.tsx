@@ -1,4 +1,4 @@
-import { cleanup, configure, render, screen } from '@testing-library/react';
+import { cleanup, render, screen } from '@testing-library/react';
 import { userEvent, type UserEvent } from '@testing-library/user-event';
 import { afterEach } from 'vitest';
 import { App } from '../../renderer/src/app.tsx';
@@ -6,9 +6,6 @@ import { InMemoryApi } from './in-memory-api.ts';
 
 // Vitest runs without globals here, so Testing Library cannot register its own cleanup.
 afterEach(cleanup);
-// On a machine busy with the rest of the suite, jsdom can take over the default second to
-// render a page of 50 rows: wait up to five before a findBy or waitFor gives up.
-configure({ asyncUtilTimeout: 5000 });
 
 /** Renders the whole window against `api` and waits for the status to load. */
 export async function renderApp(
