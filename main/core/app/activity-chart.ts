@@ -98,6 +98,15 @@ export interface ChartQuery {
   buckets?: number;
 }
 
+/** The slices a chart query asks for (the last hour in 30 slices unless it says), ending at `now`. */
+export function chartFrameOf(query: ChartQuery, now: number): ChartFrame {
+  return chartFrame(
+    now,
+    query.minutes ?? DEFAULT_CHART.minutes,
+    query.buckets ?? DEFAULT_CHART.buckets,
+  );
+}
+
 /**
  * The Activity view's chart: the tool calls in the audit log at `dir` over the last
  * `minutes` before `now`, by outcome and duration. It reads the log newest first and stops
@@ -110,11 +119,7 @@ export async function activityChart(
   query: ChartQuery,
   now = Date.now(),
 ): Promise<ActivityChartDto> {
-  const frame = chartFrame(
-    now,
-    query.minutes ?? DEFAULT_CHART.minutes,
-    query.buckets ?? DEFAULT_CHART.buckets,
-  );
+  const frame = chartFrameOf(query, now);
   const points: ChartPoint[] = [];
   for await (const record of readAuditNewestFirst(dir)) {
     const at = Date.parse(record.time);

@@ -6,9 +6,8 @@ import type {
 import { activityOfRecord, activityPage, type ActivityQuery } from '../../app/activity.ts';
 import {
   activityChart,
-  chartFrame,
+  chartFrameOf,
   chartOf,
-  DEFAULT_CHART,
   type ChartPoint,
   type ChartQuery,
 } from '../../app/activity-chart.ts';
@@ -86,11 +85,7 @@ export async function teamActivityChart(
   now = Date.now(),
 ): Promise<ActivityChartDto> {
   if (!owner) return activityChart(dir, query, now);
-  const frame = chartFrame(
-    now,
-    query.minutes ?? DEFAULT_CHART.minutes,
-    query.buckets ?? DEFAULT_CHART.buckets,
-  );
+  const frame = chartFrameOf(query, now);
   const points: ChartPoint[] = [];
   for await (const record of readAuditNewestFirst(dir)) {
     const at = Date.parse(record.time);
@@ -173,11 +168,7 @@ export async function sharedActivityChart(
   viewer: ActivityViewer,
   now = Date.now(),
 ): Promise<ActivityChartDto> {
-  const frame = chartFrame(
-    now,
-    query.minutes ?? DEFAULT_CHART.minutes,
-    query.buckets ?? DEFAULT_CHART.buckets,
-  );
+  const frame = chartFrameOf(query, now);
   const points: ChartPoint[] = [];
   let before: string | undefined;
   for (;;) {
