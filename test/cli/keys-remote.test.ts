@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../main/core/audit/audit-reader.ts';
@@ -171,7 +172,7 @@ describe('keys list --remote and keys revoke --remote, against a running team se
     );
   });
 
-  it('keeps its control API on loopback behind an owner-only token file: no token, a wrong one or a browser’s Origin is refused', async () => {
+  it('keeps its control API on loopback behind an owner-only token file: no token, a wrong one, a browser’s Origin or another Host is refused', async () => {
     const file = join(dir.dir, REMOTE_CONTROL_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const info = await readRemoteControl(dir.dir);
@@ -189,6 +190,30 @@ describe('keys list --remote and keys revoke --remote, against a running team se
       (await revoke({ authorization: `Bearer ${info?.token}`, origin: 'http://evil.example' }))
         .status,
     ).toBe(403);
+    // A page that rebinds a name of its own to 127.0.0.1 sends its own Host: refused too.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${info?.url}/control/keys/${key.id}/revoke`);
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            host: `evil.example:${url.port}`,
+            authorization: `Bearer ${info?.token}`,
+            'content-type': 'application/json',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ by: 'attacker' }));
+    });
+    expect(rebound).toBe(403);
     expect((await keys.get(key.id))?.revokedAt).toBeUndefined();
     // The public listener has no control routes at all.
     const publicTry = await rawRequest(`${remote.publicUrl}/control/keys`, {

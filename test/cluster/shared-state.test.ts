@@ -112,6 +112,9 @@ describe('two instances behind a round-robin proxy share sign-ins, keys and limi
       expect(listed.result?.items).toContainEqual(
         expect.objectContaining({ tool: 'get_user_details', account: alex.username }),
       );
+      // Adele's calls went through the same instances: a plain user sees none of them.
+      expect(listed.result?.items.map((i) => i.account)).not.toContain(adele.username);
+      expect(listed.result?.items.every((i) => i.account === alex.username)).toBe(true);
     } finally {
       cluster.proxy.pin(undefined);
     }

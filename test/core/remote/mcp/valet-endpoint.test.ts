@@ -9,6 +9,7 @@ import { ValetTokens } from '../../../../main/core/remote/oauth/valet-tokens.ts'
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import { silentLogger } from '../../../../main/core/util/logger.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
+import { sha256Hex } from '../../../../main/core/remote/oauth/opaque-token.ts';
 import { mintValetToken } from '../../../support/minted-tokens.ts';
 import {
   rawRequest,
@@ -207,6 +208,17 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     // The same secret part under the other key's ID is no token at all.
     const swapped = token.replace(key.id, other.key.id);
     expect((await post(swapped, LIST)).status).toBe(401);
+  });
+
+  it('refuses a token whose stored record names another key than the token does', async () => {
+    const { key, token } = await tokenFor(['get_user_details']);
+    const other = await tokenFor(['get_user_details']);
+    // A record planted under a token that names `other`'s key, pointing at `key`.
+    const planted = token.replace(key.id, other.key.id);
+    const record = await store.get(`at:${sha256Hex(token)}`);
+    await store.set(`at:${sha256Hex(planted)}`, record ?? '', { ttlMs: 60_000 });
+    expect((await post(planted, LIST)).status).toBe(401);
+    expect((await post(token, LIST)).status).toBe(200);
   });
 
   it('sends a tool call’s read of the user’s token cache together with its admission, not after it', async () => {
