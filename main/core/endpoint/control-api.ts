@@ -55,7 +55,12 @@ export interface ControlHandlers {
   keysChanged?: (revoked: string | undefined) => Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** Answers a control request with JSON, never cached; a response already begun is just ended. */
+export function sendControlJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
@@ -85,37 +90,39 @@ export async function handleControl(
     return;
   }
   if (!tokenMatches(bearerOf(req), controlToken)) {
-    send(res, 401, { error: 'the control API needs the control token from endpoint.json' });
+    sendControlJson(res, 401, {
+      error: 'the control API needs the control token from endpoint.json',
+    });
     return;
   }
   try {
     if (req.method === 'GET' && path === '/control/approvals') {
-      send(res, 200, { approvals: handlers.approvals.list() });
+      sendControlJson(res, 200, { approvals: handlers.approvals.list() });
       return;
     }
     if (req.method === 'POST' && path === '/control/keys/changed' && handlers.keysChanged) {
       const body = await readJsonBody(req, 1024);
       const parsed = body.ok ? keysChangedSchema.safeParse(body.value) : undefined;
       if (!parsed?.success) {
-        send(res, 400, { error: 'send {} or {"revoked": "<key id>"}' });
+        sendControlJson(res, 400, { error: 'send {} or {"revoked": "<key id>"}' });
         return;
       }
       await handlers.keysChanged(parsed.data.revoked);
-      send(res, 200, { reloaded: true });
+      sendControlJson(res, 200, { reloaded: true });
       return;
     }
     const decideMatch = /^\/control\/approvals\/([\w-]+)$/.exec(path);
     if (req.method === 'POST' && (decideMatch || path === '/control/audit')) {
       const body = await readJsonBody(req, 64 * 1024);
       if (!body.ok) {
-        send(res, 400, { error: 'send a JSON body' });
+        sendControlJson(res, 400, { error: 'send a JSON body' });
         return;
       }
       if (decideMatch) {
         const decision = approvalDecisionSchema.safeParse(body.value);
         if (!decision.success) {
           const issue = decision.error.issues[0];
-          send(res, 400, {
+          sendControlJson(res, 400, {
             error:
               issue?.path.at(-1) === 'minutes'
                 ? `minutes ${issue.message}`
@@ -124,21 +131,23 @@ export async function handleControl(
           return;
         }
         const approval = handlers.approvals.decide(decideMatch[1]!, decision.data);
-        send(res, 200, { decided: { id: approval.id, tool: approval.tool, key: approval.key } });
+        sendControlJson(res, 200, {
+          decided: { id: approval.id, tool: approval.tool, key: approval.key },
+        });
         return;
       }
       const event = auditEventSchema.safeParse(body.value);
       if (!event.success) {
-        send(res, 400, { error: 'not an audit event' });
+        sendControlJson(res, 400, { error: 'not an audit event' });
         return;
       }
       await handlers.audit(event.data as AuditEvent);
-      send(res, 200, { written: true });
+      sendControlJson(res, 200, { written: true });
       return;
     }
-    send(res, 404, { error: 'no such control route' });
+    sendControlJson(res, 404, { error: 'no such control route' });
   } catch (err) {
-    send(res, isValetError(err) ? 409 : 500, {
+    sendControlJson(res, isValetError(err) ? 409 : 500, {
       error: isValetError(err) ? err.message : 'internal error',
       ...(isValetError(err) ? { code: err.code } : {}),
     });
@@ -158,7 +167,7 @@ async function answerChallenge(
 ): Promise<void> {
   if (req.method !== 'POST') {
     res.setHeader('allow', 'POST');
-    send(res, 405, {
+    sendControlJson(res, 405, {
       error: 'the proof route takes POST {"nonce": "<32 to 128 base64url characters>"}',
     });
     return;
@@ -167,10 +176,10 @@ async function answerChallenge(
   const parsed = body.ok ? proofRequestSchema.safeParse(body.value) : undefined;
   const { localAddress, localPort } = req.socket;
   if (!parsed?.success || localAddress === undefined || localPort === undefined) {
-    send(res, 400, { error: 'send {"nonce": "<32 to 128 base64url characters>"}' });
+    sendControlJson(res, 400, { error: 'send {"nonce": "<32 to 128 base64url characters>"}' });
     return;
   }
-  send(res, 200, {
+  sendControlJson(res, 200, {
     proof: endpointProof(controlToken, parsed.data.nonce, localAddress, localPort),
   });
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { tokenMatches } from '../../endpoint/control-api.ts';
+import { sendControlJson, tokenMatches } from '../../endpoint/control-api.ts';
 import { allowedHosts, bearerOf, readJsonBody } from '../../endpoint/request-guards.ts';
 import { readFileIfExists, writeFileAtomic } from '../../util/atomic-file.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -65,28 +65,30 @@ export async function startRemoteControl(deps: RemoteControlDeps): Promise<Remot
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       deps.logger.error(`A control request failed: ${describeError(err)}`);
-      send(res, 500, { error: 'the control request failed; see the server log' });
+      sendControlJson(res, 500, { error: 'the control request failed; see the server log' });
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // A browser page cannot reach this API: no other Host (DNS rebinding), no Origin at all.
     if (!hosts.has(req.headers.host ?? '') || req.headers.origin !== undefined) {
-      send(res, 403, { error: 'the control API answers only local commands' });
+      sendControlJson(res, 403, { error: 'the control API answers only local commands' });
       return;
     }
     if (!tokenMatches(bearerOf(req), token)) {
-      send(res, 401, { error: `the control API needs the token from ${REMOTE_CONTROL_FILE}` });
+      sendControlJson(res, 401, {
+        error: `the control API needs the token from ${REMOTE_CONTROL_FILE}`,
+      });
       return;
     }
     const url = new URL(req.url ?? '/', 'http://control');
     if (req.method === 'GET' && url.pathname === '/control/keys') {
       const user = url.searchParams.get('user') ?? undefined;
       if (user !== undefined && !OID.test(user)) {
-        send(res, 400, { error: 'user= takes a user object ID' });
+        sendControlJson(res, 400, { error: 'user= takes a user object ID' });
         return;
       }
-      send(res, 200, { keys: await listRemoteKeys(deps.store, user) });
+      sendControlJson(res, 200, { keys: await listRemoteKeys(deps.store, user) });
       return;
     }
     const revoke = /^\/control\/keys\/([^/]+)\/revoke$/.exec(url.pathname);
@@ -94,13 +96,13 @@ export async function startRemoteControl(deps: RemoteControlDeps): Promise<Remot
       const body = await readJsonBody(req, 4096);
       const parsed = body.ok ? revokeSchema.safeParse(body.value) : undefined;
       if (!parsed?.success) {
-        send(res, 400, { error: 'send {"by": "<who revokes>"}' });
+        sendControlJson(res, 400, { error: 'send {"by": "<who revokes>"}' });
         return;
       }
       const id = revoke[1] ?? '';
       const key = KEY_ID.test(id) ? await keys.get(id) : undefined;
       if (!key) {
-        send(res, 404, {
+        sendControlJson(res, 404, {
           code: 'no_such_key',
           error: `No remote key ${id}: run \`mcp-valet keys list --remote\` to see the key IDs`,
         });
@@ -108,10 +110,10 @@ export async function startRemoteControl(deps: RemoteControlDeps): Promise<Remot
       }
       const wasRevoked = key.revokedAt !== undefined;
       await revokeRemoteKey({ ...deps.core, keys, logger: deps.logger }, key, parsed.data.by);
-      send(res, 200, { key: (await keys.get(id)) ?? key, alreadyRevoked: wasRevoked });
+      sendControlJson(res, 200, { key: (await keys.get(id)) ?? key, alreadyRevoked: wasRevoked });
       return;
     }
-    send(res, 404, { error: 'no such control route' });
+    sendControlJson(res, 404, { error: 'no such control route' });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -157,13 +159,4 @@ export async function readRemoteControl(dataDir: string): Promise<RemoteControlI
   } catch {
     return undefined;
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }
