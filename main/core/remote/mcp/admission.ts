@@ -1,6 +1,5 @@
 import type { RateLimits } from '../../policy/policy-schema.ts';
-import type { SharedStore } from '../store/shared-store.ts';
-import type { RemoteIdentity } from './remote-identity.ts';
+import type { AdmitCheck, SharedStore } from '../store/shared-store.ts';
 
 /** A request let in: its slot is given back once, when its exchange ends. */
 export interface Admitted {
@@ -13,6 +12,21 @@ export interface Refused {
   ok: false;
   reason: 'key rate' | 'user rate' | 'key concurrency' | 'server concurrency';
   retryAfterSeconds: number;
+}
+
+/**
+ * A request whose checks failed in the store (its token or key gone or revoked since it was
+ * read): nothing was counted, and the request is refused as unauthorised.
+ */
+export interface Unverified {
+  ok: false;
+  reason: 'token';
+}
+
+/** Who a request is counted against: its valet key (or Entra client) and that key's user. */
+export interface AdmissionSubject {
+  keyId: string;
+  oid: string;
 }
 
 /** How long a slot is held at most: past any approval wait, so a live call never loses it. */
@@ -34,22 +48,30 @@ export class RemoteAdmission {
     this.#store = store;
   }
 
+  /**
+   * Counts one request against its key and user. With `checks`, the store counts it only if
+   * they all hold (the request's token and key still live): admission can then go out with
+   * the reads that verify the request, in the same round trip, and never counts a request
+   * those reads would refuse.
+   */
   async admit(
-    identity: RemoteIdentity,
+    subject: AdmissionSubject,
     requestId: string,
     limits: RateLimits,
     approvalTimeoutSeconds: number,
-  ): Promise<Admitted | Refused> {
+    checks?: readonly AdmitCheck[],
+  ): Promise<Admitted | Refused | Unverified> {
     // This instance's own cap first: a full server takes nothing from the shared limits.
     if (this.#total >= limits.concurrentTotal) return refused('server concurrency', 1000);
     const bucket = { ratePerSecond: limits.requestsPerMinute / 60, burst: limits.burst };
-    const key = identity.key.id;
+    const key = subject.keyId;
     const slotKey = `inflight:${key}`;
     // The key's bucket, the user's, then a slot: one round trip to the store.
     const admission = await this.#store.admit({
+      ...(checks ? { checks } : {}),
       buckets: [
         { key: `rl:${key}`, bucket },
-        { key: `rl:user:${identity.principal.oid}`, bucket },
+        { key: `rl:user:${subject.oid}`, bucket },
       ],
       slot: {
         key: slotKey,
@@ -57,10 +79,12 @@ export class RemoteAdmission {
         limits: { cap: limits.concurrentPerKey, ttlMs: slotTtlMs(approvalTimeoutSeconds) },
       },
     });
-    if (!admission.admitted)
+    if (!admission.admitted) {
+      if (admission.refusedBy === 'check') return { ok: false, reason: 'token' };
       return admission.refusedBy === 'slot'
         ? refused('key concurrency', 1000)
         : refused(admission.index === 0 ? 'key rate' : 'user rate', admission.retryAfterMs);
+    }
     this.#total++;
     let released = false;
     return {

@@ -13,6 +13,11 @@ function messagesOf(body: unknown): Array<{ method?: unknown; params?: unknown }
   );
 }
 
+/** Whether a request's body (a JSON-RPC message or a batch) carries a call of `method`. */
+export function carries(body: unknown, method: string): boolean {
+  return messagesOf(body).some((m) => m.method === method);
+}
+
 /**
  * Whether a key's client opens approval pages it is sent with −32042 (URL elicitation). The
  * transport is stateless, so a `tools/call` arrives on a server that never saw the client's

@@ -33,6 +33,17 @@ export function valetDoor(
     identify: async (auth) => valetIdentity(auth),
     graphAccess: (_auth, identity) =>
       userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? '', locks),
+    // A token of a key this instance has verified before names its user: admission and the
+    // user's token cache can be read while the token is checked.
+    knownKey: (token) => {
+      const known = valet.provider.knownKeyOf(token);
+      if (!known) return undefined;
+      return {
+        subject: { keyId: known.keyId, oid: known.oid },
+        checks: known.checks,
+        graphAccess: () => userGraphAccess(msal, config.publicUrl, known.homeAccountId, locks),
+      };
+    },
   };
 }
 

@@ -3,7 +3,13 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { callerAuthInfo, createMcpServer } from '../../mcp/server-factory.ts';
 import type { ToolDefinition } from '../../mcp/tool-definition.ts';
 import type { ToolRunnerDeps } from '../../mcp/tool-runner.ts';
@@ -13,8 +19,16 @@ import { describeError, isValetError } from '../../util/valet-error.ts';
 import { MAX_BODY_BYTES, refuse } from '../server/guards.ts';
 import type { RefusalAggregator } from '../../audit/refusal-aggregator.ts';
 import type { StoreApprovals } from '../approvals/store-approvals.ts';
-import type { RemoteAdmission } from './admission.ts';
-import { ReachingRunner, type ClientReach } from './client-reach.ts';
+import type { ApprovalReach } from '../approvals/approval-reach.ts';
+import type { AdmitCheck } from '../store/shared-store.ts';
+import type {
+  AdmissionSubject,
+  Admitted,
+  Refused,
+  RemoteAdmission,
+  Unverified,
+} from './admission.ts';
+import { carries, ReachingRunner, type ClientReach } from './client-reach.ts';
 import { remoteAccount, type RemoteGraphAccess } from './remote-account.ts';
 import { remoteAuditEvent, remoteCaller, type RemoteIdentity } from './remote-identity.ts';
 import { missingScopes, sendInsufficientScope } from './step-up.ts';
@@ -34,7 +48,35 @@ export interface McpFrontDoor {
   identify(auth: AuthInfo, policy: Policy): Promise<RemoteIdentity>;
   /** Where that request's Graph tokens come from. */
   graphAccess(auth: AuthInfo, identity: RemoteIdentity): RemoteGraphAccess;
+  /**
+   * Valet mode: what a token says of its key before it is verified, when this instance has
+   * verified a token of that key before. The request is then admitted (under `checks`, which
+   * the store must find true first) and its reads made while the token is verified: one round
+   * trip to the store instead of two. Nothing of it is used unless the token passes.
+   */
+  knownKey?(token: string): KnownKey | undefined;
 }
+
+/** See McpFrontDoor.knownKey. */
+export interface KnownKey {
+  subject: AdmissionSubject;
+  checks: readonly AdmitCheck[];
+  graphAccess(): RemoteGraphAccess;
+}
+
+/** What a request set going while its token was verified, for `serve` to take over. */
+interface EarlyStart {
+  subject: AdmissionSubject;
+  requestId: string;
+  policy: Policy;
+  admission: Promise<Admitted | Refused | Unverified>;
+  /** Absent for an `initialize`, whose write of the client's capabilities waits for the check. */
+  reach: Promise<ApprovalReach | undefined> | undefined;
+  graphAccess: RemoteGraphAccess;
+}
+
+const EARLY = Symbol('early start');
+type WithEarly = Request & { [EARLY]?: EarlyStart };
 
 /** What every front door shares: the tools, the runner's collaborators, the policy and the limits. */
 export interface McpEndpointDeps {
@@ -79,7 +121,7 @@ export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDep
           .set('www-authenticate', `Bearer resource_metadata="${door.resourceMetadataUrl}"`)
           .json({ error: 'invalid_token', error_description: 'A bearer token is required' });
       },
-      bearerCheck(door),
+      bearerCheck(door, deps, json),
       json,
       (req, res, next) => {
         serve(door, deps, req, res).catch(next);
@@ -93,27 +135,21 @@ export function mcpEndpoint(doors: readonly McpFrontDoor[], deps: McpEndpointDep
   return router;
 }
 
-/** Whether a request's body holds a `tools/call` (a JSON-RPC message or a batch). */
-function callsTool(body: unknown): boolean {
-  return (Array.isArray(body) ? body : [body]).some(
-    (m) =>
-      typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call',
-  );
-}
-
 /**
- * The SDK's bearer check of a door, with one difference: a token that cannot be checked
- * because the shared store is unreachable passes the store's error on (the app answers 503 with
- * Retry-After) instead of the SDK's 500, so a client backs off and retries.
+ * The SDK's bearer check of a door, with two differences. A token that cannot be checked
+ * because the shared store is unreachable passes the store's error on (the app answers 503
+ * with Retry-After) instead of the SDK's 500, so a client backs off and retries. And a token
+ * of a key the door knows starts the request's admission and reads in the same round trip as
+ * its check (see McpFrontDoor.knownKey); its body is parsed first, since they depend on it.
  */
-function bearerCheck(door: McpFrontDoor): RequestHandler {
+function bearerCheck(
+  door: McpFrontDoor,
+  deps: McpEndpointDeps,
+  json: RequestHandler,
+): RequestHandler {
   const expectedResource = new URL(door.resource);
-  return (req, res, next) => {
-    const [type, token] = (req.headers.authorization ?? '').split(' ');
-    const verified =
-      type?.toLowerCase() === 'bearer' && token
-        ? door.verifier.verifyAccessToken(token)
-        : undefined;
+  const check = (token: string | undefined, req: Request, res: Response, next: NextFunction) => {
+    const verified = token ? door.verifier.verifyAccessToken(token) : undefined;
     // The SDK's middleware reads this request's check: one verification per request.
     const sdkCheck = requireBearerAuth({
       verifier: { verifyAccessToken: (t) => verified ?? door.verifier.verifyAccessToken(t) },
@@ -132,6 +168,65 @@ function bearerCheck(door: McpFrontDoor): RequestHandler {
           : void sdkCheck(req, res, next),
     );
   };
+  return (req, res, next) => {
+    const [type, given] = (req.headers.authorization ?? '').split(' ');
+    const token = type?.toLowerCase() === 'bearer' && given ? given : undefined;
+    const known = token === undefined ? undefined : door.knownKey?.(token);
+    if (known === undefined) {
+      check(token, req, res, next);
+      return;
+    }
+    json(req, res, (parseError?: unknown) => {
+      // A body that is no JSON is refused once the token has passed, as for any request.
+      if (parseError !== undefined) {
+        check(token, req, res, (err?: unknown) => next(err ?? parseError));
+        return;
+      }
+      deps.policy().then((policy) => {
+        // From here to the check, all in one tick: the store gets it all in one round trip.
+        (req as WithEarly)[EARLY] = startEarly(known, policy, deps, req, res);
+        check(token, req, res, next);
+      }, next);
+    });
+  };
+}
+
+/**
+ * Admission under the token's checks, the client's declared capabilities and the user's
+ * token cache, sent while the token is verified. A request that ends before `serve` takes
+ * over (its token refused, a step-up) gives back the slot it may have got.
+ */
+function startEarly(
+  known: KnownKey,
+  policy: Policy,
+  deps: McpEndpointDeps,
+  req: Request,
+  res: Response,
+): EarlyStart {
+  const requestId = randomUUID();
+  const graphAccess = known.graphAccess();
+  if (carries(req.body, 'tools/call')) graphAccess.warm?.();
+  const { rateLimits, approvalTimeoutSeconds } = policy;
+  const admission = deps.admission.admit(
+    known.subject,
+    requestId,
+    rateLimits,
+    approvalTimeoutSeconds,
+    known.checks,
+  );
+  const reach = carries(req.body, 'initialize')
+    ? undefined
+    : deps.reach.forRequest(known.subject.keyId, req.body);
+  // Either may never be awaited (the token refused): their failures are handled there.
+  admission.catch(() => undefined);
+  reach?.catch(() => undefined);
+  res.once('close', () => {
+    admission.then(
+      (a) => a.ok && a.release(),
+      () => undefined,
+    );
+  });
+  return { subject: known.subject, requestId, policy, admission, reach, graphAccess };
 }
 
 async function serve(
@@ -155,22 +250,45 @@ async function serve(
       return;
     }
   }
-  const policy = await deps.policy();
+  const started = (req as WithEarly)[EARLY];
+  const policy = started?.policy ?? (await deps.policy());
   const identity = await door.identify(auth, policy);
-  const requestId = randomUUID();
-  const graphAccess = door.graphAccess(auth, identity);
+  const subject = { keyId: identity.key.id, oid: identity.principal.oid };
+  // A key's user never changes, so what was started early is this request's; were it not, its
+  // slot goes back and the request is admitted afresh.
+  const early =
+    started?.subject.keyId === subject.keyId && started.subject.oid === subject.oid
+      ? started
+      : undefined;
+  const requestId = early?.requestId ?? randomUUID();
+  const graphAccess = early?.graphAccess ?? door.graphAccess(auth, identity);
   // A tool call reads the user's token cache (roles, tokens): let it go with admission's reads.
-  if (callsTool(req.body)) graphAccess.warm?.();
+  if (!early && carries(req.body, 'tools/call')) graphAccess.warm?.();
   // Admission and what the client declared are independent reads: one round trip for both.
   const [admission, reached] = await Promise.allSettled([
-    deps.admission.admit(identity, requestId, policy.rateLimits, policy.approvalTimeoutSeconds),
-    deps.reach.forRequest(identity.key.id, req.body),
+    early?.admission ??
+      deps.admission.admit(subject, requestId, policy.rateLimits, policy.approvalTimeoutSeconds),
+    early?.reach ?? deps.reach.forRequest(identity.key.id, req.body),
   ]);
   if (admission.status === 'rejected') throw admission.reason;
   const admitted = admission.value;
   if (reached.status === 'rejected') {
     if (admitted.ok) admitted.release();
     throw reached.reason;
+  }
+  if (!admitted.ok && admitted.reason === 'token') {
+    // The key was revoked, or the token revoked, between the token's check and admission.
+    res
+      .status(401)
+      .set(
+        'www-authenticate',
+        `Bearer error="invalid_token", error_description="The access token is unknown, expired or revoked", resource_metadata="${door.resourceMetadataUrl}"`,
+      )
+      .json({
+        error: 'invalid_token',
+        error_description: 'The access token is unknown, expired or revoked',
+      });
+    return;
   }
   if (!admitted.ok) {
     deps.logger.info(

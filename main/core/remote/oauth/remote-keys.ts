@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TOOL_NAMES, type ToolName } from '../../mcp/tool-definition.ts';
-import type { SharedStore } from '../store/shared-store.ts';
+import type { AdmitCheck, SharedStore } from '../store/shared-store.ts';
 
 /**
  * A remote valet key: the grant one user gave one client on the consent page. Its token family
@@ -99,6 +99,20 @@ export class RemoteKeys {
     await Promise.all(tokens.map(({ member }) => this.#store.del(member)));
     await this.#store.del(`keytokens:${id}`);
     return true;
+  }
+
+  /**
+   * What the store must find true for a token of the key to be good: the token's record
+   * (`tokenStoreKey`) is there, the key is there and not revoked, and the token is one of the
+   * key's. The store checks them together with a request's admission (`SharedStore.admit`).
+   */
+  liveTokenChecks(keyId: string, tokenStoreKey: string): AdmitCheck[] {
+    return [
+      { key: tokenStoreKey, holds: 'key' },
+      { key: `key:${keyId}`, holds: 'key' },
+      { key: `key:${keyId}`, holds: 'no-field', field: 'revokedAt' },
+      { key: `keytokens:${keyId}`, holds: 'member', member: tokenStoreKey },
+    ];
   }
 
   /** Records a live token of the key by its store key, until it expires. */

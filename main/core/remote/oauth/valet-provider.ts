@@ -16,7 +16,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { PendingRequests } from './pending-requests.ts';
 import { BASE_SCOPE, knownScopes } from './scopes.ts';
-import type { ValetTokens } from './valet-tokens.ts';
+import type { KnownKeyOfToken, ValetTokens } from './valet-tokens.ts';
 
 /** How the provider is made. */
 export interface ValetProviderOptions {
@@ -102,6 +102,11 @@ export class ValetProvider implements OAuthServerProvider {
 
   verifyAccessToken(token: string): Promise<AuthInfo> {
     return this.#options.tokens.verify(token);
+  }
+
+  /** The key an access token names, if this instance knows it (see ValetTokens.knownKeyOf). */
+  knownKeyOf(token: string): KnownKeyOfToken | undefined {
+    return this.#options.tokens.knownKeyOf(token);
   }
 
   revokeToken(

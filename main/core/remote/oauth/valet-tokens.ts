@@ -5,8 +5,9 @@ import {
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ExpiringMemo } from '../../util/expiring-memo.ts';
 import type { Logger } from '../../util/logger.ts';
-import type { SharedStore } from '../store/shared-store.ts';
+import type { AdmitCheck, SharedStore } from '../store/shared-store.ts';
 import { keyIdOfAccessToken, newAccessToken, newOpaqueToken, sha256Hex } from './opaque-token.ts';
 import type { RemoteKey, RemoteKeys } from './remote-keys.ts';
 import { knownScopes, type ValetScope } from './scopes.ts';
@@ -46,6 +47,26 @@ export interface ValetTokenExtra extends Record<string, unknown> {
 }
 
 /**
+ * The key an access token names, as this instance knows it from a token of that key it has
+ * verified before: enough to count a request against the key and its user, and to read the
+ * user's token cache, while the token itself is being verified. Nothing here is proof of the
+ * token: `checks` are what the store must find true before it counts the request.
+ */
+export interface KnownKeyOfToken {
+  keyId: string;
+  oid: string;
+  homeAccountId: string;
+  checks: AdmitCheck[];
+}
+
+/**
+ * How many keys an instance remembers the user of. A key's user never changes, so an entry is
+ * never stale; the bound only caps memory, and a key pushed out costs one more round trip.
+ */
+const KNOWN_KEYS = 10_000;
+const KNOWN_KEY_MS = 24 * 3600_000;
+
+/**
  * Valet mode's codes and tokens. Every one is an opaque random string the store keeps only as
  * its SHA-256. Codes and refresh tokens are single use (GETDEL); a spent one is remembered, and
  * if it comes back the family it belonged to (its valet key) is revoked, since one of the two
@@ -59,6 +80,7 @@ export class ValetTokens {
   readonly #tokenTtlMs: number;
   readonly #refreshTtlMs: number;
   readonly #now: () => number;
+  readonly #known: ExpiringMemo<{ oid: string; homeAccountId: string }>;
 
   constructor(options: ValetTokensOptions) {
     this.#store = options.store;
@@ -67,6 +89,19 @@ export class ValetTokens {
     this.#tokenTtlMs = options.tokenTtlSeconds * 1000;
     this.#refreshTtlMs = options.refreshTtlSeconds * 1000;
     this.#now = options.now ?? Date.now;
+    this.#known = new ExpiringMemo(KNOWN_KEYS, this.#now);
+  }
+
+  /**
+   * The key `token` names, when this instance has verified a token of that key before;
+   * undefined otherwise (not an access token, or a key not seen here). Reads nothing.
+   */
+  knownKeyOf(token: string): KnownKeyOfToken | undefined {
+    const keyId = keyIdOfAccessToken(token);
+    const known = keyId === undefined ? undefined : this.#known.get(keyId);
+    if (keyId === undefined || known === undefined) return undefined;
+    const checks = this.#keys.liveTokenChecks(keyId, recordKey.access(sha256Hex(token)));
+    return { keyId, ...known, checks };
   }
 
   /** A new authorization code for a consented request. */
@@ -181,6 +216,11 @@ export class ValetTokens {
     if (!key || key.revokedAt)
       throw new InvalidTokenError('The valet key of this token was revoked');
     await this.#keys.touch(key);
+    this.#known.set(
+      key.id,
+      { oid: key.oid, homeAccountId: key.homeAccountId },
+      this.#now() + KNOWN_KEY_MS,
+    );
     const extra: ValetTokenExtra = {
       keyId: key.id,
       keyName: key.name,

@@ -11,6 +11,7 @@ import * as streams from './memory-streams.ts';
 import {
   DEFAULT_STORE_PREFIX,
   type Admission,
+  type AdmitCheck,
   type AdmitRequest,
   type MessageListener,
   type ScoredMember,
@@ -209,10 +210,13 @@ export class MemoryStore implements SharedStore {
       key: this.#key(key),
       shape: input.checkBucket(bucket),
     }));
+    const checks = input.checkAdmitChecks(request.checks);
     const limits = input.checkSlot(request.slot.limits);
     input.checkValue(request.slot.member, 'member');
     const slotKey = this.#key(request.slot.key);
     // One tick from here on: atomic, as the Redis script is.
+    for (const [index, check] of checks.entries())
+      if (!this.#holds(check)) return { admitted: false, refusedBy: 'check', index };
     const now = this.#now();
     for (const [index, { key, shape }] of buckets.entries()) {
       const take = takeToken(this.#backing, key, shape, now);
@@ -292,6 +296,18 @@ export class MemoryStore implements SharedStore {
 
   #expiry(ttlMs: number | undefined): number {
     return ttlMs === undefined ? Infinity : this.#now() + ttlMs;
+  }
+
+  /** Whether one of admission's checks holds; a key of another type throws, as Redis errs. */
+  #holds(check: AdmitCheck): boolean {
+    switch (check.holds) {
+      case 'key':
+        return this.#backing.read(this.#key(check.key), this.#now()) !== undefined;
+      case 'no-field':
+        return this.#entry(check.key, 'hash')?.value.has(check.field) !== true;
+      case 'member':
+        return this.#entry(check.key, 'zset')?.value.has(check.member) === true;
+    }
   }
 
   #entry<K extends MemoryKind>(key: string, kind: K): MemoryEntryOf<K> | undefined {

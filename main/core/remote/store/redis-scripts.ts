@@ -86,18 +86,33 @@ return 0
 `);
 
 /**
- * SharedStore.admit. KEYS the buckets in order, then the slots; ARGV the number of buckets,
- * each bucket's rate and burst, then the member, cap and ttl of the slot. Returns {1} when let
- * in, {0, i, ms} when the i-th bucket (from 1) refused, {0, 0} when the slot did.
+ * SharedStore.admit. KEYS the checks' keys, the buckets in order, then the slot's; ARGV the
+ * number of checks, each check's kind (key, no-field, member) and argument, the number of
+ * buckets, each bucket's rate and burst, then the member, cap and ttl of the slot. Returns {1}
+ * when let in, {2, i} when the i-th check (from 1) failed, {0, i, ms} when the i-th bucket
+ * refused, {0, 0} when the slot did.
  */
 export const ADMIT = luaScript(`${NOW}${TAKE_FN}${SLOT_FN}
-local n = tonumber(ARGV[1])
+local c = tonumber(ARGV[1])
+-- Every check before anything is written: a failed one counts nothing anywhere. HEXISTS and
+-- ZSCORE fail on a key of another type, as the memory store does.
+for i = 1, c do
+  local kind, arg, key = ARGV[2 * i], ARGV[2 * i + 1], KEYS[i]
+  local holds
+  if kind == 'key' then holds = redis.call('EXISTS', key) == 1
+  elseif kind == 'no-field' then holds = redis.call('HEXISTS', key, arg) == 0
+  elseif kind == 'member' then holds = redis.call('ZSCORE', key, arg) ~= false
+  else return redis.error_reply('ERR unknown admission check') end
+  if not holds then return {2, i} end
+end
+local b = 2 * c + 2
+local n = tonumber(ARGV[b])
 for i = 1, n do
-  local ok, amount = take(KEYS[i], tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1]))
+  local ok, amount = take(KEYS[c + i], tonumber(ARGV[b + 2 * i - 1]), tonumber(ARGV[b + 2 * i]))
   if not ok then return {0, i, amount} end
 end
-local at = 2 * n + 2
-if slot(KEYS[n + 1], ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])) then
+local at = b + 2 * n + 1
+if slot(KEYS[c + n + 1], ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])) then
   return {1}
 end
 return {0, 0}
@@ -159,6 +174,8 @@ export function tokenTakeFrom(reply: unknown): TokenTake {
 export function admissionFrom(reply: unknown): Admission {
   const [admitted, index, amount] = Array.isArray(reply) ? reply.map(Number) : [];
   if (admitted === 1) return { admitted: true };
+  if (admitted === 2 && index !== undefined && index > 0)
+    return { admitted: false, refusedBy: 'check', index: index - 1 };
   if (admitted === 0 && index === 0) return { admitted: false, refusedBy: 'slot' };
   if (admitted === 0 && index !== undefined && index > 0 && amount !== undefined)
     return { admitted: false, refusedBy: 'bucket', index: index - 1, retryAfterMs: amount };

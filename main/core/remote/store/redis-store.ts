@@ -313,10 +313,21 @@ export class RedisStore implements SharedStore {
       key: this.#key(key),
       shape: input.checkBucket(bucket),
     }));
+    const checks = input.checkAdmitChecks(request.checks).map((check) => ({
+      key: this.#key(check.key),
+      kind: check.holds,
+      arg: check.holds === 'no-field' ? check.field : check.holds === 'member' ? check.member : '',
+    }));
     const { cap, ttlMs } = input.checkSlot(request.slot.limits);
     input.checkValue(request.slot.member, 'member');
-    const keys = [...buckets.map((b) => b.key), this.#key(request.slot.key)];
+    const keys = [
+      ...checks.map((c) => c.key),
+      ...buckets.map((b) => b.key),
+      this.#key(request.slot.key),
+    ];
     const args = [
+      String(checks.length),
+      ...checks.flatMap(({ kind, arg }) => [kind, arg]),
       String(buckets.length),
       ...buckets.flatMap(({ shape }) => [String(shape.ratePerSecond), String(shape.burst)]),
       request.slot.member,

@@ -93,9 +93,11 @@ export interface SharedStore {
    */
   acquireSlot(key: string, member: string, slot: SlotLimits): Promise<boolean>;
   /**
-   * One request's admission in one step (one Lua script, one round trip): a token from each
-   * bucket in order, then the slot, stopping at the first refusal, exactly as `takeToken` on
-   * each bucket and then `acquireSlot` would one after the other.
+   * One request's admission in one step (one Lua script, one round trip): first the `checks`,
+   * in order, which must all hold, else nothing is counted; then a token from each bucket in
+   * order, then the slot, stopping at the first refusal, exactly as `takeToken` on each bucket
+   * and then `acquireSlot` would one after the other. The checks let admission go out together
+   * with the reads that verify a request: it counts only what those reads would accept.
    */
   admit(request: AdmitRequest): Promise<Admission>;
   /** Gives back the slot `member` holds; resolves to whether it held one (ZREM). */
@@ -197,15 +199,30 @@ export interface SlotLimits {
   ttlMs: number;
 }
 
-/** What `admit` takes: the buckets in the order they are asked, then the slot. */
+/**
+ * A condition on the store that `admit` must find true before it counts anything: the key
+ * exists; the hash at the key has no such field (an absent key has none); the sorted set at
+ * the key holds the member. A key of another type than the check reads is `store-wrong-type`.
+ */
+export type AdmitCheck =
+  | { key: string; holds: 'key' }
+  | { key: string; holds: 'no-field'; field: string }
+  | { key: string; holds: 'member'; member: string };
+
+/** What `admit` takes: the checks, the buckets in the order they are asked, then the slot. */
 export interface AdmitRequest {
+  checks?: readonly AdmitCheck[];
   buckets: ReadonlyArray<{ key: string; bucket: TokenBucket }>;
   slot: { key: string; member: string; limits: SlotLimits };
 }
 
-/** The answer of `admit`: let in, or refused by the bucket at `index` or by the slot. */
+/**
+ * The answer of `admit`: let in, or refused by the check at `index` (nothing counted), by the
+ * bucket at `index` or by the slot.
+ */
 export type Admission =
   | { admitted: true }
+  | { admitted: false; refusedBy: 'check'; index: number }
   | { admitted: false; refusedBy: 'bucket'; index: number; retryAfterMs: number }
   | { admitted: false; refusedBy: 'slot' };
 

@@ -1,5 +1,5 @@
 import { ValetError } from '../../util/valet-error.ts';
-import type { SlotLimits, TokenBucket } from './shared-store.ts';
+import type { AdmitCheck, SlotLimits, TokenBucket } from './shared-store.ts';
 
 // Every SharedStore checks its input with these, so a bad argument fails the same way on every
 // backend, before anything is written. Messages name the argument, never a value or a key.
@@ -78,6 +78,20 @@ export function checkSlot(slot: SlotLimits): SlotLimits {
   if (!Number.isSafeInteger(cap) || cap < 1)
     throw bad('An in-flight slot needs cap, a whole number of at least 1.');
   return { cap, ttlMs: checkTtl(ttlMs) };
+}
+
+/** Admission's checks, checked: a list (or none) of known kinds, each with its argument. */
+export function checkAdmitChecks(checks: unknown): AdmitCheck[] {
+  if (checks === undefined) return [];
+  if (!Array.isArray(checks)) throw bad('Admission checks must be a list.');
+  return checks.map((check: unknown): AdmitCheck => {
+    const { key, holds, field, member } = (check ?? {}) as Record<string, unknown>;
+    const name = checkName(key);
+    if (holds === 'key') return { key: name, holds };
+    if (holds === 'no-field') return { key: name, holds, field: checkValue(field, 'field') };
+    if (holds === 'member') return { key: name, holds, member: checkValue(member, 'member') };
+    throw bad('An admission check holds one of: key, no-field, member.');
+  });
 }
 
 /** A limit on how many members a range returns: a whole number of at least 1, or none. */
