@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AdmitRequest } from '../../../../main/core/remote/store/shared-store.ts';
 import { atOnce, type ContractContext } from './contract-support.ts';
 
 /** The contract of the atomic compound operations: the token bucket and in-flight slots. */
@@ -177,6 +178,79 @@ export function atomicContract({ store, pass }: ContractContext): void {
       expect(await store().takeToken('rl:user', slow)).toMatchObject({
         allowed: true,
         remaining: 0,
+      });
+    });
+
+    describe('with checks', () => {
+      const roomy = { ratePerSecond: 0.001, burst: 5 };
+      const checked = (member: string) => ({
+        checks: [
+          { key: 'at:t1', holds: 'key' as const },
+          { key: 'key:k1', holds: 'no-field' as const, field: 'revokedAt' },
+          { key: 'keytokens:k1', holds: 'member' as const, member: 'at:t1' },
+        ],
+        buckets: [{ key: 'rl:checked', bucket: roomy }],
+        slot: { key: 'inflight:checked', member, limits: { cap: 10, ttlMs: 60_000 } },
+      });
+      const counted = async () => ({
+        slots: (await store().zRangeByScore('inflight:checked', -Infinity, Infinity)).length,
+        ttl: await store().ttl('rl:checked'),
+      });
+      const live = async () => {
+        await store().set('at:t1', '{}', { ttlMs: 60_000 });
+        await store().hSet('key:k1', { oid: 'u1' });
+        await store().zAdd('keytokens:k1', [{ member: 'at:t1', score: 1 }]);
+      };
+
+      it('lets a request in when every check holds', async () => {
+        await live();
+        expect(await store().admit(checked('r1'))).toEqual({ admitted: true });
+        expect((await counted()).slots).toBe(1);
+      });
+
+      it('counts nothing, in any bucket or slot, when a check fails, and names the first that failed', async () => {
+        const breaks = [
+          () => store().del('at:t1'),
+          () => store().hSet('key:k1', { revokedAt: 'now' }),
+          () => store().zRem('keytokens:k1', ['at:t1']),
+        ];
+        for (const [index, breakIt] of breaks.entries()) {
+          await live();
+          await store().hDel('key:k1', ['revokedAt']);
+          await breakIt();
+          expect(await store().admit(checked(`r${index}`))).toEqual({
+            admitted: false,
+            refusedBy: 'check',
+            index,
+          });
+          expect(await counted()).toEqual({ slots: 0, ttl: null });
+        }
+        // Every check true again: the bucket is whole, its first token taken now.
+        await live();
+        await store().hDel('key:k1', ['revokedAt']);
+        expect(await store().admit(checked('r9'))).toEqual({ admitted: true });
+        expect(await store().takeToken('rl:checked', roomy)).toMatchObject({ remaining: 3 });
+      });
+
+      it('refuses a check of a key of another type with store-wrong-type, counting nothing', async () => {
+        await live();
+        await store().set('key:k1', 'a string');
+        await expect(store().admit(checked('r1'))).rejects.toMatchObject({
+          code: 'store-wrong-type',
+        });
+        expect(await counted()).toEqual({ slots: 0, ttl: null });
+      });
+
+      it('refuses a check of an unknown kind or without its argument, before anything is read', async () => {
+        for (const check of [
+          { key: 'at:t1', holds: 'anything' },
+          { key: 'key:k1', holds: 'no-field' },
+          { key: 'keytokens:k1', holds: 'member', member: 7 },
+        ]) {
+          const bad = { ...checked('r1'), checks: [check] } as unknown as AdmitRequest;
+          await expect(store().admit(bad)).rejects.toMatchObject({ code: 'store-bad-input' });
+        }
+        expect(await counted()).toEqual({ slots: 0, ttl: null });
       });
     });
 
