@@ -25,6 +25,9 @@ export function oboPartitionKey(assertion: string): string {
   return `msal:obo:${createHash('sha256').update(assertion).digest('hex')}`;
 }
 
+/** Told of each sealed value a cache client read from or wrote to the store (null: none). */
+export type SealedSeen = (key: string, sealed: string | null) => void;
+
 /**
  * MSAL's cache client over the shared store: every partition is sealed with the cache key
  * before it leaves the process, so the store never holds a readable token. A partition that
@@ -38,24 +41,32 @@ export class SealedCacheClient implements ICacheClient {
   readonly #keys: CacheKeys;
   readonly #ttlMs: (key: string) => number;
   readonly #onDamaged: DamagedPartition;
+  readonly #seen: SealedSeen;
 
   constructor(
     store: SharedStore,
     keys: CacheKeys,
-    options: { ttlMs: (key: string) => number; onDamaged?: DamagedPartition },
+    options: {
+      ttlMs: (key: string) => number;
+      onDamaged?: DamagedPartition;
+      seen?: SealedSeen;
+    },
   ) {
     this.#store = store;
     this.#keys = keys;
     this.#ttlMs = options.ttlMs;
     this.#onDamaged = options.onDamaged ?? (() => undefined);
+    this.#seen = options.seen ?? (() => undefined);
   }
 
   async get(key: string): Promise<string> {
     const sealed = await this.#store.get(key);
+    this.#seen(key, sealed);
     if (sealed === null) return '';
     try {
       return open(sealed, this.#keys, this.#store.key(key));
     } catch (err) {
+      this.#seen(key, null);
       await this.#store.del(key);
       this.#onDamaged(this.#store.key(key), (err as Error).message);
       return '';
@@ -64,7 +75,9 @@ export class SealedCacheClient implements ICacheClient {
 
   async set(key: string, value: string): Promise<string> {
     const ttlMs = Math.max(1, Math.floor(this.#ttlMs(key)));
-    await this.#store.set(key, seal(value, this.#keys, this.#store.key(key)), { ttlMs });
+    const sealed = seal(value, this.#keys, this.#store.key(key));
+    await this.#store.set(key, sealed, { ttlMs });
+    this.#seen(key, sealed);
     return 'OK';
   }
 
@@ -84,11 +97,11 @@ export function userCachePlugin(
   store: SharedStore,
   keys: CacheKeys,
   homeAccountId: string | undefined,
-  onDamaged?: DamagedPartition,
+  options: { onDamaged?: DamagedPartition; seen?: SealedSeen } = {},
 ): ICachePlugin {
   const client = new SealedCacheClient(store, keys, {
     ttlMs: () => USER_PARTITION_TTL_MS,
-    ...(onDamaged ? { onDamaged } : {}),
+    ...options,
   });
   const partitions: IPartitionManager = {
     getKey: async () => userPartitionKey(homeAccountId ?? 'none'),

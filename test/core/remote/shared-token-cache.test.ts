@@ -27,9 +27,9 @@ function clientOn(store: MemoryStore, homeAccountId?: string, damaged: string[] 
   return new PublicClientApplication({
     auth: msalAuthFor(idp),
     cache: {
-      cachePlugin: userCachePlugin(store, keys, homeAccountId, (key, reason) =>
-        damaged.push(`${key}: ${reason}`),
-      ),
+      cachePlugin: userCachePlugin(store, keys, homeAccountId, {
+        onDamaged: (key, reason) => damaged.push(`${key}: ${reason}`),
+      }),
     },
   });
 }

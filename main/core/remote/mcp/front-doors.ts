@@ -8,6 +8,7 @@ import type { RemoteConfig } from '../remote-config.ts';
 import type { WebMsalConfig } from '../web/web-msal.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { McpFrontDoor } from './mcp-endpoint.ts';
+import { PartitionMemo } from './partition-memo.ts';
 import { RefreshLocks } from './refresh-lock.ts';
 import { entraIdentity, valetIdentity } from './remote-identity.ts';
 import { userGraphAccess } from './user-graph-access.ts';
@@ -23,6 +24,7 @@ export function valetDoor(
   msal: WebMsalConfig,
 ): McpFrontDoor {
   const locks = new RefreshLocks({ store: msal.store });
+  const memo = new PartitionMemo();
   return {
     path: '/mcp',
     resource: config.mcpUrl,
@@ -32,7 +34,7 @@ export function valetDoor(
     // The token check has just read the key (and refused a revoked one): its name came along.
     identify: async (auth) => valetIdentity(auth),
     graphAccess: (_auth, identity) =>
-      userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? '', locks),
+      userGraphAccess(msal, config.publicUrl, identity.principal.homeAccountId ?? '', locks, memo),
     // A token of a key this instance has verified before names its user: admission and the
     // user's token cache can be read while the token is checked.
     knownKey: (token) => {
@@ -41,7 +43,8 @@ export function valetDoor(
       return {
         subject: { keyId: known.keyId, oid: known.oid },
         checks: known.checks,
-        graphAccess: () => userGraphAccess(msal, config.publicUrl, known.homeAccountId, locks),
+        graphAccess: () =>
+          userGraphAccess(msal, config.publicUrl, known.homeAccountId, locks, memo),
       };
     },
   };

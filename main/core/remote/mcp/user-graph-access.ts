@@ -10,6 +10,7 @@ import type { GraphToken } from '../entra/graph-token-source.ts';
 import { userPartitionKey } from '../shared-token-cache.ts';
 import { createWebMsal, type WebMsalConfig } from '../web/web-msal.ts';
 import { holdsUsableToken } from './cached-token.ts';
+import { partitionVersion, type PartitionMemo } from './partition-memo.ts';
 import type { RefreshLocks } from './refresh-lock.ts';
 import type { RemoteGraphAccess } from './remote-account.ts';
 
@@ -19,6 +20,12 @@ import type { RemoteGraphAccess } from './remote-account.ts';
  * call up for good.
  */
 const MAX_WAITS = 3;
+/**
+ * How old this request's read of the partition may be for the instance's memory to answer
+ * from it: the moments of one call, never the minutes of an approval wait, after which the
+ * partition is read again and a sign-out meanwhile is seen.
+ */
+const SNAPSHOT_MS = 1000;
 
 /**
  * Valet mode's Graph access for one request: the signed-in user's own token cache, sealed in
@@ -34,9 +41,28 @@ export function userGraphAccess(
   publicUrl: string,
   homeAccountId: string,
   locks: RefreshLocks,
+  memo: PartitionMemo,
 ): RemoteGraphAccess {
-  const msal = createWebMsal(config, homeAccountId);
   const partition = userPartitionKey(homeAccountId);
+  // The version of the partition MSAL last read or wrote for this request: what its answers
+  // came from.
+  let msalSaw: string | undefined;
+  const msal = createWebMsal(config, homeAccountId, (key, sealed) => {
+    if (key === partition) msalSaw = sealed === null ? undefined : partitionVersion(sealed);
+  });
+  // This request's own read of the partition, made once (again after a wait): its version says
+  // whether the instance's memory may answer.
+  let snapshot: { at: number; version: Promise<string | undefined> } | undefined;
+  const current = () => {
+    if (!snapshot || memo.now() - snapshot.at > SNAPSHOT_MS)
+      snapshot = {
+        at: memo.now(),
+        version: config.store
+          .get(partition)
+          .then((sealed) => (sealed === null ? undefined : partitionVersion(sealed))),
+      };
+    return snapshot.version;
+  };
   // Each read loads the user's partition from the store afresh.
   const readAccount = () => msal.getTokenCache().getAccountByHomeId(homeAccountId);
   let account: Promise<AccountInfo | null> | undefined;
@@ -82,6 +108,13 @@ export function userGraphAccess(
             'authority_unavailable',
             "The authority's OpenID configuration is not loaded yet, so Microsoft Graph cannot be called: try again once the server is ready",
           );
+        if (forceRefresh !== true) {
+          const version = await current();
+          // The user's cache is gone (signed out, or expired after months unused).
+          if (version === undefined) throw needSignIn(scopes);
+          const known = memo.token(homeAccountId, version, scopes);
+          if (known) return known;
+        }
         let result: AuthenticationResult;
         try {
           result = await silently(scopes, forceRefresh === true);
@@ -90,23 +123,33 @@ export function userGraphAccess(
           throw explainOnBehalfOfError(err, scopes, publicUrl);
         }
         if (!result.accessToken) throw needSignIn(scopes);
-        return {
+        const token: GraphToken = {
           accessToken: result.accessToken,
           expiresOn: result.expiresOn ?? new Date(Date.now() + 60_000),
           scopes: result.scopes,
           fromCache: result.fromCache,
         };
+        if (msalSaw !== undefined) memo.rememberToken(homeAccountId, msalSaw, scopes, token);
+        return token;
       },
     },
     roles: async () => {
-      const roles = (await signedIn())?.idTokenClaims?.roles;
-      return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+      const version = await current();
+      if (version === undefined) return [];
+      const known = memo.roles(homeAccountId, version);
+      if (known) return known;
+      const claimed = (await signedIn())?.idTokenClaims?.roles;
+      const roles = Array.isArray(claimed)
+        ? claimed.filter((r): r is string => typeof r === 'string')
+        : [];
+      if (msalSaw !== undefined) memo.rememberRoles(homeAccountId, msalSaw, roles);
+      return roles;
     },
     granted: async () => {
       await signedIn();
       return tokenFreshness(msal.getTokenCache().serialize(), homeAccountId);
     },
-    // Whoever reads the account later gets this same read, its failure included.
-    warm: () => void signedIn().catch(() => undefined),
+    // Whoever reads the partition's version later gets this same read, its failure included.
+    warm: () => void current().catch(() => undefined),
   };
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../../util/logger.ts';
 import type { CacheKeys } from '../cache-keys.ts';
 import type { MsalCredential } from '../credentials.ts';
 import { cloudDiscoveryMetadata } from '../entra/on-behalf-of.ts';
-import { userCachePlugin } from '../shared-token-cache.ts';
+import { userCachePlugin, type SealedSeen } from '../shared-token-cache.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 
 /** What the server's MSAL clients are built from. */
@@ -24,10 +24,12 @@ export interface WebMsalConfig {
  * user's token cache partition apart (MSAL binds the partition to the client), and it costs no
  * discovery: the authority's metadata and instance discovery's answer are handed in.
  * `homeAccountId` is undefined before sign-in: the partition is then named by the account.
+ * `seen` is told of each sealed value of a partition the client read or wrote.
  */
 export function createWebMsal(
   config: WebMsalConfig,
   homeAccountId?: string,
+  seen?: SealedSeen,
 ): ConfidentialClientApplication {
   const metadata = config.authorityMetadata();
   const { logger } = config;
@@ -41,11 +43,13 @@ export function createWebMsal(
       ...config.credential,
     },
     cache: {
-      cachePlugin: userCachePlugin(config.store, config.cacheKeys, homeAccountId, (key, reason) =>
-        logger.warn(
-          `The token cache partition ${key} could not be opened and was dropped (${reason}); its user signs in again`,
-        ),
-      ),
+      cachePlugin: userCachePlugin(config.store, config.cacheKeys, homeAccountId, {
+        onDamaged: (key, reason) =>
+          logger.warn(
+            `The token cache partition ${key} could not be opened and was dropped (${reason}); its user signs in again`,
+          ),
+        ...(seen ? { seen } : {}),
+      }),
     },
     system: {
       loggerOptions: {
