@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteKeys } from '../../../../main/core/remote/oauth/remote-keys.ts';
 import { MemoryStore } from '../../../../main/core/remote/store/memory-store.ts';
 import { mintValetToken } from '../../../support/minted-tokens.ts';
+import { watchStore, type WatchedStore } from '../../../support/watched-store.ts';
 import {
   offlineRemoteEnv,
   rawRequest,
@@ -50,12 +51,9 @@ describe('a request of a key the instance already knows', () => {
   let dir: { dir: string; remove: () => Promise<void> };
   let remote: TestRemote;
   let store: MemoryStore;
-  /** Each store call's sending and answer, in order, as `<what> sent` / `<what> answered`. */
-  const timeline: string[] = [];
-  /** Runs before admission reaches the store, once. */
-  let beforeAdmit: (() => Promise<void>) | undefined;
-
-  const nameOf = (method: string, key: string) => `${method} ${key.split(':')[0]}`;
+  /** The server's store, watched: its calls and when they were sent and answered. */
+  let watched: WatchedStore<MemoryStore>;
+  const timeline = () => watched.timeline;
 
   beforeAll(async () => {
     dir = await tempDir();
@@ -64,41 +62,10 @@ describe('a request of a key the instance already knows', () => {
       JSON.stringify({ policy: { rateLimits: { burst: BURST, requestsPerMinute: 1 } } }),
     );
     store = new MemoryStore();
-    const watched = new Proxy(store, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function' || typeof name !== 'string') return value;
-        return (...args: unknown[]) => {
-          const call = () => (value as (...a: unknown[]) => unknown).apply(target, args);
-          const what =
-            name === 'admit'
-              ? 'admit'
-              : typeof args[0] === 'string'
-                ? nameOf(name, args[0])
-                : undefined;
-          let result: unknown;
-          const hook = name === 'admit' ? beforeAdmit : undefined;
-          if (hook) {
-            beforeAdmit = undefined;
-            // Later than the token check's reads, as another instance's write can land.
-            result = Promise.resolve()
-              .then(hook)
-              .then(() => call());
-          } else result = call();
-          if (what && result instanceof Promise) {
-            timeline.push(`${what} sent`);
-            void result.then(
-              () => timeline.push(`${what} answered`),
-              () => timeline.push(`${what} failed`),
-            );
-          }
-          return result;
-        };
-      },
-    });
+    watched = watchStore(store);
     remote = await startTestRemote(await offlineRemoteEnv(dir.dir), {
       dir: dir.dir,
-      deps: { store: watched },
+      deps: { store: watched.store },
     });
   });
 
@@ -132,20 +99,20 @@ describe('a request of a key the instance already knows', () => {
 
   /** Whether every read below was sent before the store answered any call of the request. */
   function sentBeforeAnyAnswer(reads: string[]): boolean {
-    const firstAnswer = timeline.findIndex((e) => e.endsWith(' answered'));
-    const sent = timeline.slice(0, firstAnswer === -1 ? undefined : firstAnswer);
+    const firstAnswer = timeline().findIndex((e) => e.endsWith(' answered'));
+    const sent = timeline().slice(0, firstAnswer === -1 ? undefined : firstAnswer);
     return reads.every((r) => sent.includes(`${r} sent`));
   }
 
   it('checks the token, admits the call and reads the user’s token cache in one round trip', async () => {
     const { token } = await newKey();
     // The first request of a key: its user is learnt from the check, then it is admitted.
-    timeline.length = 0;
+    watched.timeline.length = 0;
     expect((await post(token, LIST)).status).toBe(200);
     expect(sentBeforeAnyAnswer(['get at', 'hGetAll key'])).toBe(true);
     expect(sentBeforeAnyAnswer(['admit'])).toBe(false);
 
-    timeline.length = 0;
+    watched.timeline.length = 0;
     expect((await post(token, CALL)).status).toBe(200);
     expect(
       sentBeforeAnyAnswer(['get at', 'hGetAll key', 'admit', 'get msal', 'get mcpclient']),
@@ -177,13 +144,19 @@ describe('a request of a key the instance already knows', () => {
   it('refuses with 401, counting nothing, a key revoked between the token’s check and admission', async () => {
     const { token, key } = await newKey();
     expect((await post(token, LIST)).status).toBe(200);
-    beforeAdmit = async () => {
+    // Revoked on another instance after this one's check read the key, before admission.
+    watched.holdNext('admit', async () => {
       await new RemoteKeys(store).revoke(key.id);
-    };
+    });
     const answer = await post(token, CALL);
-    expect(beforeAdmit).toBeUndefined();
+    expect((await new RemoteKeys(store).get(key.id))?.revokedAt).toBeDefined();
     expect(answer.status).toBe(401);
     expect(answer.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    // Refused by admission's checks: the token check itself had found the key live.
+    expect(JSON.parse(answer.body)).toEqual({
+      error: 'invalid_token',
+      error_description: 'The access token is unknown, expired or revoked',
+    });
     expect(await store.zRangeByScore(`inflight:${key.id}`, -Infinity, Infinity)).toEqual([]);
   });
 
@@ -202,9 +175,9 @@ describe('a request of a key the instance already knows', () => {
       scopes: ['valet.read'],
     });
     expect((await post(token, LIST)).status).toBe(401);
-    timeline.length = 0;
+    watched.timeline.length = 0;
     expect((await post(token, CALL)).status).toBe(401);
-    expect(timeline).toContain('admit answered');
+    expect(timeline()).toContain('admit answered');
     await expect
       .poll(() => store.zRangeByScore(`inflight:${key.id}`, -Infinity, Infinity))
       .toEqual([]);

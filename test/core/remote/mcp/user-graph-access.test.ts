@@ -68,16 +68,19 @@ async function signedInStore() {
     cacheKeys: keys,
     logger: silentLogger,
   };
-  return { store, config, signIn, reads: () => partitionReads };
+  /** The Graph access of a new request of the user, as one instance (`memo`) builds it. */
+  const requests = (homeAccountId: string, memo = new PartitionMemo()) => {
+    const locks = new RefreshLocks({ store });
+    return () => userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+  };
+  return { store, signIn, requests, reads: () => partitionReads };
 }
 
 describe('valet mode’s Graph tokens, from the user’s token cache in the store', () => {
   it('reads the partition once per call and answers from memory while it holds the same value', async () => {
-    const { store, config, signIn, reads } = await signedInStore();
+    const { signIn, requests, reads } = await signedInStore();
     const { homeAccountId, accessToken } = await signIn();
-    const memo = new PartitionMemo();
-    const locks = new RefreshLocks({ store });
-    const request = () => userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+    const request = requests(homeAccountId);
 
     const first = request();
     expect((await first.tokens.getToken({ scopes: SCOPES })).accessToken).toBe(accessToken);
@@ -98,11 +101,9 @@ describe('valet mode’s Graph tokens, from the user’s token cache in the stor
   });
 
   it('asks the user to sign in once their partition is gone from the store, though a call took its token from memory a moment before', async () => {
-    const { store, config, signIn } = await signedInStore();
+    const { store, signIn, requests } = await signedInStore();
     const { homeAccountId } = await signIn();
-    const memo = new PartitionMemo();
-    const locks = new RefreshLocks({ store });
-    const request = () => userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+    const request = requests(homeAccountId);
     await request().tokens.getToken({ scopes: SCOPES });
     expect((await request().tokens.getToken({ scopes: SCOPES })).fromCache).toBe(true);
 
@@ -115,11 +116,9 @@ describe('valet mode’s Graph tokens, from the user’s token cache in the stor
   });
 
   it('gives the new token once the partition changed elsewhere, never the one remembered from before', async () => {
-    const { store, config, signIn } = await signedInStore();
+    const { signIn, requests } = await signedInStore();
     const { homeAccountId, accessToken: old } = await signIn();
-    const memo = new PartitionMemo();
-    const locks = new RefreshLocks({ store });
-    const request = () => userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+    const request = requests(homeAccountId);
     expect((await request().tokens.getToken({ scopes: SCOPES })).accessToken).toBe(old);
 
     // Another instance signs the user in again: a new token, written over the partition.
@@ -129,15 +128,12 @@ describe('valet mode’s Graph tokens, from the user’s token cache in the stor
   });
 
   it('reads the partition again for a call that waited (an approval) longer than a moment', async () => {
-    const { store, config, signIn } = await signedInStore();
+    const { store, signIn, requests } = await signedInStore();
     const { homeAccountId } = await signIn();
     let clock = Date.now();
-    const memo = new PartitionMemo(() => clock);
-    const locks = new RefreshLocks({ store });
-    await userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo).tokens.getToken({
-      scopes: SCOPES,
-    });
-    const waiting = userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+    const request = requests(homeAccountId, new PartitionMemo(() => clock));
+    await request().tokens.getToken({ scopes: SCOPES });
+    const waiting = request();
     expect((await waiting.tokens.getToken({ scopes: SCOPES })).fromCache).toBe(true);
     // The partition goes while the call waits 2 s for its approval.
     await store.del(userPartitionKey(homeAccountId));
@@ -148,11 +144,9 @@ describe('valet mode’s Graph tokens, from the user’s token cache in the stor
   });
 
   it('goes to MSAL, not to memory, when a fresh token is asked for', async () => {
-    const { store, config, signIn } = await signedInStore();
+    const { signIn, requests } = await signedInStore();
     const { homeAccountId } = await signIn();
-    const memo = new PartitionMemo();
-    const locks = new RefreshLocks({ store });
-    const request = () => userGraphAccess(config, PUBLIC_URL, homeAccountId, locks, memo);
+    const request = requests(homeAccountId);
     await request().tokens.getToken({ scopes: SCOPES });
     const before = idp.tokenRequests.length;
     // This public test client cannot refresh as a confidential one: whatever the answer, it

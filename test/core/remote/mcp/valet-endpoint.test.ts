@@ -11,6 +11,7 @@ import { silentLogger } from '../../../../main/core/util/logger.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
 import { sha256Hex } from '../../../../main/core/remote/oauth/opaque-token.ts';
 import { mintValetToken } from '../../../support/minted-tokens.ts';
+import { watchStore, type WatchedStore } from '../../../support/watched-store.ts';
 import {
   rawRequest,
   startTestRemote,
@@ -33,10 +34,8 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
   let dir: { dir: string; remove: () => Promise<void> };
   let remote: TestRemote;
   let store: MemoryStore;
-  /** The store keys of valet keys the server read, in order. */
-  const keyReads: string[] = [];
-  /** Admission's and the token cache's reads through the server's store, in order. */
-  const timeline: string[] = [];
+  /** The server's store, watched: its calls and when they were sent and answered. */
+  let watched: WatchedStore<MemoryStore>;
   let keys: RemoteKeys;
   let tokens: ValetTokens;
 
@@ -121,38 +120,13 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
       JSON.stringify({ policy: { rateLimits: { concurrentPerKey: 1 } } }),
     );
     store = new MemoryStore();
-    const counting = new Proxy(store, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (name === 'hGetAll' && String(args[0]).startsWith('key:'))
-            keyReads.push(String(args[0]));
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          // When admission and the token cache's read start and end, in order.
-          const what =
-            name === 'admit'
-              ? 'admit'
-              : name === 'get' && String(args[0]).startsWith('msal:u:')
-                ? 'cache'
-                : undefined;
-          if (what && result instanceof Promise) {
-            timeline.push(`${what} sent`);
-            void result.then(
-              () => timeline.push(`${what} answered`),
-              () => timeline.push(`${what} failed`),
-            );
-          }
-          return result;
-        };
-      },
-    });
+    watched = watchStore(store);
     remote = await startTestRemote(
       {
         ...(await offlineRemoteEnv(dir.dir)),
         VALET_AUDIT_DIR: join(dir.dir, 'chain'),
       },
-      { dir: dir.dir, deps: { store: counting } },
+      { dir: dir.dir, deps: { store: watched.store } },
     );
     keys = new RemoteKeys(store);
     tokens = new ValetTokens({
@@ -171,10 +145,13 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
 
   it('reads the valet key of a request once, and refuses its token at once after the key is revoked', async () => {
     const { key, token } = await tokenFor(['get_user_details']);
-    keyReads.length = 0;
+    watched.calls.length = 0;
     const listed = await post(token, LIST);
     expect(listed.status).toBe(200);
-    expect(keyReads).toEqual([`key:${key.id}`]);
+    const keyReads = watched.calls.filter(
+      (c) => c.method === 'hGetAll' && String(c.args[0]).startsWith('key:'),
+    );
+    expect(keyReads.map((c) => c.args[0])).toEqual([`key:${key.id}`]);
 
     await keys.revoke(key.id);
     expect((await post(token, LIST)).status).toBe(401);
@@ -223,18 +200,19 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
 
   it('sends a tool call’s read of the user’s token cache together with its admission, not after it', async () => {
     const { token } = await tokenFor(['get_user_details']);
-    timeline.length = 0;
+    const timeline = () => watched.timeline.filter((e) => /^(admit|get msal) /.test(e));
+    watched.timeline.length = 0;
     await post(token, {
       jsonrpc: '2.0',
       id: 4,
       method: 'tools/call',
       params: { name: 'get_user_details', arguments: {} },
     });
-    expect(timeline.slice(0, 2).sort()).toEqual(['admit sent', 'cache sent']);
+    expect(timeline().slice(0, 2).sort()).toEqual(['admit sent', 'get msal sent']);
     // A request that calls no tool reads no token cache.
-    timeline.length = 0;
+    watched.timeline.length = 0;
     await post(token, LIST);
-    expect(timeline).toEqual(['admit sent', 'admit answered']);
+    expect(timeline()).toEqual(['admit sent', 'admit answered']);
   });
 
   it('gives a call’s in-flight slot back when its client hangs up, so the key’s next call is admitted', async () => {
