@@ -148,6 +148,22 @@ export interface SeenResponse {
 }
 
 /**
+ * A raw JSON-RPC POST to an MCP endpoint with a bearer token, as a client sends it; `body` is
+ * sent as it is when it is a string (bad JSON, say), as JSON otherwise.
+ */
+export function postMcpRequest(url: string, token: string, body: unknown): Promise<SeenResponse> {
+  return rawRequest(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/**
  * Sends a request to the server's loopback address with the headers given, Host included
  * (fetch does not let a caller choose Host), and reads the whole answer.
  */

@@ -8,7 +8,7 @@ import { mintValetToken } from '../../../support/minted-tokens.ts';
 import { watchStore, type WatchedStore } from '../../../support/watched-store.ts';
 import {
   offlineRemoteEnv,
-  rawRequest,
+  postMcpRequest,
   startTestRemote,
   tempDir,
   type TestRemote,
@@ -82,17 +82,8 @@ describe('a request of a key the instance already knows', () => {
     });
   }
 
-  function post(token: string, body: unknown) {
-    return rawRequest(`${remote.publicUrl}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-  }
+  const post = (token: string, body: unknown) =>
+    postMcpRequest(`${remote.publicUrl}/mcp`, token, body);
 
   /** A token of the key's shape and ID, with a secret part of its own. */
   const forged = (keyId: string) => `mva_${keyId}_${randomBytes(32).toString('base64url')}`;

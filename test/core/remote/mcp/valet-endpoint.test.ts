@@ -13,7 +13,7 @@ import { sha256Hex } from '../../../../main/core/remote/oauth/opaque-token.ts';
 import { mintValetToken } from '../../../support/minted-tokens.ts';
 import { watchStore, type WatchedStore } from '../../../support/watched-store.ts';
 import {
-  rawRequest,
+  postMcpRequest,
   startTestRemote,
   tempDir,
   type TestRemote,
@@ -50,17 +50,8 @@ describe('The valet-mode MCP endpoint, with tokens minted in its store', () => {
     });
   }
 
-  function post(token: string, body: unknown) {
-    return rawRequest(`${remote.publicUrl}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify(body),
-    });
-  }
+  const post = (token: string, body: unknown) =>
+    postMcpRequest(`${remote.publicUrl}/mcp`, token, body);
 
   /**
    * Starts a send_mail call of `token` that waits for the user's approval, holding one of the

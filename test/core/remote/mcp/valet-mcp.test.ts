@@ -24,7 +24,7 @@ import {
   REMOTE_CLIENT_SECRET,
   remoteWebApp,
   ResponseLog,
-  rawRequest,
+  postMcpRequest,
   startTestRemote,
   tempDir,
   type TestRemote,
@@ -82,15 +82,7 @@ describe('Valet mode end to end: the SDK client authorizes itself, the user cons
 
   /** A raw JSON-RPC POST to /mcp with a bearer token. */
   function post(token: string, body: unknown) {
-    return rawRequest(mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify(body),
-    }).then((response) => {
+    return postMcpRequest(mcpUrl, token, body).then((response) => {
       seen.add(response);
       return response;
     });
