@@ -150,6 +150,15 @@ end
 return 0
 `);
 
+/** Every script above, for loading them all when a store opens. */
+export const LUA_SCRIPTS: readonly LuaScript[] = [
+  TAKE_TOKEN,
+  ACQUIRE_SLOT,
+  ADMIT,
+  WRITE_WITH_TTL,
+  DEL_IF_VALUE,
+];
+
 /** A Lua script and the SHA-1 that EVALSHA names it by. */
 export interface LuaScript {
   readonly lua: string;

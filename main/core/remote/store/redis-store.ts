@@ -19,6 +19,7 @@ import {
   ADMIT,
   admissionFrom,
   DEL_IF_VALUE,
+  LUA_SCRIPTS,
   TAKE_TOKEN,
   tokenTakeFrom,
   WRITE_WITH_TTL,
@@ -141,13 +142,7 @@ export class RedisStore implements SharedStore {
 
   /** Loads the Lua scripts into Redis; calls load them again by themselves when Redis lost them. */
   async loadScripts(): Promise<void> {
-    await this.#run((c) =>
-      Promise.all(
-        [TAKE_TOKEN, ACQUIRE_SLOT, WRITE_WITH_TTL, DEL_IF_VALUE].map(({ lua }) =>
-          c.scriptLoad(lua),
-        ),
-      ),
-    );
+    await this.#run((c) => Promise.all(LUA_SCRIPTS.map(({ lua }) => c.scriptLoad(lua))));
   }
 
   async get(key: string): Promise<string | null> {

@@ -134,6 +134,17 @@ describe('RedisStore', () => {
     await store.close();
   });
 
+  it('loads every one of its scripts when it opens, so no first call waits for a NOSCRIPT reload', async () => {
+    await admin.scriptFlush();
+    const store = await openRedisStore({ url: redis.url });
+    const scripts = Object.values(
+      await import('../../../../main/core/remote/store/redis-scripts.ts'),
+    ).filter((v): v is { lua: string; sha: string } => typeof v === 'object' && 'sha' in v);
+    expect(scripts.length).toBeGreaterThanOrEqual(5);
+    expect(await admin.scriptExists(scripts.map((s) => s.sha))).toEqual(scripts.map(() => 1));
+    await store.close();
+  });
+
   it('takeToken and acquireSlot still work after Redis forgot the scripts (SCRIPT FLUSH)', async () => {
     await admin.flushAll();
     const store = await openRedisStore({ url: redis.url });
