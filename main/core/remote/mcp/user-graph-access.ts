@@ -110,7 +110,7 @@ export function userGraphAccess(
           );
         if (forceRefresh !== true) {
           const version = await current();
-          // The user's cache is gone (signed out, or expired after months unused).
+          // The user's cache is gone (deleted, dropped as damaged, or expired after months unused).
           if (version === undefined) throw needSignIn(scopes);
           const known = memo.token(homeAccountId, version, scopes);
           if (known) return known;
