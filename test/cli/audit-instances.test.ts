@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../main/core/audit/audit-log.ts';
 import type { AuditEvent } from '../../main/core/audit/audit-types.ts';
@@ -11,7 +10,12 @@ import { createRemoteCore } from '../../main/core/remote/mcp/remote-core.ts';
 import { openRedisStore } from '../../main/core/remote/store/redis-store.ts';
 import { silentLogger } from '../../main/core/util/logger.ts';
 import { cliEnv, runCli } from '../support/cli.ts';
-import { startRedisServer, type TestRedis } from '../support/redis-server.ts';
+import {
+  connectAdmin,
+  startRedisServer,
+  type AdminClient,
+  type TestRedis,
+} from '../support/redis-server.ts';
 import { tempDir } from '../support/remote-server.ts';
 
 function toolCall(n: number): AuditEvent {
@@ -43,6 +47,13 @@ describe('mcp-valet audit verify --dir, over the chains of several instances', (
   let root: { dir: string; remove: () => Promise<void> };
   let env: NodeJS.ProcessEnv;
 
+  /** `audit verify` of the chains web-1 and web-2, each named by its instance. */
+  const verifyBoth = () => [
+    'audit',
+    'verify',
+    ...['web-1', 'web-2'].flatMap((id) => ['--dir', `${id}=${join(root.dir, id)}`]),
+  ];
+
   beforeEach(async () => {
     root = await tempDir();
     env = cliEnv({ VALET_DATA_DIR: join(root.dir, 'desktop') });
@@ -52,17 +63,7 @@ describe('mcp-valet audit verify --dir, over the chains of several instances', (
   it('verifies each chain it is given and says so, exit 0', async () => {
     await writeChain(join(root.dir, 'web-1'), 5);
     await writeChain(join(root.dir, 'web-2'), 3);
-    const result = await runCli(
-      [
-        'audit',
-        'verify',
-        '--dir',
-        `web-1=${join(root.dir, 'web-1')}`,
-        '--dir',
-        `web-2=${join(root.dir, 'web-2')}`,
-      ],
-      env,
-    );
+    const result = await runCli(verifyBoth(), env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(
       /^web-1: intact: 5 records \(1–5\) in .*web-1, the last one's hash [0-9a-f]{16}…\.$/m,
@@ -78,14 +79,7 @@ describe('mcp-valet audit verify --dir, over the chains of several instances', (
     lines[2] = lines[2]!.replace('"outcome":"allowed"', '"outcome":"denied"');
     await save(lines);
 
-    const args = [
-      'audit',
-      'verify',
-      '--dir',
-      `web-1=${join(root.dir, 'web-1')}`,
-      '--dir',
-      `web-2=${join(root.dir, 'web-2')}`,
-    ];
+    const args = verifyBoth();
     const result = await runCli(args, env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^web-1: intact: 5 records/m);
@@ -124,15 +118,13 @@ describe('mcp-valet audit verify --dir, over the chains of several instances', (
 
 describe('mcp-valet audit verify --dir … --redis, against the heads instances published', () => {
   let redis: TestRedis;
-  let admin: ReturnType<typeof createClient>;
+  let admin: AdminClient;
   let root: { dir: string; remove: () => Promise<void> };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = createClient({ url: redis.url });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await connectAdmin(redis);
   });
   afterAll(async () => {
     admin?.destroy();

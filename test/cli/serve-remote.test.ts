@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGraph } from '../../main/demo/graph/index.ts';
 import { DEMO_CLIENT_ID, DEMO_USERS } from '../../main/demo/idp/index.ts';
@@ -10,7 +9,7 @@ import { auditRecords } from '../support/audit-records.ts';
 import { cliEnv, runCli, spawnCli } from '../support/cli.ts';
 import { signInByDeviceCode } from '../support/entra-api.ts';
 import { startTestIdp } from '../support/idp.ts';
-import { startRedisServer } from '../support/redis-server.ts';
+import { connectAdmin, startRedisServer } from '../support/redis-server.ts';
 import { startGraphFor } from '../support/valet.ts';
 import {
   freePort,
@@ -238,8 +237,7 @@ describe('mcp-valet serve --remote', () => {
       });
       expect(registered.status).toBe(201);
       const clientId = (JSON.parse(registered.body) as { client_id: string }).client_id;
-      const plain = createClient({ url: redis.url });
-      await plain.connect();
+      const plain = await connectAdmin(redis);
       try {
         expect(await plain.exists(`mv:client:${clientId}`)).toBe(1);
       } finally {

@@ -1,5 +1,4 @@
 import type { Browser } from 'playwright-core';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../main/core/audit/audit-reader.ts';
 import type { AuditRecord } from '../../main/core/audit/audit-types.ts';
@@ -20,6 +19,7 @@ import {
 import { secretsInRedis } from '../support/cluster-secrets.ts';
 import type { RemoteCluster } from '../support/remote-cluster.ts';
 import type { TestOAuthClient } from '../support/valet-auth-harness.ts';
+import { connectAdmin } from '../support/redis-server.ts';
 
 const [adele] = DEMO_USERS as [IdpUser];
 const BURST = 500;
@@ -63,8 +63,7 @@ describe('faults of a scaled-out team server: Redis going away, an instance kill
   it('answers /mcp with 503 and Retry-After on every instance while Redis is down, crashes none, and serves the same client again once Redis is back', async () => {
     await callsSucceed('a');
     // This Redis comes back with what it held, as one with persistence does after a restart.
-    const admin = createClient({ url: cluster.redis.url });
-    await admin.connect();
+    const admin = await connectAdmin(cluster.redis);
     try {
       expect(await admin.sendCommand(['SAVE'])).toBe('OK');
     } finally {

@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
 import { freePort } from './free-port.ts';
 
 /** Where Debian's redis-server package puts the server. */
@@ -122,3 +123,17 @@ function answersPing(port: number): Promise<boolean> {
 }
 
 export { freePort };
+
+/**
+ * A plain client of the test's Redis, connected, for looking at what the server wrote. It
+ * retries every 50 ms while Redis is away and never throws on its own errors; destroy it when done.
+ */
+export async function connectAdmin(redis: Pick<TestRedis, 'url'>) {
+  const client = createClient({ url: redis.url, socket: { reconnectStrategy: 50 } });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** A plain node-redis client, as `redis-cli` would look at the store. */
+export type AdminClient = Awaited<ReturnType<typeof connectAdmin>>;

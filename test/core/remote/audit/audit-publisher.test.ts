@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../../main/core/audit/audit-types.ts';
 import { loadConfig } from '../../../../main/core/config/load-config.ts';
@@ -7,7 +6,12 @@ import { cacheKeyOf } from '../../../../main/core/remote/cache-keys.ts';
 import { createRemoteCore, type RemoteCore } from '../../../../main/core/remote/mcp/remote-core.ts';
 import { openRedisStore, type RedisStore } from '../../../../main/core/remote/store/redis-store.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
-import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
+import {
+  connectAdmin,
+  startRedisServer,
+  type AdminClient,
+  type TestRedis,
+} from '../../../support/redis-server.ts';
 import { recordingLogger, tempDir } from '../../../support/remote-server.ts';
 
 const INSTANCE = 'web-2';
@@ -24,7 +28,7 @@ function toolCall(n: number): AuditEvent {
 
 describe('the remote core publishing its audit records', () => {
   let redis: TestRedis;
-  let admin: ReturnType<typeof createClient>;
+  let admin: AdminClient;
   let dir: { dir: string; remove: () => Promise<void> };
   let store: RedisStore;
   let core: RemoteCore;
@@ -32,9 +36,7 @@ describe('the remote core publishing its audit records', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = createClient({ url: redis.url, socket: { reconnectStrategy: 50 } });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await connectAdmin(redis);
   });
   afterAll(async () => {
     admin?.destroy();

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../../main/core/audit/audit-types.ts';
 import { auditRecords } from '../../../support/audit-records.ts';
 import { mintValetToken } from '../../../support/minted-tokens.ts';
-import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
+import {
+  connectAdmin,
+  startRedisServer,
+  type AdminClient,
+  type TestRedis,
+} from '../../../support/redis-server.ts';
 import {
   rawRequest,
   startTestRemote,
@@ -27,16 +31,14 @@ const SEARCH_WORDS = 'quarterly-merger-codename';
 
 describe('an instance publishes its audit chain to Redis', () => {
   let redis: TestRedis;
-  let admin: ReturnType<typeof createClient>;
+  let admin: AdminClient;
   let dir: { dir: string; remove: () => Promise<void> };
   let remote: TestRemote;
   let chain: string;
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    admin = createClient({ url: redis.url });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await connectAdmin(redis);
     dir = await tempDir();
     chain = join(dir.dir, 'chain');
     remote = await startTestRemote(

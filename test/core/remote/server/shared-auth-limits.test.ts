@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
-import { startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
+import { connectAdmin, startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
 import {
   startTestRemote,
   tempDir,
@@ -64,8 +63,7 @@ describe('the authorization endpoints’ per-address limits, with the store in R
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     }
     // The count lives in Redis under the store's prefix, by endpoint and address.
-    const plain = createClient({ url: redis.url });
-    await plain.connect();
+    const plain = await connectAdmin(redis);
     try {
       const keys = await plain.keys('mv:rl:auth:register:*');
       expect(keys.length).toBe(1);

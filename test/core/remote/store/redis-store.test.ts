@@ -1,31 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisStore, type RedisStore } from '../../../../main/core/remote/store/redis-store.ts';
 import type { Logger } from '../../../../main/core/util/logger.ts';
-import { freePort, startRedisServer, type TestRedis } from '../../../support/redis-server.ts';
+import {
+  connectAdmin,
+  freePort,
+  startRedisServer,
+  type AdminClient,
+  type TestRedis,
+} from '../../../support/redis-server.ts';
 import { expectAllRefusedAsClosed, inbox } from './contract-support.ts';
 import { sharedStoreContract, type StoreHarness } from './shared-store-contract.ts';
 
 let redis: TestRedis;
 /** A plain client, to look at Redis from outside the store. */
-let admin: Awaited<ReturnType<typeof plainClient>>;
+let admin: AdminClient;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  admin = await plainClient();
+  admin = await connectAdmin(redis);
 });
 afterAll(async () => {
   admin?.destroy();
   await redis?.close();
 });
-
-async function plainClient() {
-  const client = createClient({ url: redis.url, socket: { reconnectStrategy: 50 } });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
-}
 
 /** Stores over the test's Redis, emptied first. */
 async function redisHarness(): Promise<StoreHarness> {
